@@ -1,0 +1,3 @@
+from offramp.cli import main
+
+main()
