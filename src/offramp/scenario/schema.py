@@ -1,0 +1,459 @@
+"""The scenario language: what an analyst writes to describe a war and the policies to compare.
+
+One pydantic model per section. Every number is a `Param` (a value or a distribution, with a unit
+and a source); structural choices (which actors, which theaters, the ladder's rungs) are plain
+fields. Bounds that follow from meaning (areas are not negative, shares lie in [0, 1]) are
+checked against the whole support of a distribution, so a draw can never break them.
+`docs/scenario-language.md` is the reader's guide; `docs/model.md` says what each number does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from offramp.scenario.params import Param, check_source
+
+
+def _within(low: float, high: float, what: str, open_low: bool = False) -> Callable:
+    """A check that every value a parameter can take lies in [low, high] (or (low, high])."""
+
+    def check(param):
+        lowest, highest = param.support()
+        too_low = lowest <= low if (open_low and not _is_open_at_zero(param)) else lowest < low
+        if too_low or highest > high:
+            bracket = "(" if open_low else "["
+            span = f"{bracket}{low:g}, {high:g}]" if math.isfinite(high) else f"{bracket}{low:g}, inf)"
+            raise ValueError(f"{what} must lie in {span}, but {param.describe()} can reach "
+                             f"[{lowest:g}, {highest:g}]")
+        return param
+
+    return check
+
+
+def _is_open_at_zero(param) -> bool:
+    """Lognormal draws are strictly positive although their support starts at 0."""
+    return getattr(param, "dist", None) == "lognormal"
+
+
+Share = Annotated[Param, AfterValidator(_within(0.0, 1.0, "a share or probability"))]
+NonNegative = Annotated[Param, AfterValidator(_within(0.0, math.inf, "this quantity"))]
+Positive = Annotated[Param, AfterValidator(_within(0.0, math.inf, "this quantity", open_low=True))]
+AnyNumber = Param
+
+SourceText = Annotated[str, AfterValidator(check_source)]
+"""A citation: 'seed <file>: paraphrase', 'Author (Year) Title', or 'assumption: why'."""
+
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+Identifier = Annotated[str, Field(pattern=IDENTIFIER, max_length=64)]
+SCENARIO_NAME = r"^[a-z][a-z0-9-]*$"
+
+
+class FieldProblem(ValueError):
+    """A cross-field problem that knows which field it is about (for the error's line number)."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.path = path
+
+
+class Section(BaseModel):
+    """Base for every section: unknown keys are errors, nothing is mutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- metadata -------------------------------------------------------------------------------
+
+
+class Meta(Section):
+    name: str = Field(pattern=SCENARIO_NAME, max_length=64, description="Short id, e.g. kursk-2024.")
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    start_date: dt.date = Field(description="Date of week 0 (ISO 8601, e.g. 2024-08-19).")
+    step_days: int = Field(default=7, ge=1, le=31, description="Days per step; the engine steps weekly.")
+    horizon_weeks: int = Field(ge=1, le=1040, description="How many steps each future runs.")
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _date_only(cls, value):
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValueError(f"expected a date written YYYY-MM-DD, found {value!r}")
+        return value
+
+    @field_validator("step_days")
+    @classmethod
+    def _weekly(cls, days: int) -> int:
+        if days != 7:
+            raise ValueError("the engine steps in weeks: step_days must be 7")
+        return days
+
+
+# --- actors ---------------------------------------------------------------------------------
+
+
+class Belligerent(Section):
+    """A party at war. Exactly two: side `a` (the one the policies are about) and side `b`."""
+
+    role: Literal["belligerent"]
+    name: str
+    side: Literal["a", "b"]
+    national_area_km2: Positive = Field(description="Area of its internationally recognised territory.")
+    initial_territory_share: Share = Field(
+        description="Share of its own territory it controls at week 0."
+    )
+    reserves: NonNegative = Field(description="Trained personnel not yet committed, at week 0.")
+    mobilization_per_week: NonNegative = Field(description="New recruits entering training per week.")
+    training_weeks: Positive
+    combat_quality: Positive = Field(description="Multiplier on combat power per soldier.")
+    shells_needed_per_soldier_week: Positive = Field(
+        description="Artillery rounds a committed soldier's share of the front needs per week."
+    )
+    shell_stock: NonNegative
+    shell_production_per_month: NonNegative = Field(description="Own output of artillery rounds.")
+    shell_imports_per_month: NonNegative = Field(
+        description="Rounds from suppliers outside the model's backers (e.g. North Korea)."
+    )
+    fire_elasticity: Positive = Field(
+        description="gamma in fire support = (fired / needed)^gamma."
+    )
+    initial_support: Share = Field(description="Public support for fighting on, week 0.")
+    weariness_per_log_casualties: NonNegative = Field(
+        description="Fall in logit support per unit of ln(1 + casualties / casualty_scale)."
+    )
+    casualty_scale: Positive
+    weariness_per_energy_loss: NonNegative = Field(
+        description="Fall in logit support per unit of generating capacity lost."
+    )
+    support_noise_sd: NonNegative = Field(description="Weekly sd of logit-support shocks.")
+    generating_capacity_share: Share = Field(description="Share of pre-war generation working.")
+    optimism_bias: AnyNumber = Field(
+        description="Bias of its belief about the weekly drift of side a's territory share."
+    )
+    belief_receptivity: Share = Field(description="Weight on evidence when updating beliefs.")
+    cost_of_war_per_year: NonNegative = Field(
+        description="Cost of a year of fighting at week-0 intensity, in units of side a's territory."
+    )
+    territorial_floor: Share = Field(
+        description="Publicly committed floor on its own share of the disputed whole."
+    )
+    audience_cost: NonNegative = Field(description="Weight on falling below its floor.")
+    home_soil_premium: NonNegative = Field(
+        description="Value of a unit of its own soil held by the enemy, relative to disputed land."
+    )
+
+
+class Backer(Section):
+    """A state that arms a belligerent from its own production and stocks."""
+
+    role: Literal["backer"]
+    name: str
+    backs: Identifier
+    initial_support: Share = Field(description="Public or political support for aid, week 0.")
+    support_drift_per_week: AnyNumber = Field(description="Trend of logit support per week.")
+    support_noise_sd: NonNegative
+    shell_production_per_month: NonNegative
+    shell_production_target_per_month: NonNegative
+    production_ramp_months: Positive = Field(description="Time constant of capacity growth.")
+    shell_stock: NonNegative
+    stock_floor_share: Share = Field(
+        description="Share of its week-0 stock it keeps for itself whatever the policy."
+    )
+    share_of_production_sent: Share = Field(description="Share of output sent at full support.")
+    high_end_stock: NonNegative = Field(
+        description="Air-defence interceptors and long-range missiles, in units."
+    )
+    high_end_production_per_month: NonNegative
+    high_end_sent_per_month: NonNegative = Field(description="Transfers at full support.")
+
+
+class Rival(Section):
+    """A latent rival of side a's main backer, with its own theater (Taiwan, the Gulf)."""
+
+    role: Literal["rival"]
+    name: str
+    theater_name: str
+    of_backer: Identifier = Field(description="The backer whose stocks and attention it tests.")
+    base_hazard_per_week: Share = Field(description="Weekly chance of a move at readiness 0.")
+    readiness: Share = Field(description="Readiness to move, week 0, in [0, 1].")
+    readiness_growth_per_year: NonNegative
+    readiness_effect: NonNegative = Field(description="Log-hazard per unit of readiness.")
+    depletion_effect: NonNegative = Field(
+        description="Log-hazard per unit of the backer's high-end stock depletion."
+    )
+    distraction_effect: NonNegative = Field(
+        description="Log-hazard added while the backer's attention is tied up in the war."
+    )
+    aid_priority_share: Share = Field(
+        description="Share of the backer's transfers diverted to this theater once it opens."
+    )
+    high_end_use_per_month: NonNegative = Field(description="Backer stock used once it opens.")
+
+
+Actor = Annotated[Belligerent | Backer | Rival, Field(discriminator="role")]
+
+
+# --- theaters -------------------------------------------------------------------------------
+
+
+class Theater(Section):
+    """A place where ground changes hands.
+
+    `front`: the belligerents' main line, on the soil of `soil_of`. `salient`: ground one side has
+    taken on the other's soil, across an undisputed border (the Kursk incursion).
+    `enemy_held_km2` is the part of the contested area held by the side whose soil it is not.
+    """
+
+    kind: Literal["front", "salient"]
+    name: str
+    soil_of: Identifier
+    contested_area_km2: Positive = Field(description="Ground in play in this theater.")
+    initial_enemy_held_km2: NonNegative = Field(
+        description="Part of the contested area held at week 0 by the side whose soil it is not."
+    )
+    frontage_km: Positive
+    initial_forces: dict[Identifier, NonNegative] = Field(
+        description="Personnel committed at week 0, by belligerent."
+    )
+    reinforcement_weight: dict[Identifier, NonNegative] = Field(
+        description="Each belligerent's priority on this theater when sending reinforcements."
+    )
+    terrain_factor: Share = Field(description="Multiplier on advance rates (1 open, <1 close).")
+
+
+# --- mechanisms' global parameters ----------------------------------------------------------
+
+
+class Season(Section):
+    name: str
+    start_month: int = Field(ge=1, le=12)
+    start_day: int = Field(ge=1, le=31)
+    weeks: int = Field(ge=1, le=26)
+    advance_multiplier: Share
+    source: SourceText
+
+
+class Calendar(Section):
+    seasons: list[Season] = Field(default_factory=list, max_length=12)
+
+
+class Election(Section):
+    actor: Identifier
+    date: dt.date
+    takes_office: dt.date
+    challenger_wins: Share = Field(description="Probability the challenger wins.")
+    aid_multiplier_if_challenger: NonNegative = Field(
+        description="Multiplier on the backer's aid from taking office if the challenger wins."
+    )
+    talks_push_if_challenger: NonNegative = Field(
+        description="Added pressure to open talks from taking office if the challenger wins."
+    )
+    source: SourceText
+
+    @model_validator(mode="after")
+    def _order(self) -> Election:
+        if self.takes_office < self.date:
+            raise ValueError("takes_office must not come before the election date")
+        return self
+
+
+class Combat(Section):
+    attrition_per_week: Positive = Field(
+        description="Casualties per week per km of front at unit force densities."
+    )
+    firer_exponent: Share = Field(description="q: weight of the firing side's power density.")
+    target_exponent: Share = Field(description="p: weight of the target side's force density.")
+    attacker_loss_multiplier: Positive = Field(description="Extra losses of the side attacking.")
+    noise_sd: NonNegative = Field(description="sd of the weekly lognormal noise on casualties.")
+    killed_share: Share = Field(description="Share of casualties killed (the rest wounded).")
+    wounded_return_share: Share = Field(description="Share of wounded returning to reserves.")
+
+
+class TerritoryRules(Section):
+    max_advance_km_per_week: Positive
+    breakthrough_ratio: Positive = Field(
+        description="Theater-level power ratio at which the attacker starts to gain ground."
+    )
+    advance_steepness: Positive = Field(description="beta in tanh(beta * ln(ratio / threshold)).")
+    share_of_front_in_assault: Share
+
+
+class Forces(Section):
+    deploy_share_per_week: Share = Field(description="Share of reserves committed each week.")
+    salient_hold_reinforcement: Share = Field(
+        description="Share of side a's reinforcements sent to a held salient."
+    )
+    withdrawal_weeks: Positive = Field(description="Weeks to pull out of a salient.")
+
+
+class Strikes(Section):
+    damage_per_week: NonNegative = Field(description="Generating capacity destroyed per week.")
+    repair_per_week: Share = Field(description="Share of the lost capacity repaired per week.")
+    escalation_damage_multiplier: Positive
+
+
+class Escalation(Section):
+    base_hazard_per_week: Share
+    lifted_restrictions_hazard_per_week: Share = Field(
+        description="Added weekly hazard while restrictions on deep strikes are lifted."
+    )
+    lifted_restrictions_effectiveness: NonNegative = Field(
+        description="Fractional cut in side b's fire support from deep strikes on logistics."
+    )
+    support_shock: NonNegative = Field(description="Fall in backers' logit support per event.")
+    talks_close_probability: Share
+    strike_surge_weeks: Positive
+
+
+class LadderRung(Section):
+    id: Identifier
+    name: str
+    effect: Literal[
+        "shipping", "energy_strike_ban", "deep_strike_ban", "disengagement", "no_incursions",
+        "ceasefire",
+    ]
+    adoption_per_week: Share = Field(description="Weekly chance of agreement while pursued.")
+    violation_per_week: Share = Field(description="Weekly chance a violation drops the rung.")
+    strength: Share = Field(description="How much of the targeted activity it removes.")
+
+
+class Ladder(Section):
+    pressure_effect: NonNegative = Field(
+        description="How much war-weariness on both sides speeds adoption."
+    )
+    rungs: list[LadderRung] = Field(min_length=1, max_length=12)
+
+    @field_validator("rungs")
+    @classmethod
+    def _unique(cls, rungs: list[LadderRung]) -> list[LadderRung]:
+        ids = [rung.id for rung in rungs]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"rung ids must be unique; repeated: {', '.join(duplicated)}")
+        return rungs
+
+
+class Bargaining(Section):
+    planning_horizon_weeks: Positive
+    talks_open_per_week: Share = Field(description="Weekly hazard of talks opening when sought.")
+    offers_from_b_per_week: Share = Field(
+        description="Weekly hazard of talks opening at side b's initiative, sought or not."
+    )
+    talks_close_per_week: Share
+    settle_per_week: Share = Field(description="Weekly hazard of a deal when the range is open.")
+    bargaining_power_a: Share = Field(description="Side a's share of the bargaining surplus.")
+    observation_noise: Positive = Field(description="sd of the fog on weekly territory change.")
+    trend_volatility: NonNegative
+    ceasefire_relapse_per_week: Share
+
+
+class Policy(Section):
+    """A named set of levers. Levers are choices, not uncertainties: plain numbers."""
+
+    description: str = Field(min_length=1)
+    source: SourceText
+    seek_talks_from_week: int | None = Field(
+        default=None, ge=0, description="Week from which side a seeks talks; null: never."
+    )
+    talks_initiative: float = Field(
+        default=1.0, ge=0, le=10, description="Multiplier on the talks hazard while side a seeks."
+    )
+    pursue_ladder: bool = False
+    lift_restrictions: bool = False
+    aid_multiplier: float = Field(default=1.0, ge=0, le=10)
+    industrial_surge: float = Field(default=1.0, ge=0, le=10)
+    salient_posture: Literal["hold", "trade", "withdraw"] = "hold"
+    pacific_reserve_share: float = Field(default=0.0, ge=0, le=1)
+    end_state_floor: float | None = Field(
+        default=None, ge=0, le=1, description="Side a's floor on its territory share, if stated."
+    )
+
+
+# --- the whole scenario ---------------------------------------------------------------------
+
+
+class Scenario(Section):
+    scenario: Meta
+    actors: dict[Identifier, Actor] = Field(min_length=2)
+    theaters: dict[Identifier, Theater] = Field(min_length=1)
+    calendar: Calendar = Calendar()
+    elections: list[Election] = Field(default_factory=list, max_length=50)
+    forces: Forces
+    combat: Combat
+    territory: TerritoryRules
+    strikes: Strikes
+    escalation: Escalation
+    ladder: Ladder
+    bargaining: Bargaining
+    policies: dict[Annotated[str, Field(pattern=SCENARIO_NAME)], Policy] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        belligerents = self.belligerents
+        sides = sorted(b.side for b in belligerents.values())
+        if sides != ["a", "b"]:
+            raise FieldProblem(
+                ("actors",),
+                "a scenario needs exactly two belligerents, one with side: a and one with side: b; "
+                f"found sides {sides}"
+            )
+        backers = {k for k, v in self.actors.items() if isinstance(v, Backer)}
+        for key, actor in self.actors.items():
+            if isinstance(actor, Backer) and actor.backs not in belligerents:
+                raise FieldProblem(
+                    ("actors", key, "backs"), f"'{actor.backs}' is not a belligerent"
+                )
+            if isinstance(actor, Rival) and actor.of_backer not in backers:
+                raise FieldProblem(
+                    ("actors", key, "of_backer"), f"'{actor.of_backer}' is not a backer"
+                )
+        for key, theater in self.theaters.items():
+            if theater.soil_of not in belligerents:
+                raise FieldProblem(
+                    ("theaters", key, "soil_of"), f"'{theater.soil_of}' is not a belligerent"
+                )
+            for field in ("initial_forces", "reinforcement_weight"):
+                given = set(getattr(theater, field))
+                if given != set(belligerents):
+                    raise FieldProblem(
+                        ("theaters", key, field),
+                        "expected one entry per belligerent "
+                        f"({', '.join(sorted(belligerents))}); found {', '.join(sorted(given)) or 'none'}"
+                    )
+            lowest_area = theater.contested_area_km2.support()[0]
+            highest_held = theater.initial_enemy_held_km2.support()[1]
+            if highest_held > lowest_area:
+                raise FieldProblem(
+                    ("theaters", key, "initial_enemy_held_km2"),
+                    f"can reach {highest_held:g} km2, more than "
+                    f"the contested area's lowest value {lowest_area:g} km2"
+                )
+        for index, election in enumerate(self.elections):
+            if election.actor not in backers and election.actor not in belligerents:
+                raise FieldProblem(
+                    ("elections", index, "actor"), f"'{election.actor}' is not an actor"
+                )
+        return self
+
+    @property
+    def belligerents(self) -> dict[str, Belligerent]:
+        return {k: v for k, v in self.actors.items() if isinstance(v, Belligerent)}
+
+    @property
+    def backers(self) -> dict[str, Backer]:
+        return {k: v for k, v in self.actors.items() if isinstance(v, Backer)}
+
+    @property
+    def rivals(self) -> dict[str, Rival]:
+        return {k: v for k, v in self.actors.items() if isinstance(v, Rival)}
+
+    def side(self, which: Literal["a", "b"]) -> str:
+        """The id of the belligerent on side `which`."""
+        return next(k for k, v in self.belligerents.items() if v.side == which)
