@@ -322,7 +322,12 @@ def _starting_point(problem: _Problem, exponents: tuple[float, float]) -> FloatA
 def _solve(
     problem: _Problem, fixed: tuple[float, float] | None, starts: Sequence[FloatArray]
 ) -> tuple[FloatArray, float]:
-    """Best least-squares solution over the starting points: (theta, SSE)."""
+    """Best least-squares solution over the starting points: (theta, SSE).
+
+    The generalized law uses the 'dogbox' method because it can sit exactly on an exponent
+    bound: q = 0 is not a limit of q > 0 when a force is zero (0**0 = 1 but 0**q = 0), which
+    matters on Iwo Jima's D-day, and 'trf' only visits the interior of the box.
+    """
     best_theta: FloatArray | None = None
     best_cost = np.inf
     low, high = EXPONENT_BOUNDS
@@ -330,16 +335,16 @@ def _solve(
         if fixed is None:
             lower = np.array([-np.inf, -np.inf, low, low])
             upper = np.array([np.inf, np.inf, high, high])
-            x0 = np.clip(start, lower + 1e-9, upper - 1e-9)
+            x0, method = np.clip(start, lower, upper), "dogbox"
         else:
-            lower, upper, x0 = -np.inf, np.inf, start[:2]
+            lower, upper, x0, method = -np.inf, np.inf, start[:2], "trf"
         solution = least_squares(
             _residuals,
             x0,
             args=(problem, fixed),
             bounds=(lower, upper),
             x_scale="jac",
-            method="trf",
+            method=method,
         )
         if np.isfinite(solution.cost) and solution.cost < best_cost:
             best_cost, best_theta = float(solution.cost), solution.x

@@ -128,7 +128,9 @@ class _Converter:
         if self.nodes_seen > MAX_NODES:
             raise self.fail(node, path, f"the document is too large (more than {MAX_NODES} values)")
         if len(path) > MAX_DEPTH:
-            raise self.fail(node, path, f"the document is nested too deeply (over {MAX_DEPTH} levels)")
+            raise self.fail(
+                node, path, f"the document is nested too deeply (over {MAX_DEPTH} levels)"
+            )
         self.origins[path] = self.origin(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
@@ -156,7 +158,9 @@ class _Converter:
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as error:
-            raise self.fail(node, path, f"tag {node.tag!r} is not allowed ({error.problem})") from None
+            raise self.fail(
+                node, path, f"tag {node.tag!r} is not allowed ({error.problem})"
+            ) from None
         except ValueError as error:  # e.g. an impossible timestamp like 2024-13-45
             raise self.fail(node, path, f"cannot read {node.value!r}: {error}") from None
         if isinstance(value, float) and value != value:
@@ -174,8 +178,9 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[Path_, Origin]]:
     except OSError as error:
         raise ScenarioError(f"{name}: cannot read the file ({error.strerror})") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(f"{name}: the file is {len(raw):,} bytes; a scenario is at most "
-                            f"{MAX_FILE_BYTES:,}")
+        raise ScenarioError(
+            f"{name}: the file is {len(raw):,} bytes; a scenario is at most {MAX_FILE_BYTES:,}"
+        )
     if b"\x00" in raw:
         raise ScenarioError(f"{name}: this is not a text file (it contains NUL bytes)")
     try:
@@ -240,8 +245,9 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[
         return data, origins
     if not isinstance(parent_name, str) or not parent_name.strip():
         where = origins.get(("extends",), Origin(str(path)))
-        raise ScenarioError(f"{where}: 'extends' must name a scenario or a file, "
-                            f"found {parent_name!r}")
+        raise ScenarioError(
+            f"{where}: 'extends' must name a scenario or a file, found {parent_name!r}"
+        )
     try:
         parent_path = resolve_scenario_path(parent_name, relative_to=path.parent)
     except ScenarioError as error:
@@ -319,8 +325,10 @@ def _unwrap(annotation: Any, value: Any) -> Any:
         return _unwrap(typing.get_args(annotation)[0], value)
     if origin in (Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        members = [typing.get_args(m)[0] if typing.get_origin(m) is typing.Annotated else m
-                   for m in members]
+        members = [
+            typing.get_args(m)[0] if typing.get_origin(m) is typing.Annotated else m
+            for m in members
+        ]
         if set(members) <= set(PARAM_KINDS.values()):
             return PARAM_KINDS.get(param_kind(value) or "", None)
         if isinstance(value, dict):
@@ -348,7 +356,9 @@ def _model_at(path: Path_, data: Any) -> type[BaseModel] | None:
             return None
         node = node[key] if _has(node, key) else None
     annotation = _unwrap(annotation, node)
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return (
+        annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    )
 
 
 def _found(value: Any) -> str:

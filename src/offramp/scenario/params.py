@@ -26,12 +26,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from scipy import stats
 
 # Anything beyond this is a typo (an extra zero run away), not a quantity of this model.
 LARGEST_MAGNITUDE = 1e12
 
-SEED_SOURCE = re.compile(r"^seed\s+(\d{3}_[0-9a-f]{16}\.txt)\s*:\s*\S.{9,}", re.IGNORECASE | re.DOTALL)
+SEED_SOURCE = re.compile(
+    r"^seed\s+(\d{3}_[0-9a-f]{16}\.txt)\s*:\s*\S.{9,}", re.IGNORECASE | re.DOTALL
+)
 ASSUMPTION_SOURCE = re.compile(r"^assumption\s*:\s*\S.{9,}", re.IGNORECASE | re.DOTALL)
 PUBLISHED_SOURCE = re.compile(r"\b(1[6-9]\d\d|20\d\d)[a-z]?\b.*\S{3,}", re.DOTALL)
 SOURCE_FORMS = (
@@ -124,7 +125,9 @@ class Uniform(_ParamBase):
     def _check(self) -> Uniform:
         _finite(self.low, "low"), _finite(self.high, "high")
         if not self.low < self.high:
-            raise ValueError(f"uniform needs low < high, found low={self.low:g}, high={self.high:g}")
+            raise ValueError(
+                f"uniform needs low < high, found low={self.low:g}, high={self.high:g}"
+            )
         return self
 
     def ppf(self, uniform: np.ndarray) -> np.ndarray:
@@ -157,6 +160,8 @@ class Triangular(_ParamBase):
     def ppf(self, uniform: np.ndarray) -> np.ndarray:
         width = self.high - self.low
         shape = (self.mode - self.low) / width
+        from scipy import stats
+
         return stats.triang.ppf(uniform, shape, loc=self.low, scale=width)
 
     def support(self) -> tuple[float, float]:
@@ -180,11 +185,15 @@ class TruncNormal(_ParamBase):
         if not self.sd > 0:
             raise ValueError(f"truncnormal needs sd > 0, found sd={self.sd:g}")
         if not self.low < self.high:
-            raise ValueError(f"truncnormal needs low < high, found low={self.low:g}, high={self.high:g}")
+            raise ValueError(
+                f"truncnormal needs low < high, found low={self.low:g}, high={self.high:g}"
+            )
         return self
 
     def ppf(self, uniform: np.ndarray) -> np.ndarray:
         a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
+        from scipy import stats
+
         return stats.truncnorm.ppf(uniform, a, b, loc=self.mean, scale=self.sd)
 
     def support(self) -> tuple[float, float]:
@@ -211,6 +220,8 @@ class LogNormal(_ParamBase):
         return self
 
     def ppf(self, uniform: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
         return stats.lognorm.ppf(uniform, self.sigma, scale=self.median)
 
     def support(self) -> tuple[float, float]:
@@ -240,6 +251,8 @@ class Beta(_ParamBase):
         return self
 
     def ppf(self, uniform: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
         return stats.beta.ppf(uniform, self.a, self.b, loc=self.low, scale=self.high - self.low)
 
     def support(self) -> tuple[float, float]:
@@ -340,7 +353,9 @@ Param = Annotated[
         custom_error_type="param_form",
         custom_error_message=(
             "expected a parameter: a mapping with 'value', 'unit' and 'source', or with "
-            "'dist' (one of " + ", ".join(DISTRIBUTION_NAMES) + "), its arguments, 'unit' and 'source'"
+            "'dist' (one of "
+            + ", ".join(DISTRIBUTION_NAMES)
+            + "), its arguments, 'unit' and 'source'"
         ),
     ),
 ]

@@ -28,9 +28,13 @@ def _within(low: float, high: float, what: str, open_low: bool = False) -> Calla
         too_low = lowest <= low if (open_low and not _is_open_at_zero(param)) else lowest < low
         if too_low or highest > high:
             bracket = "(" if open_low else "["
-            span = f"{bracket}{low:g}, {high:g}]" if math.isfinite(high) else f"{bracket}{low:g}, inf)"
-            raise ValueError(f"{what} must lie in {span}, but {param.describe()} can reach "
-                             f"[{lowest:g}, {highest:g}]")
+            span = (
+                f"{bracket}{low:g}, {high:g}]" if math.isfinite(high) else f"{bracket}{low:g}, inf)"
+            )
+            raise ValueError(
+                f"{what} must lie in {span}, but {param.describe()} can reach "
+                f"[{lowest:g}, {highest:g}]"
+            )
         return param
 
     return check
@@ -72,11 +76,15 @@ class Section(BaseModel):
 
 
 class Meta(Section):
-    name: str = Field(pattern=SCENARIO_NAME, max_length=64, description="Short id, e.g. kursk-2024.")
+    name: str = Field(
+        pattern=SCENARIO_NAME, max_length=64, description="Short id, e.g. kursk-2024."
+    )
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
     start_date: dt.date = Field(description="Date of week 0 (ISO 8601, e.g. 2024-08-19).")
-    step_days: int = Field(default=7, ge=1, le=31, description="Days per step; the engine steps weekly.")
+    step_days: int = Field(
+        default=7, ge=1, le=31, description="Days per step; the engine steps weekly."
+    )
     horizon_weeks: int = Field(ge=1, le=1040, description="How many steps each future runs.")
 
     @field_validator("start_date", mode="before")
@@ -105,12 +113,16 @@ class Belligerent(Section):
     role: Literal["belligerent"]
     name: str
     side: Literal["a", "b"]
-    national_area_km2: Positive = Field(description="Area of its internationally recognised territory.")
+    national_area_km2: Positive = Field(
+        description="Area of its internationally recognised territory."
+    )
     initial_territory_share: Share = Field(
         description="Share of its own territory it controls at week 0."
     )
     reserves: NonNegative = Field(description="Trained personnel not yet committed, at week 0.")
-    mobilization_per_week: NonNegative = Field(description="New recruits entering training per week.")
+    mobilization_per_week: NonNegative = Field(
+        description="New recruits entering training per week."
+    )
     training_weeks: Positive
     combat_quality: Positive = Field(description="Multiplier on combat power per soldier.")
     shells_needed_per_soldier_week: Positive = Field(
@@ -121,9 +133,7 @@ class Belligerent(Section):
     shell_imports_per_month: NonNegative = Field(
         description="Rounds from suppliers outside the model's backers (e.g. North Korea)."
     )
-    fire_elasticity: Positive = Field(
-        description="gamma in fire support = (fired / needed)^gamma."
-    )
+    fire_elasticity: Positive = Field(description="gamma in fire support = (fired / needed)^gamma.")
     initial_support: Share = Field(description="Public support for fighting on, week 0.")
     weariness_per_log_casualties: NonNegative = Field(
         description="Fall in logit support per unit of ln(1 + casualties / casualty_scale)."
@@ -139,7 +149,7 @@ class Belligerent(Section):
     )
     belief_receptivity: Share = Field(description="Weight on evidence when updating beliefs.")
     cost_of_war_per_year: NonNegative = Field(
-        description="Cost of a year of fighting at week-0 intensity, in units of side a's territory."
+        description="Cost of a year of fighting at week-0 intensity, in shares of a's territory."
     )
     territorial_floor: Share = Field(
         description="Publicly committed floor on its own share of the disputed whole."
@@ -316,7 +326,11 @@ class LadderRung(Section):
     id: Identifier
     name: str
     effect: Literal[
-        "shipping", "energy_strike_ban", "deep_strike_ban", "disengagement", "no_incursions",
+        "shipping",
+        "energy_strike_ban",
+        "deep_strike_ban",
+        "disengagement",
+        "no_incursions",
         "ceasefire",
     ]
     adoption_per_week: Share = Field(description="Weekly chance of agreement while pursued.")
@@ -402,7 +416,7 @@ class Scenario(Section):
             raise FieldProblem(
                 ("actors",),
                 "a scenario needs exactly two belligerents, one with side: a and one with side: b; "
-                f"found sides {sides}"
+                f"found sides {sides}",
             )
         backers = {k for k, v in self.actors.items() if isinstance(v, Backer)}
         for key, actor in self.actors.items():
@@ -422,10 +436,10 @@ class Scenario(Section):
             for field in ("initial_forces", "reinforcement_weight"):
                 given = set(getattr(theater, field))
                 if given != set(belligerents):
+                    expected, found = ", ".join(sorted(belligerents)), ", ".join(sorted(given))
                     raise FieldProblem(
                         ("theaters", key, field),
-                        "expected one entry per belligerent "
-                        f"({', '.join(sorted(belligerents))}); found {', '.join(sorted(given)) or 'none'}"
+                        f"expected one entry per belligerent ({expected}); found {found or 'none'}",
                     )
             lowest_area = theater.contested_area_km2.support()[0]
             highest_held = theater.initial_enemy_held_km2.support()[1]
@@ -433,7 +447,7 @@ class Scenario(Section):
                 raise FieldProblem(
                     ("theaters", key, "initial_enemy_held_km2"),
                     f"can reach {highest_held:g} km2, more than "
-                    f"the contested area's lowest value {lowest_area:g} km2"
+                    f"the contested area's lowest value {lowest_area:g} km2",
                 )
         for index, election in enumerate(self.elections):
             if election.actor not in backers and election.actor not in belligerents:

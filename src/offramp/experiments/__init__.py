@@ -1,0 +1,1 @@
+"""Experiments: futures sampled from a scenario's uncertainties, run under each policy."""

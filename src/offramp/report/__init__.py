@@ -1,0 +1,1 @@
+"""What a person reads: the scenario explanation, comparison tables, the HTML report."""

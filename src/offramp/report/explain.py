@@ -1,0 +1,93 @@
+"""`offramp explain`: a scenario in plain tables, every number with its unit and source."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from offramp.scenario.loader import LoadedScenario
+from offramp.scenario.schema import Backer, Belligerent, Rival
+from offramp.scenario.walk import iter_parameters
+
+
+def scenarios_table(loaded: list[LoadedScenario]) -> Table:
+    table = Table(title="Built-in scenarios", show_lines=False)
+    for column in ("name", "title", "start", "weeks", "policies"):
+        table.add_column(column)
+    for item in loaded:
+        meta = item.scenario.scenario
+        table.add_row(
+            meta.name,
+            escape(meta.title),
+            meta.start_date.isoformat(),
+            str(meta.horizon_weeks),
+            ", ".join(item.scenario.policies),
+        )
+    return table
+
+
+def _actor_kind(actor) -> str:
+    if isinstance(actor, Belligerent):
+        return f"belligerent, side {actor.side}"
+    if isinstance(actor, Backer):
+        return f"backer of {actor.backs}"
+    if isinstance(actor, Rival):
+        return f"latent rival ({actor.theater_name}), tests {actor.of_backer}"
+    return type(actor).__name__
+
+
+def explain_scenario(loaded: LoadedScenario, console: Console) -> None:
+    """Print actors, theaters, every parameter (value or distribution, unit, source), policies."""
+    scenario = loaded.scenario
+    meta = scenario.scenario
+    console.rule(f"[bold]{escape(meta.name)}[/]: {escape(meta.title)}")
+    console.print(
+        f"from {meta.start_date.isoformat()}, {meta.horizon_weeks} weeks "
+        f"of {meta.step_days} days  ·  {escape(loaded.source)}",
+        highlight=False,
+    )
+    if meta.description:
+        console.print(escape(meta.description))
+    console.print(
+        "[italic]offramp explores the consequences of these stated assumptions; "
+        "it does not forecast.[/]"
+    )
+
+    actors = Table(title="Actors")
+    actors.add_column("id")
+    actors.add_column("name")
+    actors.add_column("role")
+    for key, actor in scenario.actors.items():
+        actors.add_row(key, escape(actor.name), escape(_actor_kind(actor)))
+    console.print(actors)
+
+    theaters = Table(title="Theaters")
+    for column in ("id", "name", "kind", "soil of"):
+        theaters.add_column(column)
+    for key, theater in scenario.theaters.items():
+        theaters.add_row(key, escape(theater.name), theater.kind, theater.soil_of)
+    console.print(theaters)
+
+    params = Table(title="Parameters", show_lines=True)
+    params.add_column("parameter", overflow="fold")
+    params.add_column("value or distribution", overflow="fold")
+    params.add_column("unit", overflow="fold")
+    params.add_column("source", overflow="fold", ratio=3)
+    for path, param in iter_parameters(scenario):
+        params.add_row(
+            escape(path), escape(param.describe()), escape(param.unit), escape(param.source)
+        )
+    console.print(params)
+
+    policies = Table(title="Policies", show_lines=True)
+    policies.add_column("policy")
+    policies.add_column("levers", overflow="fold")
+    policies.add_column("description and source", overflow="fold", ratio=2)
+    for name, policy in scenario.policies.items():
+        levers = policy.model_dump(exclude={"description", "source"})
+        lever_text = "\n".join(f"{k} = {v}" for k, v in levers.items())
+        policies.add_row(
+            name, escape(lever_text), escape(f"{policy.description}\nsource: {policy.source}")
+        )
+    console.print(policies)
