@@ -34,6 +34,7 @@ MAX_ERRORS_SHOWN = 12
 MAX_EXTENDS_DEPTH = 16
 
 Path_ = tuple[str | int, ...]
+PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class _Converter:
                 node, path, f"the document is nested too deeply (over {MAX_DEPTH} levels)"
             )
         self.origins[path] = self.origin(node)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in PLAIN_TAGS:
+            raise self.fail(node, path, f"tag {node.tag!r} is not allowed")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -196,8 +199,9 @@ def parse_yaml_text(text: str, name: str) -> tuple[dict[str, Any], dict[Path_, O
     """Parse YAML text (already decoded) into a mapping plus the origin of each value."""
     if not text.strip():
         raise ScenarioError(f"{name}: the file is empty; a scenario is a YAML mapping")
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)
         root = loader.get_single_node()
         converter = _Converter(name, loader)
         if root is None:
@@ -213,7 +217,8 @@ def parse_yaml_text(text: str, name: str) -> tuple[dict[str, Any], dict[Path_, O
     except RecursionError:
         raise ScenarioError(f"{name}: the document is nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         kind = type(data).__name__
         raise ScenarioError(f"{name}:1:1: a scenario must be a YAML mapping, found a {kind}")
@@ -223,9 +228,17 @@ def parse_yaml_text(text: str, name: str) -> tuple[dict[str, Any], dict[Path_, O
 # --- extends and overrides --------------------------------------------------------------------
 
 
+def _is_parameter(node: Any) -> bool:
+    return isinstance(node, dict) and ("value" in node or "dist" in node)
+
+
 def _merge(base: Any, override: Any) -> Any:
-    """Deep merge: mappings merge key by key; anything else is replaced."""
-    if isinstance(base, dict) and isinstance(override, dict):
+    """Deep merge: sections merge key by key; a parameter or any other value is replaced whole.
+
+    A parameter is replaced whole so that a child can swap a value for a distribution without
+    inheriting the parent's stale `value` key.
+    """
+    if isinstance(base, dict) and isinstance(override, dict) and not _is_parameter(override):
         merged = dict(base)
         for key, value in override.items():
             merged[key] = _merge(base.get(key), value) if key in base else value
@@ -304,7 +317,7 @@ def format_path(path: Path_) -> str:
     return text
 
 
-def _data_path(loc: tuple, data: Any) -> Path_:
+def _data_path(loc: tuple, data: Any, missing: bool) -> Path_:
     """The pydantic error location with union tags removed (keeps keys present in the data)."""
     path: list[str | int] = []
     node = data
@@ -312,7 +325,7 @@ def _data_path(loc: tuple, data: Any) -> Path_:
         if _has(node, key):
             path.append(key)
             node = node[key]
-        elif i == len(loc) - 1 and isinstance(node, dict):
+        elif missing and i == len(loc) - 1 and isinstance(node, dict):
             path.append(key)  # a missing field: the key is not in the data by definition
         # anything else is a tag pydantic adds for a union member: skip it
     return tuple(path)
@@ -381,15 +394,16 @@ def _describe_error(error: dict, path: Path_, data: dict) -> str:
     if kind == "param_form":
         value = error.get("input")
         if isinstance(value, dict) and isinstance(value.get("dist"), str):
-            names = [k for k in PARAM_KINDS if k != "value"]
+            names = [k for k in PARAM_KINDS if k != "fixed"]
             guess = difflib.get_close_matches(value["dist"], names, n=1)
             hint = f"; did you mean '{guess[0]}'?" if guess else ""
             return f"unknown distribution '{value['dist']}'{hint} (known: {', '.join(names)})"
         return f"{message}; found {_found(value)}"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return f"{message}; found {_found(error.get('input'))}"
-    if "input" in error and not isinstance(error["input"], dict):
-        return f"{message}; found {_found(error['input'])}"
+    value = error.get("input")
+    if "input" in error and not isinstance(value, dict | list) and "found" not in message:
+        return f"{message}; found {_found(value)}"
     return message
 
 
@@ -399,7 +413,7 @@ def explain_validation_error(
     """One line per problem: position, field path, what was expected and found."""
     lines = []
     for item in error.errors(include_url=False)[:MAX_ERRORS_SHOWN]:
-        path = _data_path(item["loc"], data)
+        path = _data_path(item["loc"], data, missing=item["type"] == "missing")
         problem = item.get("ctx", {}).get("error")
         if isinstance(problem, FieldProblem):
             path = (*path, *problem.path)

@@ -323,7 +323,7 @@ class Choice(_ParamBase):
 
 
 PARAM_KINDS: dict[str, type[_ParamBase]] = {
-    "value": Fixed,
+    "fixed": Fixed,
     "uniform": Uniform,
     "triangular": Triangular,
     "truncnormal": TruncNormal,
@@ -332,18 +332,18 @@ PARAM_KINDS: dict[str, type[_ParamBase]] = {
     "bernoulli": Bernoulli,
     "choice": Choice,
 }
-DISTRIBUTION_NAMES = tuple(name for name in PARAM_KINDS if name != "value")
+DISTRIBUTION_NAMES = tuple(name for name in PARAM_KINDS if name != "fixed")
 
 
 def param_kind(data: Any) -> str | None:
-    """The tag that picks a parameter's model: 'value', or the name given in `dist`."""
+    """The tag that picks a parameter's model: 'fixed', or the name given in `dist`."""
     if isinstance(data, BaseModel):
-        return "value" if isinstance(data, Fixed) else getattr(data, "dist", None)
+        return "fixed" if isinstance(data, Fixed) else getattr(data, "dist", None)
     if not isinstance(data, dict):
         return None
     if "dist" in data:
         return data["dist"] if isinstance(data["dist"], str) else None
-    return "value" if "value" in data else None
+    return "fixed" if "value" in data else None
 
 
 Param = Annotated[

@@ -1,0 +1,289 @@
+"""The scenario language: built-ins validate, every malformed file gets a clear error, no crash."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from offramp.errors import UserError
+from offramp.scenario.loader import ScenarioError, builtin_scenarios, load_scenario
+from offramp.scenario.walk import scenario_parameters
+
+HERE = Path(__file__).parent
+MINIMAL = HERE / "scenarios" / "minimal.yaml"
+MALFORMED = sorted((HERE / "scenarios" / "malformed").glob("*.yaml"))
+
+
+def run_cli(*args: str, columns: int = 100) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"}
+    return subprocess.run(
+        [sys.executable, "-m", "offramp", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def expectations(path: Path) -> list[str]:
+    return [
+        line.removeprefix("# expect:").strip()
+        for line in path.read_text().splitlines()
+        if line.startswith("# expect:")
+    ]
+
+
+# --- built-ins -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(builtin_scenarios()))
+def test_builtin_scenarios_validate(name):
+    loaded = load_scenario(name)
+    params = scenario_parameters(loaded.scenario)
+    assert params, "a scenario without parameters is not a scenario"
+    for path, param in params.items():
+        assert param.unit.strip(), path
+        assert param.source.strip(), path
+
+
+def test_kursk_2024_has_the_three_policies_of_the_design():
+    policies = load_scenario("kursk-2024").scenario.policies
+    assert set(policies) == {"negotiate-now", "arm-and-hold", "drip-feed"}
+    assert policies["negotiate-now"].seek_talks_from_week == 0
+    assert policies["arm-and-hold"].lift_restrictions
+    assert policies["drip-feed"].seek_talks_from_week is None
+
+
+def test_minimal_scenario_validates():
+    assert load_scenario(MINIMAL).scenario.scenario.name == "minimal"
+
+
+def test_cli_lists_validates_and_explains():
+    listing = run_cli("scenarios")
+    assert listing.returncode == 0 and "kursk-2024" in listing.stdout
+    valid = run_cli("validate", "kursk-2024")
+    assert valid.returncode == 0 and "valid" in valid.stdout
+
+
+def test_explain_shows_every_parameter_with_unit_and_source():
+    result = run_cli("explain", "kursk-2024", columns=1000)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for path, param in scenario_parameters(load_scenario("kursk-2024").scenario).items():
+        row = next((line for line in lines if f" {path} " in line), None)
+        assert row is not None, f"{path} missing from explain"
+        assert param.unit in row and param.source[:40] in row, path
+    assert "does not forecast" in result.stdout
+
+
+# --- the malformed corpus --------------------------------------------------------------------
+
+
+def test_the_corpus_is_large_enough():
+    assert len(MALFORMED) >= 30
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=[p.name for p in MALFORMED])
+def test_malformed_scenario_gets_a_clear_error(path):
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert path.name in result.stderr or "extends" in path.name
+    for expected in expectations(path):
+        assert expected in result.stderr, f"{expected!r} not in:\n{result.stderr}"
+
+
+def _write(tmp_path: Path, name: str, content: bytes | str) -> Path:
+    path = tmp_path / name
+    if isinstance(content, str):
+        content = content.encode()
+    path.write_bytes(content)
+    return path
+
+
+def _minimal_data() -> dict:
+    return yaml.safe_load(MINIMAL.read_text())
+
+
+def _dump(data: dict) -> str:
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def _without(data: dict, *path: str) -> dict:
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    return data
+
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(7)
+)
+
+GENERATED = {
+    "empty": ("", ["empty"]),
+    "only-spaces": ("   \n\n  ", ["empty"]),
+    "only-comment": ("# nothing here\n", ["no content"]),
+    "binary-junk": (bytes(range(256)) * 4, ["not a text file"]),
+    "latin1": ("scenario:\n  title: caf\xe9\n".encode("latin-1"), ["not UTF-8"]),
+    "scalar-document": ("42\n", ["must be a YAML mapping"]),
+    "integer-key": ("1: 2\n", ["keys must be text"]),
+    "missing-source": (
+        _dump(_without(_minimal_data(), "combat", "noise_sd", "source")),
+        ["combat.noise_sd.source", "required field is missing"],
+    ),
+    "missing-section": (
+        _dump(_without(_minimal_data(), "bargaining")),
+        ["bargaining", "required field is missing"],
+    ),
+    "missing-unit": (
+        _dump(_without(_minimal_data(), "actors", "blue", "reserves", "unit")),
+        ["actors.blue.reserves.unit"],
+    ),
+    "billion-laughs": (BILLION_LAUGHS, ["too large"]),
+    "deep-mapping": ("a:\n" + "".join("  " * i + "b:\n" for i in range(1, 60)), ["nested"]),
+    "too-big": ("a: " + "x" * 2_100_000 + "\n", ["at most"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_generated_malformed_input(tmp_path, name):
+    content, expected = GENERATED[name]
+    path = _write(tmp_path, f"{name}.yaml", content)
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert path.name in result.stderr
+    for text in expected:
+        assert text in result.stderr, f"{text!r} not in:\n{result.stderr}"
+
+
+def test_missing_file_and_directory(tmp_path):
+    for target in (str(tmp_path / "nope.yaml"), str(tmp_path)):
+        result = run_cli("validate", target)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_did_you_mean_for_a_misspelt_builtin():
+    result = run_cli("validate", "kursk-2042")
+    assert result.returncode == 2 and "did you mean 'kursk-2024'" in result.stderr
+
+
+# --- extends and --set -----------------------------------------------------------------------
+
+
+def test_extends_with_overrides(tmp_path):
+    child = _write(
+        tmp_path,
+        "variant.yaml",
+        "extends: kursk-2024\nscenario:\n  name: kursk-variant\n  horizon_weeks: 52\n"
+        "combat:\n  noise_sd: {value: 0.2, unit: log sd, source: 'assumption: a fixed noise level'}\n",
+    )
+    loaded = load_scenario(child)
+    assert loaded.scenario.scenario.horizon_weeks == 52
+    assert loaded.scenario.combat.noise_sd.value == 0.2  # a distribution replaced by a value
+    assert loaded.scenario.policies.keys() == load_scenario("kursk-2024").scenario.policies.keys()
+    assert loaded.digest != load_scenario("kursk-2024").digest
+
+
+def test_set_overrides_a_value():
+    loaded = load_scenario("kursk-2024", overrides=["scenario.horizon_weeks=12"])
+    assert loaded.scenario.scenario.horizon_weeks == 12
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("no-equals-sign", "PATH=VALUE"),
+        ("scenario.horizon_weeks=-3", "--set scenario.horizon_weeks=-3"),
+        ("nosuch.section.value=3", "not a section"),
+        ("ladder.rungs.99.strength.value=1", "ladder.rungs[99]"),
+    ],
+)
+def test_bad_set_overrides(override, expected):
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario("kursk-2024", overrides=[override])
+    assert expected in str(caught.value)
+    result = run_cli("validate", "kursk-2024", "--set", override)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+# --- fuzzing: the loader raises ScenarioError or succeeds, nothing else --------------------------
+
+
+def _load_text(tmp_path: Path, text: str | bytes) -> None:
+    path = _write(tmp_path, "fuzz.yaml", text)
+    try:
+        load_scenario(path)
+    except ScenarioError as error:
+        assert str(error).strip()
+        assert isinstance(error, UserError)
+
+
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_fuzz_bytes(tmp_path, data):
+    _load_text(tmp_path, data)
+
+
+@FUZZ
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_fuzz_text(tmp_path, text):
+    _load_text(tmp_path, text)
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | st.dates(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@FUZZ
+@given(st.dictionaries(st.text(max_size=12), yaml_values, max_size=6))
+def test_fuzz_structures(tmp_path, data):
+    _load_text(tmp_path, yaml.safe_dump(data))
+
+
+def _paths(node, prefix=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield (*prefix, key)
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield (*prefix, index)
+            yield from _paths(value, (*prefix, index))
+
+
+MINIMAL_PATHS = list(_paths(_minimal_data()))
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from(MINIMAL_PATHS), yaml_values), min_size=1, max_size=3))
+def test_fuzz_mutations_of_a_valid_scenario(tmp_path, mutations):
+    data = _minimal_data()
+    for path, value in mutations:
+        node = data
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    _load_text(tmp_path, yaml.safe_dump(data))
