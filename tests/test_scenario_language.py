@@ -185,7 +185,8 @@ def test_extends_with_overrides(tmp_path):
         tmp_path,
         "variant.yaml",
         "extends: kursk-2024\nscenario:\n  name: kursk-variant\n  horizon_weeks: 52\n"
-        "combat:\n  noise_sd: {value: 0.2, unit: log sd, source: 'assumption: a fixed noise level'}\n",
+        "combat:\n  noise_sd: {value: 0.2, unit: log sd,\n"
+        "             source: 'assumption: a fixed noise level'}\n",
     )
     loaded = load_scenario(child)
     assert loaded.scenario.scenario.horizon_weeks == 52
