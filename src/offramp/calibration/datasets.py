@@ -264,7 +264,12 @@ _LOADERS["iwojima-helmbold"] = _load_iwojima
 
 @cache
 def _load_cached(name: str) -> BattleSeries:
-    return _LOADERS[name]()
+    """Load once per process; the arrays are made read-only because every caller shares them."""
+    series = _LOADERS[name]()
+    arrays = [value for value in vars(series).values() if isinstance(value, np.ndarray)]
+    for array in [*arrays, *series.reference.values()]:
+        array.setflags(write=False)
+    return series
 
 
 def dataset_names() -> tuple[str, ...]:

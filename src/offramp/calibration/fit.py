@@ -34,6 +34,7 @@ from offramp.calibration.laws import (
     LAW_NAMES,
     LawParameters,
     attrition_rates,
+    daily_losses,
     simulate_daily,
 )
 
@@ -179,6 +180,8 @@ def _observed_forces_problem(series: BattleSeries, day_index: NDArray[np.int_]) 
     red_force = series.red_force[day_index]
     blue_loss = series.blue_loss[day_index]
     red_loss = series.red_loss[day_index]
+    blue_arrivals = series.blue_reinforcement[day_index]
+    red_arrivals = series.red_reinforcement[day_index]
     usable = np.isfinite(blue_force) & np.isfinite(red_force)
     blue_kept = usable & np.isfinite(blue_loss)
     red_kept = usable & np.isfinite(red_loss)
@@ -186,7 +189,9 @@ def _observed_forces_problem(series: BattleSeries, day_index: NDArray[np.int_]) 
         raise ValueError(f"{series.name}: needs recorded losses of both sides on some day")
 
     def predict(parameters: LawParameters) -> FloatArray:
-        blue_rate, red_rate = attrition_rates(blue_force, red_force, parameters)
+        blue_rate, red_rate = daily_losses(
+            blue_force, red_force, blue_arrivals, red_arrivals, parameters
+        )
         return np.concatenate((blue_rate[blue_kept], red_rate[red_kept]))
 
     observed = np.concatenate((blue_loss[blue_kept], red_loss[red_kept]))

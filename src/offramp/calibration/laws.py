@@ -97,6 +97,33 @@ def attrition_rates(
     return blue_losses, red_losses
 
 
+def daily_losses(
+    blue_force: ArrayLike,
+    red_force: ArrayLike,
+    blue_arrivals: ArrayLike,
+    red_arrivals: ArrayLike,
+    parameters: LawParameters,
+) -> tuple[FloatArray, FloatArray]:
+    """Losses (blue, red) of each day: the law's rates, capped at what the side has that day.
+
+    The cap (start-of-day force plus the day's arrivals, NaN arrivals counting as none) is the
+    rule `simulate_daily` applies; without it the square law (q = 0) would go on removing
+    soldiers from a side that has none left.
+    """
+    blue_rate, red_rate = attrition_rates(blue_force, red_force, parameters)
+    blue_present = np.clip(
+        np.asarray(blue_force, dtype=float) + np.nan_to_num(np.asarray(blue_arrivals, float)),
+        0.0,
+        None,
+    )
+    red_present = np.clip(
+        np.asarray(red_force, dtype=float) + np.nan_to_num(np.asarray(red_arrivals, float)),
+        0.0,
+        None,
+    )
+    return np.minimum(blue_rate, blue_present), np.minimum(red_rate, red_present)
+
+
 def simulate_daily(
     initial_blue: float,
     initial_red: float,
@@ -132,7 +159,7 @@ def simulate_daily(
     blue_losses: list[float] = []
     red_losses: list[float] = []
     # Plain floats inside the loop: it runs inside every least-squares evaluation, and scalar
-    # numpy calls would cost ten times more. The rule is the same as in `attrition_rates`.
+    # numpy calls would cost ten times more. The rule is the one in `daily_losses`.
     for blue_in, red_in in zip(blue_arrivals.tolist(), red_arrivals.tolist(), strict=True):
         blue_rate = a * red**p * blue**q if red > 0.0 else 0.0  # 0.0**0 == 1.0, as in numpy
         red_rate = b * blue**p * red**q if blue > 0.0 else 0.0

@@ -8,6 +8,7 @@ touches pyplot's global state.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def plot_residuals(fits: Sequence[FitResult], path: Path, title: str | None = No
         axis.set_xlabel("day")
         axis.set_ylabel("residual")
         axis.legend(fontsize="small")
-    figure.suptitle(title or fits[0].dataset)
+    figure.suptitle(textwrap.fill(title or fits[0].dataset, width=90), fontsize="medium")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png", dpi=110)
