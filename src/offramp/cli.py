@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,7 +35,7 @@ SetOption = Annotated[
 @app.command()
 def scenarios() -> None:
     """List the built-in scenarios."""
-    from offramp.report.explain import scenarios_table
+    from offramp.scenario.explain import scenarios_table
     from offramp.scenario.loader import builtin_scenarios, load_scenario
 
     loaded = [load_scenario(name) for name in builtin_scenarios()]
@@ -65,10 +67,131 @@ def explain(
     set_: SetOption = None,
 ) -> None:
     """Print a scenario: actors, theaters, every parameter with unit and source, the policies."""
-    from offramp.report.explain import explain_scenario
+    from offramp.scenario.explain import explain_scenario
     from offramp.scenario.loader import load_scenario
 
     explain_scenario(load_scenario(scenario, overrides=set_), console)
+
+
+def _parse_policies(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise UserError("--policies is empty; name one or more policies separated by commas")
+    return names
+
+
+def _default_run_dir(scenario: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{Path(scenario).stem}-{stamp}"
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str, typer.Argument(help="A built-in scenario name or a YAML file.")
+    ] = "kursk-2024",
+    policies: Annotated[
+        str | None, typer.Option(help="Comma-separated policies (default: all).")
+    ] = None,
+    futures: Annotated[int, typer.Option(help="How many futures to sample.")] = 10_000,
+    sampler: Annotated[str, typer.Option(help="lhs, mc or sobol.")] = "lhs",
+    seed: Annotated[int, typer.Option(help="Seed of the futures and of the noise.")] = 0,
+    workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
+    dask: Annotated[
+        str | None, typer.Option(help="A Dask scheduler address, or 'local' for a LocalCluster.")
+    ] = None,
+    series: Annotated[
+        bool, typer.Option(help="Also store weekly series (for fan charts).")
+    ] = False,
+    chunk_size: Annotated[int, typer.Option(help="Futures per chunk (a run setting).")] = 2_000,
+    out: Annotated[Path | None, typer.Option(help="Run folder (default runs/NAME-TIME).")] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Finish an interrupted run in this folder.")
+    ] = None,
+    report: Annotated[bool, typer.Option(help="Write the HTML report at the end.")] = True,
+    set_: SetOption = None,
+) -> None:
+    """Run policies across sampled futures; print the comparison; write the report."""
+    from offramp.experiments.executors import make_executor
+    from offramp.experiments.runner import RunSettings, resume_run, start_run
+    from offramp.report.console import print_comparison, progress_bar
+    from offramp.scenario.loader import load_scenario
+
+    if resume is not None:
+        from offramp.store import RunStore
+
+        store = RunStore.open(resume)
+        total = store.manifest["n_futures"]
+        remaining = sum(
+            b - a
+            for i, (a, b) in enumerate(store.manifest["chunk_bounds"])
+            if not store.chunk_is_done(i)
+        )
+        given = scenario if scenario != "kursk-2024" or set_ else None
+        expected = load_scenario(given, overrides=set_) if given else None
+        run_dir = resume
+    else:
+        settings = RunSettings(
+            scenario=scenario,
+            overrides=tuple(set_ or ()),
+            policies=_parse_policies(policies),
+            n_futures=futures,
+            sampler=sampler,
+            seed=seed,
+            chunk_size=chunk_size,
+            series=series,
+        )
+        run_dir = out or _default_run_dir(scenario)
+        total = remaining = futures
+    executor = make_executor(workers=workers, dask=dask)
+    try:
+        with progress_bar(console, total, total - remaining) as advance:
+            if resume is not None:
+                store = resume_run(resume, executor, advance, expected_scenario=expected)
+            else:
+                store = start_run(settings, run_dir, executor, advance)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"stopped. Finished chunks are saved; resume with: offramp run --resume {run_dir}",
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        executor.close()
+    print_comparison(console, store)
+    console.print(f"run folder: {store.root}", highlight=False)
+    if report:
+        from offramp.report.html import write_report
+
+        console.print(f"report: {write_report(store)}", highlight=False)
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+) -> None:
+    """Write (again) the self-contained HTML report of a run."""
+    from offramp.report.html import write_report
+    from offramp.store import RunStore
+
+    console.print(f"report: {write_report(RunStore.open(run_dir))}", highlight=False)
+
+
+@app.command()
+def query(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+    sql: Annotated[str, typer.Argument(help="SQL over the views futures, outcomes, series.")],
+    limit: Annotated[int, typer.Option(help="Rows to print at most.")] = 50,
+) -> None:
+    """Run DuckDB SQL over a run: views `futures`, `outcomes` and (with --series) `series`."""
+    from offramp.report.console import frame_table
+    from offramp.store import RunStore
+    from offramp.store.query import run_sql
+
+    frame = run_sql(RunStore.open(run_dir), sql)
+    console.print(frame_table(frame.head(limit), title=f"{len(frame)} rows"))
 
 
 def main() -> None:

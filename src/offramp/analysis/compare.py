@@ -1,0 +1,88 @@
+"""Comparison of policies over the same futures: a summary per policy and paired win shares.
+
+Every policy runs on the same futures with the same noise, so differences between policies are
+paired: "A beats B in 64% of futures" compares A and B in each future, not two averages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import permutations
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A headline outcome: its column, how to read it, and which direction is better for side a."""
+
+    column: str
+    label: str
+    larger_is_better: bool
+
+
+HEADLINES: tuple[Headline, ...] = (
+    Headline("ended", "war ended by the horizon", True),
+    Headline("a_territory_share", "side a's territory share", True),
+    Headline("casualties_a", "casualties, side a", False),
+    Headline("casualties_b", "casualties, side b", False),
+    Headline("two_front_war", "two-front war", False),
+    Headline("escalation_events", "escalation events", False),
+    Headline("min_generating_capacity", "lowest generating capacity", True),
+    Headline("min_backer_shell_stock", "lowest main-backer shell stock", True),
+)
+
+
+def _median_end_week(frame: pd.DataFrame) -> float:
+    ended = frame.loc[frame["ended"].astype(bool), "end_week"]
+    return float(ended.median()) if len(ended) else float("nan")
+
+
+def summary_table(outcomes: pd.DataFrame, policies: list[str] | None = None) -> pd.DataFrame:
+    """One row per policy: the headline statistics the main job prints."""
+    policies = policies or list(dict.fromkeys(outcomes["policy"]))
+    rows = []
+    for policy in policies:
+        frame = outcomes[outcomes["policy"] == policy]
+        row = {"policy": policy, "futures": len(frame)}
+        row["ended share"] = frame["ended"].mean()
+        row["median end week"] = _median_end_week(frame)
+        row["territory share, median"] = frame["a_territory_share"].median()
+        row["territory share, p10"] = frame["a_territory_share"].quantile(0.10)
+        row["casualties a, median"] = frame["casualties_a"].median()
+        row["casualties b, median"] = frame["casualties_b"].median()
+        row["two-front war share"] = frame["two_front_war"].mean()
+        row["escalation events, mean"] = frame["escalation_events"].mean()
+        row["lowest generating capacity, median"] = frame["min_generating_capacity"].median()
+        row["lowest backer shell stock, median"] = frame["min_backer_shell_stock"].median()
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("policy")
+
+
+def paired_wins(
+    outcomes: pd.DataFrame, headlines: tuple[Headline, ...] = HEADLINES
+) -> pd.DataFrame:
+    """For each ordered pair (A, B): the share of futures in which A does strictly better than B.
+
+    Rows are "A vs B", columns the headline outcomes. Futures where both are equal (for example
+    both wars still on) count as not beating; so A-vs-B and B-vs-A need not add up to one.
+    """
+    policies = list(dict.fromkeys(outcomes["policy"]))
+    wide = {
+        h.column: outcomes.pivot(index="future", columns="policy", values=h.column).astype(float)
+        for h in headlines
+        if h.column in outcomes
+    }
+    rows = []
+    for first, second in permutations(policies, 2):
+        row = {"comparison": f"{first} vs {second}"}
+        for headline in headlines:
+            if headline.column not in wide:
+                continue
+            a = wide[headline.column][first].to_numpy()
+            b = wide[headline.column][second].to_numpy()
+            better = a > b if headline.larger_is_better else a < b
+            row[headline.label] = float(np.mean(better))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("comparison")

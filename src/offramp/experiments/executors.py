@@ -1,0 +1,116 @@
+"""Where chunks run: in this process, in local worker processes, or on a Dask cluster.
+
+Every executor offers the same two calls: `map_unordered(function, tasks)`, yielding results as
+chunks finish, and `close()`. The results do not depend on the executor: a chunk's numbers are a
+pure function of its task (see `docs/model.md`, reproducibility), so only the order of arrival
+differs, and the store writes every chunk under its own index.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+from offramp.errors import UserError
+
+
+class Executor(Protocol):
+    description: str
+
+    def map_unordered(
+        self, function: Callable[[Any], Any], tasks: Iterable[Any]
+    ) -> Iterator[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialExecutor:
+    """Runs chunks one after another in this process."""
+
+    description = "in-process"
+
+    def map_unordered(self, function, tasks):
+        for task in tasks:
+            yield function(task)
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessExecutor:
+    """Runs chunks in `workers` local processes."""
+
+    def __init__(self, workers: int):
+        if workers < 1:
+            raise UserError(f"--workers must be at least 1, found {workers}")
+        self.workers = workers
+        self.description = f"{workers} local processes"
+        # spawn: workers start clean (no inherited threads or state), on every platform alike
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    def map_unordered(self, function, tasks):
+        pending = {self._pool.submit(function, task) for task in tasks}
+        try:
+            for done in cf.as_completed(pending):
+                yield done.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Runs chunks on a Dask cluster: an existing scheduler, or a LocalCluster started here."""
+
+    def __init__(self, address: str, workers: int | None = None):
+        try:
+            from dask.distributed import Client, LocalCluster, as_completed
+        except ImportError:  # pragma: no cover - dask is a dependency
+            raise UserError(
+                "Dask is not installed; install offramp with its dependencies"
+            ) from None
+        self._as_completed = as_completed
+        self._cluster = None
+        try:
+            if address == "local":
+                self._cluster = LocalCluster(
+                    n_workers=workers or 2,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+                self._client = Client(self._cluster)
+            else:
+                self._client = Client(address, timeout="10s")
+        except OSError as error:
+            raise UserError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+        self.description = f"Dask ({address})"
+
+    def map_unordered(self, function, tasks):
+        futures = [self._client.submit(function, task, pure=False) for task in tasks]
+        try:
+            for future in self._as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(workers: int = 1, dask: str | None = None) -> Executor:
+    """`dask` wins when given; otherwise one worker runs in-process, more use processes."""
+    if dask:
+        return DaskExecutor(dask, workers if workers > 1 else None)
+    if workers == 1:
+        return SerialExecutor()
+    return ProcessExecutor(workers)

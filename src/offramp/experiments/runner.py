@@ -1,0 +1,240 @@
+"""The main job: futures × policies, in fixed-size chunks, into a resumable run folder.
+
+A run samples its futures once (the whole design), splits them into chunks of `chunk_size`
+futures (a run setting, never derived from the number of workers), runs every policy on every
+chunk, and writes each chunk's outcomes atomically. Because the engine's noise is a function of
+(seed, stream, week, global future index), a chunk's numbers do not depend on the chunk size,
+the executor or the order in which chunks finish: the same seed gives the same bits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from offramp.errors import UserError
+from offramp.experiments.executors import Executor, SerialExecutor
+from offramp.experiments.sampling import SAMPLERS, sample_futures
+from offramp.scenario.loader import LoadedScenario, load_scenario
+from offramp.scenario.schema import Scenario
+from offramp.scenario.walk import scenario_parameters
+from offramp.store import RunStore, StoreError
+
+DEFAULT_CHUNK_SIZE = 2_000
+VERSIONED_PACKAGES = ("offramp", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What defines a run's results (anything else, like the executor, does not)."""
+
+    scenario: str = "kursk-2024"
+    overrides: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()  # empty: all of the scenario's policies
+    n_futures: int = 10_000
+    sampler: str = "lhs"
+    seed: int = 0
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    series: bool = False
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    index: int
+    scenario: Scenario
+    futures: pd.DataFrame
+    first_future: int
+    policies: tuple[str, ...]
+    seed: int
+    series: bool
+
+
+@dataclass
+class ChunkResult:
+    index: int
+    outcomes: pd.DataFrame
+    series: pd.DataFrame | None = field(default=None)
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Every policy on one chunk of futures (runs in a worker: a pure function of the task)."""
+    from offramp.experiments.simulate import simulate_futures
+
+    future_index = np.arange(task.first_future, task.first_future + len(task.futures))
+    outcome_parts, series_parts = [], []
+    for policy in task.policies:
+        outcomes, series = simulate_futures(
+            task.scenario, task.futures, future_index, policy, task.seed, task.series
+        )
+        outcome_parts.append(outcomes)
+        if series is not None:
+            series_parts.append(series)
+    return ChunkResult(
+        task.index,
+        pd.concat(outcome_parts, ignore_index=True),
+        pd.concat(series_parts, ignore_index=True) if series_parts else None,
+    )
+
+
+def chunk_bounds(n_futures: int, chunk_size: int) -> list[tuple[int, int]]:
+    return [
+        (start, min(start + chunk_size, n_futures)) for start in range(0, n_futures, chunk_size)
+    ]
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "unknown"
+    return versions
+
+
+def parameter_provenance(scenario: Scenario) -> list[dict[str, str]]:
+    """Every parameter with its value or distribution, unit and source (for the report)."""
+    return [
+        {
+            "parameter": path,
+            "value or distribution": param.describe(),
+            "unit": param.unit,
+            "source": param.source,
+        }
+        for path, param in scenario_parameters(scenario).items()
+    ]
+
+
+def policy_details(scenario: Scenario, name: str) -> dict[str, str]:
+    policy = scenario.policies[name]
+    levers = policy.model_dump(exclude={"description", "source"})
+    return {
+        "policy": name,
+        "description": policy.description,
+        "source": policy.source,
+        "levers": ", ".join(f"{key}={value}" for key, value in levers.items()),
+    }
+
+
+def check_settings(settings: RunSettings, loaded: LoadedScenario) -> tuple[str, ...]:
+    """Validate the run settings against the scenario; return the policies to run."""
+    if settings.n_futures < 1:
+        raise UserError(f"--futures must be at least 1, found {settings.n_futures}")
+    if settings.n_futures > 100_000_000:
+        raise UserError(f"--futures {settings.n_futures:,} is more than this tool is built for")
+    if settings.chunk_size < 1:
+        raise UserError(f"--chunk-size must be at least 1, found {settings.chunk_size}")
+    if settings.sampler not in SAMPLERS:
+        raise UserError(
+            f"unknown sampler '{settings.sampler}'; choose one of {', '.join(SAMPLERS)}"
+        )
+    known = tuple(loaded.scenario.policies)
+    policies = settings.policies or known
+    unknown = [p for p in policies if p not in known]
+    if unknown:
+        raise UserError(
+            f"unknown polic{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)} in "
+            f"{loaded.scenario.scenario.name}; its policies are {', '.join(known)}"
+        )
+    if len(set(policies)) != len(policies):
+        raise UserError(f"a policy is named twice in --policies: {', '.join(policies)}")
+    return tuple(policies)
+
+
+def start_run(
+    settings: RunSettings,
+    out_dir: Path,
+    executor: Executor | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> RunStore:
+    """Sample the futures, create the run folder, and run every chunk."""
+    loaded = load_scenario(settings.scenario, overrides=list(settings.overrides))
+    policies = check_settings(settings, loaded)
+    futures = sample_futures(loaded.scenario, settings.n_futures, settings.seed, settings.sampler)
+    manifest = {
+        "scenario": loaded.scenario.scenario.name,
+        "scenario_source": loaded.source,
+        "scenario_hash": loaded.digest,
+        "scenario_data": loaded.data,
+        "scenario_meta": loaded.scenario.scenario.model_dump(mode="json"),
+        "parameters": parameter_provenance(loaded.scenario),
+        "policy_details": [policy_details(loaded.scenario, name) for name in policies],
+        "overrides": list(settings.overrides),
+        "policies": list(policies),
+        "sampler": settings.sampler,
+        "seed": settings.seed,
+        "n_futures": settings.n_futures,
+        "chunk_size": settings.chunk_size,
+        "chunk_bounds": chunk_bounds(settings.n_futures, settings.chunk_size),
+        "series": settings.series,
+        "versions": _versions(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    store = RunStore.create(out_dir, manifest, futures.reset_index(drop=True))
+    execute(store, loaded.scenario, executor, on_progress, futures)
+    return store
+
+
+def resume_run(
+    run_dir: Path,
+    executor: Executor | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    expected_scenario: LoadedScenario | None = None,
+) -> RunStore:
+    """Finish only what is missing in a run folder."""
+    store = RunStore.open(run_dir)
+    manifest = store.manifest
+    if expected_scenario is not None and expected_scenario.digest != manifest["scenario_hash"]:
+        given = expected_scenario.scenario.scenario.name
+        raise StoreError(
+            f"{run_dir} holds a run of '{manifest['scenario']}' (hash "
+            f"{manifest['scenario_hash'][:12]}), not of '{given}' as given (hash "
+            f"{expected_scenario.digest[:12]}); resume it without a scenario argument"
+        )
+    ours = _versions()["offramp"]
+    if manifest["versions"].get("offramp") != ours:
+        raise StoreError(
+            f"{run_dir} was made by offramp {manifest['versions'].get('offramp')}, this is {ours}: "
+            "results would not be reproducible; start a new run"
+        )
+    scenario = Scenario.model_validate(manifest["scenario_data"])
+    execute(store, scenario, executor, on_progress, store.read_futures())
+    return store
+
+
+def execute(
+    store: RunStore,
+    scenario: Scenario,
+    executor: Executor | None,
+    on_progress: Callable[[int], None] | None,
+    futures: pd.DataFrame,
+) -> None:
+    """Run the chunks not yet done, writing each as it arrives, then join them."""
+    manifest = store.manifest
+    executor = executor or SerialExecutor()
+    bounds = manifest["chunk_bounds"]
+    tasks = (
+        ChunkTask(
+            index=i,
+            scenario=scenario,
+            futures=futures.iloc[bounds[i][0] : bounds[i][1]].reset_index(drop=True),
+            first_future=bounds[i][0],
+            policies=tuple(manifest["policies"]),
+            seed=manifest["seed"],
+            series=manifest["series"],
+        )
+        for i in store.missing_chunks()
+    )
+    for result in executor.map_unordered(run_chunk, tasks):
+        store.save_chunk(result.index, result.outcomes, result.series)
+        if on_progress is not None:
+            start, stop = bounds[result.index]
+            on_progress(stop - start)
+    store.finish()

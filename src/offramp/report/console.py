@@ -1,0 +1,89 @@
+"""What the terminal shows: a progress bar, the comparison tables."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator
+
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from offramp.analysis.compare import paired_wins, summary_table
+from offramp.store import RunStore
+
+CAVEAT = (
+    "These are consequences of the scenario's stated assumptions across sampled futures, "
+    "not forecasts."
+)
+
+
+@contextlib.contextmanager
+def progress_bar(console: Console, total: int, done: int = 0) -> Iterator[Callable[[int], None]]:
+    """A bar over futures with futures per second and an ETA; yields `advance(n_futures)`."""
+    columns = (
+        TextColumn("futures"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("run", total=total, completed=done, rate="")
+
+        def advance(count: int) -> None:
+            progress.advance(task, count)
+            speed = progress.tasks[task].speed
+            progress.update(task, rate=f"{speed:,.0f}/s" if speed else "")
+
+        yield advance
+
+
+def _format(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.3g}" if abs(value) >= 1 else f"{value:.3f}"
+    return str(value)
+
+
+def frame_table(frame: pd.DataFrame, title: str | None = None, index: bool = True) -> Table:
+    table = Table(title=title)
+    if index:
+        table.add_column(escape(str(frame.index.name or "")))
+    for column in frame.columns:
+        table.add_column(escape(str(column)), justify="right", overflow="fold")
+    for label, row in frame.iterrows():
+        cells = [_format(v) for v in row.tolist()]
+        table.add_row(*([escape(str(label))] if index else []), *map(escape, cells))
+    return table
+
+
+def print_comparison(console: Console, store: RunStore) -> None:
+    outcomes = store.read_outcomes()
+    manifest = store.manifest
+    console.rule(
+        f"{manifest['scenario']}: {manifest['n_futures']:,} futures × "
+        f"{len(manifest['policies'])} policies, seed {manifest['seed']}"
+    )
+    console.print(f"[italic]{CAVEAT}[/]")
+    console.print(frame_table(summary_table(outcomes, manifest["policies"]).T, title="Per policy"))
+    console.print(
+        frame_table(
+            paired_wins(outcomes),
+            title="Paired: share of futures in which the first policy does better than the second",
+        )
+    )

@@ -1,0 +1,152 @@
+"""One folder per run.
+
+```
+runs/<name>/
+  manifest.json        resolved scenario and its hash, policies, sampler, seed, counts,
+                       package versions, status of every chunk
+  futures.parquet      the sampled design: one row per future, one column per parameter
+  chunks/              outcomes-00000.parquet, series-00000.parquet, ... (one per chunk)
+  outcomes.parquet     one row per future x policy (written when every chunk is done)
+  series.parquet       weekly series, when asked for
+```
+
+Every file is written atomically (temporary file, then rename), and a chunk counts as done only
+once its files are in place, so a run killed at any instant resumes without redoing or
+corrupting finished work.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from offramp.errors import UserError
+from offramp.store.atomic import concat_parquet, write_json, write_parquet
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+
+
+class StoreError(UserError):
+    """A run folder that cannot be created, read or resumed."""
+
+
+class RunStore:
+    """Reads and writes one run folder; the driver process is its only writer."""
+
+    def __init__(self, root: Path, manifest: dict[str, Any]):
+        self.root = Path(root)
+        self.manifest = manifest
+
+    # --- creating and opening ------------------------------------------------------------
+
+    @classmethod
+    def create(cls, root: Path, manifest: dict[str, Any], futures: pd.DataFrame) -> RunStore:
+        root = Path(root)
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise StoreError(
+                f"{root}: the output folder exists and is not empty; choose another --out "
+                f"or resume it with --resume {root}"
+            )
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            probe = root / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as error:
+            raise StoreError(f"{root}: cannot write the run folder ({error.strerror})") from None
+        manifest = {
+            **manifest,
+            "format_version": FORMAT_VERSION,
+            "status": "running",
+            "chunks": {str(i): "pending" for i in range(len(manifest["chunk_bounds"]))},
+        }
+        write_parquet(root / "futures.parquet", pa.Table.from_pandas(futures, preserve_index=False))
+        store = cls(root, manifest)
+        store._save_manifest()
+        return store
+
+    @classmethod
+    def open(cls, root: Path) -> RunStore:
+        root = Path(root)
+        path = root / MANIFEST
+        if not path.is_file():
+            raise StoreError(f"{root}: not a run folder (no {MANIFEST})")
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise StoreError(f"{path}: cannot read the manifest ({error})") from None
+        if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+            raise StoreError(f"{path}: not a manifest this version of offramp can read")
+        return cls(root, manifest)
+
+    def _save_manifest(self) -> None:
+        write_json(self.root / MANIFEST, self.manifest)
+
+    # --- chunks --------------------------------------------------------------------------
+
+    def chunk_path(self, kind: str, index: int) -> Path:
+        return self.root / "chunks" / f"{kind}-{index:05d}.parquet"
+
+    def _chunk_files(self, index: int) -> list[Path]:
+        kinds = ["outcomes", "series"] if self.manifest.get("series") else ["outcomes"]
+        return [self.chunk_path(kind, index) for kind in kinds]
+
+    def chunk_is_done(self, index: int) -> bool:
+        """Done when its files are all in place (renames are atomic, so present means whole)."""
+        return all(path.is_file() for path in self._chunk_files(index))
+
+    def missing_chunks(self) -> list[int]:
+        return [i for i in range(len(self.manifest["chunk_bounds"])) if not self.chunk_is_done(i)]
+
+    def save_chunk(self, index: int, outcomes: pd.DataFrame, series: pd.DataFrame | None) -> None:
+        if series is not None:
+            write_parquet(self.chunk_path("series", index), _table(series))
+        write_parquet(self.chunk_path("outcomes", index), _table(outcomes))
+        self.manifest["chunks"][str(index)] = "done"
+        self._save_manifest()
+
+    def finish(self) -> None:
+        """Join the chunks, in chunk order, into the run's outcome (and series) files."""
+        missing = self.missing_chunks()
+        if missing:
+            raise StoreError(f"{self.root}: chunks {missing[:5]} are not done; resume the run")
+        count = len(self.manifest["chunk_bounds"])
+        for kind, wanted in (("outcomes", True), ("series", bool(self.manifest.get("series")))):
+            if wanted:
+                parts = [self.chunk_path(kind, i) for i in range(count)]
+                concat_parquet(self.root / f"{kind}.parquet", parts)
+        self.manifest["status"] = "complete"
+        self._save_manifest()
+
+    # --- reading -------------------------------------------------------------------------
+
+    @property
+    def is_complete(self) -> bool:
+        return self.manifest.get("status") == "complete"
+
+    def read_futures(self) -> pd.DataFrame:
+        return pq.read_table(self.root / "futures.parquet").to_pandas()
+
+    def read_outcomes(self) -> pd.DataFrame:
+        return self._read("outcomes")
+
+    def read_series(self) -> pd.DataFrame:
+        if not self.manifest.get("series"):
+            raise StoreError(f"{self.root}: this run has no weekly series (run it with --series)")
+        return self._read("series")
+
+    def _read(self, kind: str) -> pd.DataFrame:
+        path = self.root / f"{kind}.parquet"
+        if not path.is_file():
+            raise StoreError(f"{self.root}: the run is not complete; resume it with --resume")
+        return pq.read_table(path).to_pandas()
+
+
+def _table(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
