@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean browser
 
 # The stamp files make set-up idempotent: pip runs again only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -21,9 +21,18 @@ $(VENV)/.installed-test: pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/offramp explain kursk-2024
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# The report test opens the HTML in Debian's Chromium; install it when we can (root with apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the report test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	      >/dev/null 2>&1 || echo "could not install chromium: the report test will be skipped"; \
+	  else echo "chromium not found: the report test will be skipped"; fi; }
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
