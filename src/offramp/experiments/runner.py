@@ -65,22 +65,39 @@ class ChunkResult:
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Every policy on one chunk of futures (runs in a worker: a pure function of the task)."""
-    from offramp.experiments.simulate import simulate_futures
+    from offramp.experiments.simulate import run_futures
 
-    future_index = np.arange(task.first_future, task.first_future + len(task.futures))
+    futures = task.futures.set_axis(
+        pd.RangeIndex(task.first_future, task.first_future + len(task.futures), name="future")
+    )
     outcome_parts, series_parts = [], []
     for policy in task.policies:
-        outcomes, series = simulate_futures(
-            task.scenario, task.futures, future_index, policy, task.seed, task.series
-        )
+        run = run_futures(task.scenario, futures, policy, seed=task.seed, record_series=task.series)
+        outcomes = run.outcomes.reset_index()
+        outcomes.insert(1, "policy", policy)
         outcome_parts.append(outcomes)
-        if series is not None:
-            series_parts.append(series)
+        if run.series is not None:
+            series_parts.append(_long_series(run.series, futures.index.to_numpy(), policy))
     return ChunkResult(
         task.index,
         pd.concat(outcome_parts, ignore_index=True),
         pd.concat(series_parts, ignore_index=True) if series_parts else None,
     )
+
+
+def _long_series(series: dict[str, np.ndarray], future_index: np.ndarray, policy: str):
+    """(weeks + 1, n) arrays -> one row per future and week (future-major)."""
+    weeks = next(iter(series.values())).shape[0]
+    frame = pd.DataFrame(
+        {
+            "future": np.repeat(future_index, weeks),
+            "policy": policy,
+            "week": np.tile(np.arange(weeks, dtype=np.int32), len(future_index)),
+        }
+    )
+    for name, values in series.items():
+        frame[name] = np.ascontiguousarray(values.T).reshape(-1)
+    return frame
 
 
 def chunk_bounds(n_futures: int, chunk_size: int) -> list[tuple[int, int]]:

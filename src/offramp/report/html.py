@@ -33,8 +33,11 @@ FAN_SERIES = (
     ("support_a", "Support for fighting on, side a"),
     ("support_b", "Support for fighting on, side b"),
     ("generating_capacity", "Generating capacity, side a"),
-    ("backer_shell_stock", "Main backer's shell stock"),
+    ("main_backer_shell_stock", "Main backer's shell stock"),
+    ("talks_open", "Talks open"),
+    ("ladder_rung", "De-escalation ladder rung"),
 )
+MEAN_ONLY = {"talks_open", "ladder_rung"}  # 0/1 or small integers: a mean says more than bands
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222;
        line-height: 1.45; padding: 0 1em; }
@@ -44,7 +47,7 @@ table { border-collapse: collapse; font-size: 0.9em; margin: 0.8em 0; }
 th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: right; vertical-align: top; }
 th { background: #f3f3f3; } td.text, th.text { text-align: left; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; } .figures figure { margin: 0; width: 520px; }
-figcaption { font-size: 0.9em; color: #555; } .meta { color: #666; font-size: 0.85em; }
+.meta { color: #666; font-size: 0.85em; }
 """
 
 
@@ -103,9 +106,7 @@ def _distribution_figures(outcomes: pd.DataFrame, policies: list[str]) -> str:
         axes.set_title(title, fontsize=10)
         axes.set_ylabel("density")
         axes.legend(fontsize=8)
-        figures.append(
-            f"<figure>{_svg(figure)}<figcaption>{html.escape(title)}</figcaption></figure>"
-        )
+        figures.append(f"<figure>{_svg(figure)}</figure>")
     return '<div class="figures">' + "".join(figures) + "</div>"
 
 
@@ -125,9 +126,7 @@ def _fan_charts(series: pd.DataFrame, policies: list[str]) -> str:
         axes.set_title(f"{title}: median and 10–90% of futures", fontsize=10)
         axes.set_xlabel("week")
         axes.legend(fontsize=8)
-        figures.append(
-            f"<figure>{_svg(figure)}<figcaption>{html.escape(title)}</figcaption></figure>"
-        )
+        figures.append(f"<figure>{_svg(figure)}</figure>")
     return '<div class="figures">' + "".join(figures) + "</div>"
 
 

@@ -20,6 +20,7 @@ def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
         with open(tmp, "rb") as written:
             os.fsync(written.fileno())
         os.replace(tmp, path)
