@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean browser
+.PHONY: run test lint clean browser bench
 
 # The stamp files make set-up idempotent: pip runs again only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -19,7 +19,7 @@ $(VENV)/.installed-test: pyproject.toml
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
-	$(BIN)/offramp explain kursk-2024
+	$(BIN)/offramp run kursk-2024 --futures 10000
 
 test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
@@ -33,6 +33,12 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	      >/dev/null 2>&1 || echo "could not install chromium: the report test will be skipped"; \
 	  else echo "chromium not found: the report test will be skipped"; fi; }
+
+# Speed, side by side with the peer (EMA Workbench), reported as ratios. Not part of `test`.
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/engine_throughput.py
+	$(BIN)/python benchmarks/analysis.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -1,0 +1,31 @@
+"""Analysis of outcome tables: robustness, scenario discovery and global sensitivity.
+
+Everything here works on plain DataFrames and arrays (the futures table ``X``, one row per future,
+and the long outcomes table, one row per future and policy); nothing imports the engine, the
+experiment layer or the scenario language, so data flows one way.
+
+* `regret`, `regret_summary`, `satisficing` — robustness of policies across futures
+  (`offramp.analysis.robustness`).
+* `prim`, `cart` — scenario discovery: boxes of futures where an outcome of interest concentrates
+  (`offramp.analysis.discovery`).
+* `sensitivity`, `saltelli_design` — which uncertain parameters drive an outcome, through SALib
+  (`offramp.analysis.sensitivity`).
+"""
+
+from offramp.analysis.discovery import Box, CartResult, PrimBox, PrimResult, cart, prim
+from offramp.analysis.robustness import regret, regret_summary, satisficing
+from offramp.analysis.sensitivity import saltelli_design, sensitivity
+
+__all__ = [
+    "Box",
+    "CartResult",
+    "PrimBox",
+    "PrimResult",
+    "cart",
+    "prim",
+    "regret",
+    "regret_summary",
+    "saltelli_design",
+    "satisficing",
+    "sensitivity",
+]

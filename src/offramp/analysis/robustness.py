@@ -1,0 +1,219 @@
+"""Robustness of policies across futures: regret and satisficing.
+
+Both work on the long outcomes table: one row per future and policy, with columns ``future``,
+``policy`` and one column per outcome. Every policy was run on the same futures, so a policy's
+regret in a future is measured against the best policy *in that same future* (Savage regret,
+Rhodium's "regret type 2"), and the comparison is paired, not noisy.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import operator
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from offramp.errors import UserError
+
+__all__ = ["regret", "regret_summary", "satisficing"]
+
+_KEYS = ("future", "policy")
+
+_OPERATORS: dict[str, Callable[[object, object], object]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    "<": operator.lt,
+}
+# Two-character operators first, so that ">=" is never read as ">" followed by "=...".
+_REQUIREMENT = re.compile(
+    r"^\s*(?P<column>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<value>\S+)\s*$"
+)
+
+
+def _outcome_columns(outcomes: pd.DataFrame) -> list[str]:
+    return [c for c in outcomes.columns if c not in _KEYS]
+
+
+def _check_table(outcomes: pd.DataFrame) -> None:
+    if not isinstance(outcomes, pd.DataFrame):
+        raise UserError(f"outcomes must be a pandas DataFrame, not {type(outcomes).__name__}")
+    missing = [c for c in _KEYS if c not in outcomes.columns]
+    if missing:
+        raise UserError(
+            f"the outcomes table has no {' or '.join(repr(c) for c in missing)} column; it needs "
+            f"one row per future and policy with columns 'future', 'policy' and the outcomes "
+            f"(it has: {', '.join(map(str, outcomes.columns))})"
+        )
+
+
+def _unknown_column(name: str, outcomes: pd.DataFrame, context: str) -> UserError:
+    known = _outcome_columns(outcomes)
+    close = difflib.get_close_matches(name, [str(c) for c in known], n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return UserError(
+        f"{context}: there is no outcome column {name!r}.{hint} "
+        f"Known outcome columns: {', '.join(map(str, known)) or '(none)'}."
+    )
+
+
+def regret(outcomes: pd.DataFrame, outcome: str, larger_is_better: bool) -> pd.DataFrame:
+    """Regret of every policy in every future against the best policy in that future.
+
+    Parameters
+    ----------
+    outcomes : pandas.DataFrame
+        Long table with columns ``future``, ``policy`` and `outcome`; one row per pair.
+    outcome : str
+        The outcome column to compare policies on.
+    larger_is_better : bool
+        True if a larger value of `outcome` is better (e.g. territory share), False if smaller
+        is (e.g. casualties).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``future``, ``policy``, `outcome`, ``best`` (the best value of any policy in that
+        future) and ``regret`` (how far the policy falls short of it; 0 for the best policy,
+        never negative). Futures where some policy's outcome is missing give NaN regret.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"future": [0, 0, 1, 1], "policy": ["a", "b", "a", "b"],
+    ...                       "territory_share": [0.8, 0.9, 0.7, 0.6]})
+    >>> regret(table, "territory_share", larger_is_better=True)["regret"].round(2).tolist()
+    [0.1, 0.0, 0.0, 0.1]
+    """
+    _check_table(outcomes)
+    if outcome not in outcomes.columns or outcome in _KEYS:
+        raise _unknown_column(str(outcome), outcomes, "regret")
+    if outcomes.duplicated(list(_KEYS)).any():
+        raise UserError(
+            "the outcomes table has more than one row for some (future, policy) pair; regret "
+            "needs exactly one, so aggregate replications first"
+        )
+    table = outcomes[[*_KEYS, outcome]].copy()
+    values = table[outcome].astype(float)
+    by_future = values.groupby(table["future"], sort=False)
+    # A future in which any policy's outcome is missing cannot name a best policy.
+    incomplete = values.isna().groupby(table["future"], sort=False).transform("any")
+    best = by_future.transform("max" if larger_is_better else "min").mask(incomplete)
+    table["best"] = best
+    table["regret"] = (best - values) if larger_is_better else (values - best)
+    return table.reset_index(drop=True)
+
+
+def regret_summary(
+    outcomes: pd.DataFrame, outcome: str, larger_is_better: bool
+) -> pd.DataFrame:
+    """Per policy: mean, maximum and 90th-percentile regret over futures (see `regret`).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"future": [0, 0, 1, 1], "policy": ["a", "b", "a", "b"],
+    ...                       "casualties": [10.0, 12.0, 30.0, 20.0]})
+    >>> regret_summary(table, "casualties", larger_is_better=False)["max"].tolist()
+    [10.0, 2.0]
+    """
+    table = regret(outcomes, outcome, larger_is_better)
+    grouped = table.groupby("policy", sort=True)["regret"]
+    summary = pd.DataFrame({
+        "mean": grouped.mean(),
+        "max": grouped.max(),
+        "p90": grouped.quantile(0.9),
+    })
+    summary.index.name = "policy"
+    return summary
+
+
+def _parse_value(text: str) -> float | bool:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    value = float(text)  # ValueError for anything that is not a plain number
+    if math.isnan(value):
+        raise ValueError(text)
+    return value
+
+
+def _parse_requirement(text: object, outcomes: pd.DataFrame) -> tuple[str, str, float | bool]:
+    if not isinstance(text, str):
+        raise UserError(f"a requirement must be a string like 'territory_share >= 0.8', "
+                        f"not {text!r}")
+    match = _REQUIREMENT.match(text)
+    form = ("the form is '<outcome> <op> <value>' with <op> one of >=, <=, >, <, ==, != and "
+            "<value> a number or true/false, e.g. 'territory_share >= 0.8' or "
+            "'two_front_war == false'")
+    if match is None:
+        raise UserError(f"cannot read the requirement {text!r}: {form}.")
+    column, op, raw = match["column"], match["op"], match["value"]
+    try:
+        value = _parse_value(raw)
+    except ValueError:
+        raise UserError(
+            f"cannot read the requirement {text!r}: {raw!r} is not a number or true/false; "
+            f"{form}."
+        ) from None
+    if column not in outcomes.columns or column in _KEYS:
+        raise _unknown_column(column, outcomes, f"requirement {text!r}")
+    return column, op, value
+
+
+def satisficing(outcomes: pd.DataFrame, requirements: Sequence[str]) -> pd.Series:
+    """Per policy: the share of futures in which every requirement is met.
+
+    Parameters
+    ----------
+    outcomes : pandas.DataFrame
+        Long table with columns ``future``, ``policy`` and the outcomes.
+    requirements : list of str
+        Conditions like ``"a_territory_share >= 0.8"`` or ``"two_front_war == false"``:
+        an outcome column, an operator among ``>= <= > < == !=`` and a number or
+        ``true``/``false`` (which compare as 1/0 with numeric columns). They are parsed, never
+        evaluated as code. A missing outcome value does not meet a requirement.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by policy, named ``satisficing``: the share of that policy's futures that meet
+        all requirements (1.0 for an empty list).
+
+    Raises
+    ------
+    offramp.errors.UserError
+        For a malformed requirement or an unknown outcome column (naming it and listing the
+        known outcome columns).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"future": [0, 0, 1, 1], "policy": ["a", "b", "a", "b"],
+    ...                       "territory_share": [0.8, 0.9, 0.7, 0.6],
+    ...                       "two_front_war": [False, True, False, False]})
+    >>> satisficing(table, ["territory_share >= 0.75", "two_front_war == false"]).tolist()
+    [0.5, 0.0]
+    """
+    _check_table(outcomes)
+    if isinstance(requirements, str):
+        requirements = [requirements]  # a single requirement is an easy slip; accept it
+    met = np.ones(len(outcomes), dtype=bool)
+    for text in requirements:
+        column, op, value = _parse_requirement(text, outcomes)
+        values = outcomes[column]
+        if not (pd.api.types.is_numeric_dtype(values.dtype)
+                or pd.api.types.is_bool_dtype(values.dtype)):
+            raise UserError(
+                f"requirement {text!r}: outcome {column!r} is not numeric or boolean "
+                f"(dtype {values.dtype}), so it cannot be compared with {value!r}"
+            )
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        # NaN compares False under every operator except !=, so exclude it explicitly.
+        met &= np.asarray(_OPERATORS[op](numbers, float(value)), dtype=bool) & ~np.isnan(numbers)
+    share = pd.Series(met, index=outcomes.index).groupby(outcomes["policy"], sort=True).mean()
+    share.name = "satisficing"
+    return share

@@ -1,0 +1,326 @@
+"""Global sensitivity analysis: which uncertain parameters drive an outcome, through SALib.
+
+Three of SALib's analyzers, chosen for what offramp's runs provide:
+
+* ``"pawn"`` (Pianosi & Wagener 2015) and ``"delta"`` (Borgonovo 2007; Plischke et al. 2013) are
+  moment-independent and work on *any* sample of futures (Monte Carlo or LHS), so they can be run
+  on an ordinary run's futures table.
+* ``"sobol"`` (variance-based first- and total-order indices) needs the structured Saltelli
+  design; `saltelli_design` makes one so that the experiment layer can run it.
+
+The indices are SALib's; this module only prepares the inputs (drops constant columns, sub-samples
+large tables, keeps SALib's global random state and warning settings untouched) and returns one
+tidy table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import warnings
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from offramp.errors import UserError
+
+__all__ = ["saltelli_design", "sensitivity"]
+
+METHODS = ("pawn", "delta", "sobol")
+
+# Default row caps: PAWN takes ~2.5 s per 100,000 rows x 20 parameters; SALib's delta estimator
+# (bootstrapped kernel densities) is about 100 times slower per row, so it gets a smaller cap.
+_DEFAULT_MAX_ROWS = {"pawn": 100_000, "delta": 10_000}
+_DEFAULT_RESAMPLES = {"delta": 20, "sobol": 100}
+
+
+def _problem_from_bounds(bounds: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+    names = list(bounds)
+    return {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [[float(bounds[n][0]), float(bounds[n][1])] for n in names],
+    }
+
+
+def _as_problem(bounds_or_problem: Mapping[str, Any]) -> dict[str, Any]:
+    if "names" in bounds_or_problem and "bounds" in bounds_or_problem:
+        problem = dict(bounds_or_problem)
+        problem.setdefault("num_vars", len(problem["names"]))
+        return problem
+    return _problem_from_bounds(bounds_or_problem)
+
+
+def saltelli_design(
+    bounds: Mapping[str, Any], n: int, seed: int = 0, calc_second_order: bool = False
+) -> np.ndarray:
+    """A Saltelli design (SALib's ``sample.sobol``) for Sobol indices.
+
+    Parameters
+    ----------
+    bounds : dict
+        Parameter -> ``(low, high)`` (uniform), or a SALib problem dict
+        (``{"names": [...], "bounds": [...], ...}``).
+    n : int
+        Base sample size; a power of 2 keeps the Sobol' sequence balanced.
+    seed : int
+        Seed of the scrambling.
+    calc_second_order : bool
+        Also allow second-order indices (2D + 2 runs per base sample instead of D + 2).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n * (D + 2), D)`` (or ``n * (2D + 2)``), columns in the order of the names.
+        Run the model on every row, in order, and pass rows and outputs to
+        ``sensitivity(..., method="sobol")``.
+
+    Examples
+    --------
+    >>> design = saltelli_design({"a": (0.0, 1.0), "b": (-1.0, 1.0)}, n=8)
+    >>> design.shape
+    (32, 2)
+    """
+    from SALib.sample import sobol as sobol_sample
+
+    if not (isinstance(n, int) and n >= 1):
+        raise UserError(f"n must be a positive integer, got {n!r}")
+    problem = _as_problem(bounds)
+    with _salib_quiet():
+        return sobol_sample.sample(problem, n, calc_second_order=calc_second_order, seed=seed)
+
+
+@contextlib.contextmanager
+def _salib_quiet(seed: int | None = None) -> Iterator[None]:
+    """Run SALib without side effects on the caller.
+
+    Some SALib analyzers draw from NumPy's *global* random state (seeding it only for a truthy
+    seed, so seed 0 is not reproducible) and set global warning filters and formatters. Seed the
+    global state here and restore it, the filters and the formatter afterwards.
+    """
+    state = np.random.get_state()
+    formatter = warnings.formatwarning
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if seed is not None:
+                np.random.seed(seed)
+            yield
+    finally:
+        np.random.set_state(state)
+        warnings.formatwarning = formatter
+
+
+def _numeric_matrix(X: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(X, pd.DataFrame):
+        raise UserError(
+            f"X must be a pandas DataFrame (one row per future), not {type(X).__name__}"
+        )
+    for name in X.columns:
+        dtype = X[name].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            raise UserError(
+                f"column {name!r} of X is not numeric (dtype {dtype}); sensitivity analysis needs "
+                f"numbers, so encode it first or leave it out"
+            )
+    return X.astype(float)
+
+
+def _sobol_second_order(values: np.ndarray, d: int) -> bool:
+    """Read from the design whether it was made with second-order rows (see SALib's layout).
+
+    Per base sample the rows are A, AB_1..AB_D, [BA_1..BA_D,] B. Row D + 1 is B in the
+    first-order layout but BA_1 (B with A's first column) in the second-order one.
+    """
+    n = len(values)
+    fits_first, fits_second = n % (d + 2) == 0, n % (2 * d + 2) == 0
+    if not (fits_first or fits_second):
+        raise UserError(
+            f"method 'sobol' needs a Saltelli design (see saltelli_design): {n} rows is not a "
+            f"multiple of D + 2 = {d + 2} or 2D + 2 = {2 * d + 2} for D = {d} parameters"
+        )
+    if fits_first and fits_second:
+        return bool(values[d + 1, 0] == values[0, 0])
+    return fits_second
+
+
+def sensitivity(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    method: str = "pawn",
+    seed: int = 0,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    problem: Mapping[str, Any] | None = None,
+    max_rows: int | None = None,
+    num_resamples: int | None = None,
+) -> pd.DataFrame:
+    """Rank the uncertain parameters by their influence on an outcome (SALib).
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        One row per future, one numeric column per parameter. For ``"sobol"`` the rows must be a
+        Saltelli design (`saltelli_design`), in its order.
+    y : array, shape (len(X),)
+        The outcome in each future (booleans are read as 0/1).
+    method : {"pawn", "delta", "sobol"}
+        SALib analyzer: ``SALib.analyze.pawn`` (importance = median KS statistic over the
+        conditioning slides), ``SALib.analyze.delta`` (importance = the delta index, which SALib
+        1.5+ calls ``delta_raw``) or ``SALib.analyze.sobol`` (importance = total-order ``ST``).
+    seed : int
+        Seed of the sub-sample and of SALib's bootstrap.
+    bounds : dict, optional
+        Parameter -> ``(low, high)``; defaults to each column's data range. Only Sobol uses it.
+    problem : dict, optional
+        A SALib problem instead of `bounds`; its ``names`` select and order the columns of X.
+    max_rows : int, optional
+        For "pawn" and "delta", analyse a seeded random sub-sample of this many rows when X is
+        larger. Default 100,000 for PAWN and 10,000 for delta (SALib's delta is ~100x slower per
+        row). Sobol always uses the whole design.
+    num_resamples : int, optional
+        Bootstrap resamples for the confidence intervals (default: 20 for delta, 100 for Sobol;
+        SALib's PAWN gives no confidence intervals).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by parameter (named ``parameter``), sorted by ``importance`` (descending), with
+        the column ``importance`` followed by the method's indices and confidence intervals as
+        SALib names them (PAWN: ``minimum, mean, median, maximum, CV, stdev``; delta:
+        ``delta[_raw], delta[_raw]_conf, ...``; Sobol: ``S1, S1_conf, ST, ST_conf``; a Sobol run
+        with second-order rows also puts SALib's ``S2`` matrix in ``result.attrs["S2"]``).
+        Columns of X that are constant cannot matter: they are not given to SALib and are listed
+        last with importance 0 and NaN elsewhere. For PAWN and delta, rows where y is NaN are
+        dropped.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.uniform(size=(2000, 3)), columns=["a", "b", "c"])
+    >>> y = 5 * X["a"] + 2 * X["b"]
+    >>> sensitivity(X, y.to_numpy(), method="pawn").index.tolist()
+    ['a', 'b', 'c']
+    """
+    if method not in METHODS:
+        raise UserError(
+            f"unknown sensitivity method {method!r}; choose one of {', '.join(METHODS)}"
+        )
+    if problem is not None:
+        problem = _as_problem(problem)
+        missing = [n for n in problem["names"] if n not in X.columns]
+        if missing:
+            raise UserError(f"the problem names columns that X lacks: {', '.join(missing)}")
+        X = X[problem["names"]]
+    frame = _numeric_matrix(X)
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 1 or len(y) != len(frame):
+        raise UserError(f"y must hold one value per row of X: expected ({len(frame)},), got "
+                        f"{y.shape}")
+
+    if method == "sobol":
+        return _sobol(frame, y, seed, bounds, problem, num_resamples)
+
+    keep = ~np.isnan(y)
+    if not keep.all():
+        frame, y = frame[keep], y[keep]
+    cap = _DEFAULT_MAX_ROWS[method] if max_rows is None else max_rows
+    if len(y) > cap:
+        rows = np.sort(np.random.default_rng(seed).choice(len(y), size=cap, replace=False))
+        frame, y = frame.iloc[rows], y[rows]
+    spread = frame.max() - frame.min()
+    constant = [c for c in frame.columns if not spread[c] > 0]
+    varying = [c for c in frame.columns if c not in constant]
+    if not varying:
+        raise UserError("every column of X is constant, so no parameter can explain y")
+    if np.nanmax(y) == np.nanmin(y):
+        raise UserError("y is constant, so no parameter can explain it")
+    names = [str(c) for c in varying]
+    salib_problem = {
+        "num_vars": len(varying),
+        "names": names,
+        "bounds": [[float(frame[c].min()), float(frame[c].max())] for c in varying],
+    }
+    values = frame[varying].to_numpy()
+    if method == "pawn":
+        from SALib.analyze import pawn
+
+        with _salib_quiet(seed):
+            result = pawn.analyze(salib_problem, values, y, seed=seed)
+        importance = "median"
+    else:
+        from SALib.analyze import delta
+
+        options: dict[str, Any] = {
+            "num_resamples": num_resamples or _DEFAULT_RESAMPLES["delta"],
+            "seed": seed,
+        }
+        if "method" in inspect.signature(delta.analyze).parameters:
+            options["method"] = "delta"  # SALib >= 1.5 would also estimate S1 at extra cost
+        with _salib_quiet(seed):
+            result = delta.analyze(salib_problem, values, y, **options)
+        importance = "delta" if "delta" in result else "delta_raw"
+    table = _tidy(result, varying, importance)
+    return _with_constants(table, constant)
+
+
+def _tidy(result: Mapping[str, Any], names: list[Any], importance: str) -> pd.DataFrame:
+    columns = {}
+    for key, value in result.items():
+        if key == "names":
+            continue
+        array = np.asarray(value)
+        if array.shape == (len(names),) and array.dtype.kind in "fiu":
+            columns[key] = array.astype(float)
+    table = pd.DataFrame(columns, index=pd.Index(names, name="parameter"))
+    table = table.dropna(axis=1, how="all")  # e.g. delta's "step" mode, undefined for most X
+    table.insert(0, "importance", table[importance])
+    return table.sort_values("importance", ascending=False, kind="stable")
+
+
+def _with_constants(table: pd.DataFrame, constant: list[Any]) -> pd.DataFrame:
+    if not constant:
+        return table
+    rows = pd.DataFrame(np.nan, index=pd.Index(constant, name="parameter"),
+                        columns=table.columns)
+    rows["importance"] = 0.0
+    for column in table.columns:
+        if not column.endswith("_conf") and column not in ("CV", "stdev"):
+            rows[column] = 0.0
+    return pd.concat([table, rows])
+
+
+def _sobol(
+    frame: pd.DataFrame, y: np.ndarray, seed: int,
+    bounds: Mapping[str, tuple[float, float]] | None, problem: Mapping[str, Any] | None,
+    num_resamples: int | None,
+) -> pd.DataFrame:
+    from SALib.analyze import sobol
+
+    if np.isnan(y).any():
+        raise UserError("y has missing values; a Sobol design cannot lose rows, so fill them or "
+                        "rerun those futures")
+    names = list(frame.columns)
+    if problem is None:
+        if bounds is not None:
+            missing = [n for n in names if n not in bounds]
+            if missing:
+                raise UserError(f"bounds lack the columns {', '.join(map(str, missing))}")
+        problem = {
+            "num_vars": len(names),
+            "names": [str(n) for n in names],
+            "bounds": [list(bounds[n]) if bounds is not None else
+                       [float(frame[n].min()), float(frame[n].max())] for n in names],
+        }
+    values = frame.to_numpy()
+    second_order = _sobol_second_order(values, len(names))
+    with _salib_quiet(seed):
+        result = sobol.analyze(
+            dict(problem), y, calc_second_order=second_order,
+            num_resamples=num_resamples or _DEFAULT_RESAMPLES["sobol"], seed=seed,
+        )
+    table = _tidy(result, names, "ST")
+    if second_order:
+        table.attrs["S2"] = pd.DataFrame(result["S2"], index=names, columns=names)
+    return table
