@@ -1,0 +1,119 @@
+"""The Python API for notebooks: run the main job, open a run, compare, report.
+
+>>> import offramp
+>>> run = offramp.run("kursk-2024", futures=2_000, seed=1)      # doctest: +SKIP
+>>> run.outcomes.groupby("policy")["ended"].mean()               # doctest: +SKIP
+>>> run.compare()                                                # doctest: +SKIP
+>>> run.report()                                                 # doctest: +SKIP
+>>> again = offramp.open_run(run.path)                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from offramp.analysis.compare import paired_wins, summary_table
+from offramp.experiments.executors import make_executor
+from offramp.experiments.runner import DEFAULT_CHUNK_SIZE, RunSettings, start_run
+from offramp.store import RunStore
+
+
+class Run:
+    """A finished run in the store: its outcomes as DataFrames, its comparison and report."""
+
+    def __init__(self, store: RunStore):
+        self._store = store
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return (
+            f"Run({m['scenario']!r}, {m['n_futures']:,} futures × {len(m['policies'])} "
+            f"policies, seed {m['seed']}, path={str(self.path)!r})"
+        )
+
+    @property
+    def path(self) -> Path:
+        return self._store.root
+
+    @property
+    def manifest(self) -> dict:
+        return self._store.manifest
+
+    @cached_property
+    def outcomes(self) -> pd.DataFrame:
+        """One row per future × policy."""
+        return self._store.read_outcomes()
+
+    @cached_property
+    def futures(self) -> pd.DataFrame:
+        """One row per future: the sampled value of every parameter."""
+        return self._store.read_futures()
+
+    @cached_property
+    def series(self) -> pd.DataFrame:
+        """Weekly series, one row per future × policy × week (runs made with series=True)."""
+        return self._store.read_series()
+
+    def compare(self) -> pd.DataFrame:
+        """The headline statistics per policy (rows: policies)."""
+        return summary_table(self.outcomes, self.manifest["policies"])
+
+    def paired(self) -> pd.DataFrame:
+        """Share of futures in which one policy does strictly better than another."""
+        return paired_wins(self.outcomes)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """DuckDB SQL over the views `futures`, `outcomes` and `series`."""
+        from offramp.store.query import run_sql
+
+        return run_sql(self._store, sql)
+
+    def report(self) -> Path:
+        """Write the self-contained HTML report; return its path."""
+        from offramp.report.html import write_report
+
+        return write_report(self._store)
+
+
+def run(
+    scenario: str = "kursk-2024",
+    policies: Sequence[str] = (),
+    futures: int = 10_000,
+    sampler: str = "lhs",
+    seed: int = 0,
+    workers: int = 1,
+    dask: str | None = None,
+    series: bool = False,
+    out: str | Path | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    overrides: Sequence[str] = (),
+) -> Run:
+    """Run `policies` (default: all) of `scenario` across sampled futures; return the run."""
+    settings = RunSettings(
+        scenario=scenario,
+        overrides=tuple(overrides),
+        policies=tuple(policies),
+        n_futures=futures,
+        sampler=sampler,
+        seed=seed,
+        chunk_size=chunk_size,
+        series=series,
+    )
+    if out is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / f"{Path(scenario).stem}-{stamp}"
+    executor = make_executor(workers=workers, dask=dask)
+    try:
+        return Run(start_run(settings, Path(out), executor))
+    finally:
+        executor.close()
+
+
+def open_run(path: str | Path) -> Run:
+    """Open a run folder written by `offramp run` or `offramp.run`."""
+    return Run(RunStore.open(Path(path)))
