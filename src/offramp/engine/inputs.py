@@ -1,0 +1,334 @@
+"""What the engine needs to run: plain arrays over futures, and the levers of one policy.
+
+The engine knows nothing of YAML or pydantic. `offramp.experiments.build` turns a scenario, a
+table of sampled futures and a policy name into these objects.
+
+Layout: the ensemble axis (one entry per future) is always the LAST axis, so that every row over
+futures is contiguous in memory and a weekly step is a handful of whole-row NumPy operations.
+Small structural axes come first: side (2: row 0 is side a, row 1 is side b), theater (J),
+backer (K), rival (R), rung (L), season (S), election (E). An empty axis (no backers, no rivals)
+is an array of shape (0, n) and everything still runs.
+
+Names keep the units of the scenario language (`..._per_month`, `..._per_week`, `..._km2`); the
+mechanisms convert where they use them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+SIDE_A = 0
+SIDE_B = 1
+
+WEEKS_PER_YEAR = 52.0
+WEEKS_PER_MONTH = WEEKS_PER_YEAR / 12.0
+
+FLOAT = np.float32
+"""Working precision of the engine's state. Single precision halves the memory traffic of every
+weekly operation (the engine is bound by it) and is ample for quantities known to one or two
+significant digits; random draws and the final outcomes are float64."""
+
+RUNG_EFFECTS = (
+    "shipping", "energy_strike_ban", "deep_strike_ban", "disengagement", "no_incursions",
+    "ceasefire",
+)
+
+
+def _check_shapes(obj: object, leading: tuple[int, ...] | None = None) -> None:
+    """Every array field must end with the same ensemble axis (and share the leading axes)."""
+    n = None
+    for item in fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, item.name)
+        if not isinstance(value, np.ndarray):
+            continue
+        if n is None:
+            n = value.shape[-1]
+        if value.shape[-1] != n:
+            raise ValueError(f"{type(obj).__name__}.{item.name}: ensemble axis {value.shape[-1]} "
+                             f"differs from {n}")
+        if leading is not None and value.ndim == len(leading) + 1 and value.shape[:-1] != leading:
+            raise ValueError(f"{type(obj).__name__}.{item.name}: shape {value.shape} does not "
+                             f"match leading axes {leading}")
+
+
+@dataclass(frozen=True)
+class Belligerents:
+    """The two parties at war; every array has shape (2, n), row 0 side a, row 1 side b."""
+
+    names: tuple[str, str]
+    national_area_km2: np.ndarray
+    initial_territory_share: np.ndarray
+    reserves: np.ndarray
+    mobilization_per_week: np.ndarray
+    training_weeks: np.ndarray
+    combat_quality: np.ndarray
+    shells_needed_per_soldier_week: np.ndarray
+    shell_stock: np.ndarray
+    shell_production_per_month: np.ndarray
+    shell_imports_per_month: np.ndarray
+    fire_elasticity: np.ndarray
+    initial_support: np.ndarray
+    weariness_per_log_casualties: np.ndarray
+    casualty_scale: np.ndarray
+    weariness_per_energy_loss: np.ndarray
+    support_noise_sd: np.ndarray
+    generating_capacity_share: np.ndarray
+    optimism_bias: np.ndarray
+    belief_receptivity: np.ndarray
+    cost_of_war_per_year: np.ndarray
+    territorial_floor: np.ndarray
+    audience_cost: np.ndarray
+    home_soil_premium: np.ndarray
+
+    def __post_init__(self) -> None:
+        _check_shapes(self, (2,))
+
+
+@dataclass(frozen=True)
+class Backers:
+    """States arming a belligerent; arrays (K, n). `backs_side[k]` is 0 (side a) or 1 (side b)."""
+
+    names: tuple[str, ...]
+    backs_side: tuple[int, ...]
+    initial_support: np.ndarray
+    support_drift_per_week: np.ndarray
+    support_noise_sd: np.ndarray
+    shell_production_per_month: np.ndarray
+    shell_production_target_per_month: np.ndarray
+    production_ramp_months: np.ndarray
+    shell_stock: np.ndarray
+    stock_floor_share: np.ndarray
+    share_of_production_sent: np.ndarray
+    high_end_stock: np.ndarray
+    high_end_production_per_month: np.ndarray
+    high_end_sent_per_month: np.ndarray
+
+    def __post_init__(self) -> None:
+        _check_shapes(self, (len(self.names),))
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True)
+class Rivals:
+    """Latent rivals of a backer; arrays (R, n). `of_backer[r]` indexes `Backers`."""
+
+    names: tuple[str, ...]
+    of_backer: tuple[int, ...]
+    base_hazard_per_week: np.ndarray
+    readiness: np.ndarray
+    readiness_growth_per_year: np.ndarray
+    readiness_effect: np.ndarray
+    depletion_effect: np.ndarray
+    distraction_effect: np.ndarray
+    aid_priority_share: np.ndarray
+    high_end_use_per_month: np.ndarray
+
+    def __post_init__(self) -> None:
+        _check_shapes(self, (len(self.names),))
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True)
+class Theaters:
+    """Where ground changes hands; arrays (J, n), forces and weights (2, J, n).
+
+    `soil_side[j]` is the side whose soil theater j is (0 a, 1 b); `is_salient[j]` marks ground
+    across an undisputed border (the `no_incursions` rung acts there).
+    """
+
+    names: tuple[str, ...]
+    soil_side: tuple[int, ...]
+    is_salient: tuple[bool, ...]
+    contested_area_km2: np.ndarray
+    initial_enemy_held_km2: np.ndarray
+    frontage_km: np.ndarray
+    initial_forces: np.ndarray
+    reinforcement_weight: np.ndarray
+    terrain_factor: np.ndarray
+
+    def __post_init__(self) -> None:
+        j = len(self.names)
+        for name in ("contested_area_km2", "initial_enemy_held_km2", "frontage_km",
+                     "terrain_factor"):
+            if getattr(self, name).shape[:-1] != (j,):
+                raise ValueError(f"Theaters.{name} must have shape ({j}, n)")
+        for name in ("initial_forces", "reinforcement_weight"):
+            if getattr(self, name).shape[:-1] != (2, j):
+                raise ValueError(f"Theaters.{name} must have shape (2, {j}, n)")
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Dates, seasons and scheduled elections.
+
+    Seasons recur every year from (start_month, start_day) for `weeks` weeks; their advance
+    multipliers are arrays (S, n). Elections name either a backer (`actor_backer`) or a
+    belligerent (`actor_side`), the other index being -1; their uncertain numbers are (E, n).
+    """
+
+    start_date: dt.date
+    season_names: tuple[str, ...]
+    season_start: tuple[tuple[int, int], ...]
+    season_weeks: tuple[int, ...]
+    season_advance_multiplier: np.ndarray
+    election_date: tuple[dt.date, ...]
+    election_takes_office: tuple[dt.date, ...]
+    election_actor_backer: tuple[int, ...]
+    election_actor_side: tuple[int, ...]
+    challenger_wins: np.ndarray
+    aid_multiplier_if_challenger: np.ndarray
+    talks_push_if_challenger: np.ndarray
+
+
+@dataclass(frozen=True)
+class ForcesRules:
+    deploy_share_per_week: np.ndarray
+    salient_hold_reinforcement: np.ndarray
+    withdrawal_weeks: np.ndarray
+
+
+@dataclass(frozen=True)
+class CombatRules:
+    attrition_per_week: np.ndarray
+    firer_exponent: np.ndarray
+    target_exponent: np.ndarray
+    attacker_loss_multiplier: np.ndarray
+    noise_sd: np.ndarray
+    killed_share: np.ndarray
+    wounded_return_share: np.ndarray
+    reference_density_per_km: np.ndarray | float = 1.0
+    """Force density (personnel/km) at which `attrition_per_week` is stated. The scenario
+    language states it at unit density (1/km); a larger reference decouples the level of
+    attrition from the uncertain exponents (see docs/model.md, 'missing fields')."""
+
+
+@dataclass(frozen=True)
+class TerritoryRules:
+    max_advance_km_per_week: np.ndarray
+    breakthrough_ratio: np.ndarray
+    advance_steepness: np.ndarray
+    share_of_front_in_assault: np.ndarray
+
+
+@dataclass(frozen=True)
+class StrikeRules:
+    damage_per_week: np.ndarray
+    repair_per_week: np.ndarray
+    escalation_damage_multiplier: np.ndarray
+
+
+@dataclass(frozen=True)
+class EscalationRules:
+    base_hazard_per_week: np.ndarray
+    lifted_restrictions_hazard_per_week: np.ndarray
+    lifted_restrictions_effectiveness: np.ndarray
+    support_shock: np.ndarray
+    talks_close_probability: np.ndarray
+    strike_surge_weeks: np.ndarray
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The de-escalation ladder, rungs in order; arrays (L, n)."""
+
+    rung_ids: tuple[str, ...]
+    effects: tuple[str, ...]
+    pressure_effect: np.ndarray
+    adoption_per_week: np.ndarray
+    violation_per_week: np.ndarray
+    strength: np.ndarray
+
+    def __post_init__(self) -> None:
+        unknown = set(self.effects) - set(RUNG_EFFECTS)
+        if unknown:
+            raise ValueError(f"unknown rung effects {sorted(unknown)}; known: {RUNG_EFFECTS}")
+        _check_shapes(self)
+
+    @property
+    def count(self) -> int:
+        return len(self.rung_ids)
+
+
+@dataclass(frozen=True)
+class BargainingRules:
+    planning_horizon_weeks: np.ndarray
+    talks_open_per_week: np.ndarray
+    offers_from_b_per_week: np.ndarray
+    talks_close_per_week: np.ndarray
+    settle_per_week: np.ndarray
+    bargaining_power_a: np.ndarray
+    observation_noise: np.ndarray
+    trend_volatility: np.ndarray
+    ceasefire_relapse_per_week: np.ndarray
+
+
+@dataclass(frozen=True)
+class EngineInputs:
+    """Everything uncertain about a scenario, for one chunk of futures."""
+
+    horizon_weeks: int
+    belligerents: Belligerents
+    backers: Backers
+    rivals: Rivals
+    theaters: Theaters
+    calendar: Calendar
+    forces: ForcesRules
+    combat: CombatRules
+    territory: TerritoryRules
+    strikes: StrikeRules
+    escalation: EscalationRules
+    ladder: Ladder
+    bargaining: BargainingRules
+    main_backer: int | None = None
+    """Index of side a's main backer (recorded stocks); None when side a has no backer."""
+
+    @property
+    def n_futures(self) -> int:
+        return self.belligerents.reserves.shape[-1]
+
+
+SalientPosture = Literal["hold", "trade", "withdraw"]
+
+
+@dataclass(frozen=True)
+class Levers:
+    """One policy's levers: plain Python scalars, the same in every future."""
+
+    seek_talks_from_week: int | None = None
+    talks_initiative: float = 1.0
+    pursue_ladder: bool = False
+    lift_restrictions: bool = False
+    aid_multiplier: float = 1.0
+    industrial_surge: float = 1.0
+    salient_posture: SalientPosture = "hold"
+    pacific_reserve_share: float = 0.0
+    end_state_floor: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.salient_posture not in ("hold", "trade", "withdraw"):
+            raise ValueError(f"salient_posture must be hold, trade or withdraw, "
+                             f"not {self.salient_posture!r}")
+
+
+def in_working_precision(obj):
+    """A copy of an inputs dataclass with every float array converted to `FLOAT`."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return replace(obj, **{f.name: in_working_precision(getattr(obj, f.name))
+                               for f in fields(obj)})
+    if isinstance(obj, np.ndarray) and obj.dtype.kind == "f" and obj.dtype != FLOAT:
+        return obj.astype(FLOAT)
+    return obj

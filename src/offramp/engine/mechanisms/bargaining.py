@@ -1,0 +1,227 @@
+"""Bargaining: the reservation-hazard settlement rule of model-theory §1.2.
+
+Seeds: 000 says neither side can win outright, the war will end at the negotiating table, Kursk
+strengthens Ukraine's hand, and delay weakens it (the salient may be lost, Russia may gain in
+Donbas). 003 says held Russian soil is Ukraine's most valuable leverage (Polish-Soviet War 1921
+against the Winter War 1940) and asks for a clear, attainable end state.
+
+The pie is side a's territory, normalised to 1; x is side a's share under a deal.
+
+B1 beliefs. Each side i keeps a Gaussian belief (m, P) about the weekly drift of a's share q;
+side b also about e (b's soil held by a; only b values it). Updated from this week's change seen
+through fog:
+    o = dq + observation_noise * z;  K = belief_receptivity * P / (P + R);  m += K (o - m);
+    P = (1 - K) P + trend_volatility;  R = observation_noise**2.
+    For e, fog and trend volatility are scaled by s = (frontage on b's soil) / (frontage on a's
+    soil) and s**2, which leaves K unchanged: the salient's short front is seen more clearly.
+    Prior: m_q(0) = optimism_bias_i (a expects its share to rise, b to fall), m_e(0) = 0,
+    P(0) = R (as informative as one observation).
+B2 projections over H = planning_horizon_weeks:
+    Q_i = clip(q + H m_q,i, 0, 1);  E_b = clip(e + H m_e, 0, e_max), or 0 once e = 0 (the model
+    starts no new incursions, so ground once lost is not expected back).
+B3 costs of fighting on, in pie units:
+    C_i = cost_of_war_per_year_i * H / 52 * intensity_i * clip(S_i(0) / S_i, 0, 5)
+    intensity_i = recent casualties of i / its week-0 casualties (the other side's power to hurt);
+    C_a * (1 - shipping rung strength in force).
+B5 reservations (B4's commitment premiums have no scenario fields yet and are 0):
+    r_a = Q_a - C_a - (home_soil_premium_a - 1) * S_a          (S_a: a's salient soil held by b)
+    r_b = 1 - Q_b - home_soil_premium_b * chip - C_b
+    chip = E_b (b's own projection of what a will still hold), or, under side a's `trade`
+    posture, e itself: a puts the salient on the table first, so it counts in full.
+B6 floors with audience costs a_i = audience_cost_i * clip(S_i / S_i(0), 0, 2):
+    x_low = r_a if r_a >= f_a else (r_a + a_a f_a) / (1 + a_a)
+    y_low = r_b if r_b >= f_b else (r_b + a_b f_b) / (1 + a_b);  x_high = 1 - y_low
+    f_a = the policy's end_state_floor if given, else territorial_floor_a;
+    f_b = territorial_floor_b.
+B7 surplus = x_high - x_low.
+B8 talks: closed -> open with probability 1 - exp(-rate),
+    rate = talks_open_per_week * (talks_initiative * seeking + push) + offers_from_b_per_week,
+    seeking = week >= seek_talks_from_week (never if null), push = election talks push in office;
+    open -> closed with talks_close_per_week, or by an escalation event (`escalation`).
+B9 settlement: while talks are open and surplus >= 0, with probability settle_per_week; terms
+    x* = x_low + bargaining_power_a * surplus. Settlement is absorbing: b's soil held by a is
+    handed back (the km2 are recorded as traded), the lines and the fighting stop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from offramp.engine.inputs import (
+    FLOAT,
+    SIDE_A,
+    SIDE_B,
+    WEEKS_PER_YEAR,
+    BargainingRules,
+    Belligerents,
+    Levers,
+    Theaters,
+)
+from offramp.engine.noise import NoiseSource, Stream
+from offramp.engine.state import SETTLED
+
+SUPPORT_COST_CAP = 5.0
+AUDIENCE_SUPPORT_CAP = 2.0
+
+
+@dataclass(frozen=True)
+class BargainingPlan:
+    floor: np.ndarray  # (2, n) f_a (policy or scenario), f_b
+    chip_is_current: bool  # `trade`: b values the salient as it stands
+    seek_from_week: int | None
+    talks_initiative: float
+    max_e: np.ndarray  # (n,) b's soil a could hold at most, as a share of a's area
+    a_salient: np.ndarray | None  # (J, 1) salient theaters on a's soil, None if there are none
+    observation_variance: np.ndarray  # (n,)
+    salient_fog_scale: np.ndarray  # (n,) fog on e relative to fog on q: ratio of front lengths
+    cost_over_horizon: np.ndarray  # (2, n) cost_of_war_per_year * H / 52
+    chip_premium: np.ndarray  # (n,) b's home_soil_premium
+
+
+@dataclass(frozen=True)
+class BargainingState:
+    talks_open: np.ndarray  # (n,) bool
+    talks_ever_opened: np.ndarray  # (n,) bool
+    belief_q: np.ndarray  # (2, n) each side's belief about a's share's weekly drift
+    belief_e: np.ndarray  # (n,) side b's belief about the weekly drift of e (only b values e)
+    belief_variance: np.ndarray  # (2, n) the same for both quantities (same fog and volatility)
+    last_a_share: np.ndarray  # (n,) q a week ago (for the observed change)
+    last_e: np.ndarray  # (n,)
+    surplus: np.ndarray  # (n,) this week's bargaining surplus (x_high - x_low)
+    terms: np.ndarray  # (n,) x* of the settlement, NaN before
+    settlement_week: np.ndarray  # (n,) float, NaN before
+    traded_km2: np.ndarray  # (n,) b's soil handed back at settlement, 0 before
+
+
+def plan(belligerents: Belligerents, theaters: Theaters, rules: BargainingRules, levers: Levers
+         ) -> BargainingPlan:
+    floor = belligerents.territorial_floor.copy()
+    if levers.end_state_floor is not None:
+        floor[SIDE_A] = levers.end_state_floor  # (stays in the array's precision)
+    on_b_soil = np.array([s == SIDE_B for s in theaters.soil_side])[:, None]
+    front_b = (theaters.frontage_km * on_b_soil).sum(axis=0)
+    front_a = (theaters.frontage_km * ~on_b_soil).sum(axis=0)
+    a_salient = np.array([s == SIDE_A and salient for s, salient in
+                          zip(theaters.soil_side, theaters.is_salient, strict=True)])[:, None]
+    return BargainingPlan(
+        floor=floor,
+        chip_is_current=levers.salient_posture == "trade",
+        seek_from_week=levers.seek_talks_from_week,
+        talks_initiative=levers.talks_initiative,
+        max_e=(theaters.contested_area_km2 * on_b_soil).sum(axis=0)
+        / belligerents.national_area_km2[SIDE_A],
+        a_salient=a_salient if a_salient.any() else None,
+        observation_variance=rules.observation_noise**2,
+        salient_fog_scale=np.divide(front_b, front_a, out=np.ones_like(front_b),
+                                    where=front_a > 0),
+        cost_over_horizon=belligerents.cost_of_war_per_year
+        * (rules.planning_horizon_weeks / WEEKS_PER_YEAR),
+        chip_premium=belligerents.home_soil_premium[SIDE_B],
+    )
+
+
+def initial_state(belligerents: Belligerents, bargaining_plan: BargainingPlan,
+                  a_share: np.ndarray, e: np.ndarray) -> BargainingState:
+    n = a_share.shape[-1]
+    nan = np.full(n, np.nan, dtype=FLOAT)
+    return BargainingState(
+        talks_open=np.zeros(n, dtype=bool), talks_ever_opened=np.zeros(n, dtype=bool),
+        belief_q=belligerents.optimism_bias, belief_e=np.zeros(n, dtype=FLOAT),
+        belief_variance=np.broadcast_to(bargaining_plan.observation_variance, (2, n)),
+        last_a_share=a_share, last_e=e, surplus=nan, terms=nan, settlement_week=nan,
+        traded_km2=np.zeros(n, dtype=FLOAT),
+    )
+
+
+def settlement_range(
+    projected_share_a: np.ndarray, projected_share_b: np.ndarray, chip_b: np.ndarray,
+    cost_a: np.ndarray, cost_b: np.ndarray, floor_a: np.ndarray, floor_b: np.ndarray,
+    audience_a: np.ndarray, audience_b: np.ndarray, premium_a: np.ndarray | float = 0.0,
+    premium_b: np.ndarray | float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(x_low, x_high): the shares of the pie for side a that each side would accept (B5-B6).
+
+    `projected_share_*` are each side's projection of a's share if fighting continues,
+    `chip_b` b's valuation of its soil held by a (premium x area), `premium_*` the commitment
+    premiums of B4 (0 in the engine for now).
+    """
+    reservation_a = projected_share_a - cost_a + premium_a
+    reservation_b = 1.0 - projected_share_b - chip_b - cost_b + premium_b
+    x_low = np.where(reservation_a >= floor_a, reservation_a,
+                     (reservation_a + audience_a * floor_a) / (1.0 + audience_a))
+    y_low = np.where(reservation_b >= floor_b, reservation_b,
+                     (reservation_b + audience_b * floor_b) / (1.0 + audience_b))
+    return x_low, 1.0 - y_low
+
+
+def step(
+    belligerents: Belligerents, rules: BargainingRules, bargaining_plan: BargainingPlan,
+    state: BargainingState, *, status: np.ndarray, a_share: np.ndarray, e: np.ndarray,
+    salient_km2: np.ndarray, enemy_held_km2: np.ndarray | None, support: np.ndarray,
+    intensity: np.ndarray, shipping: np.ndarray | float, talks_push: np.ndarray | float,
+    closes_talks: np.ndarray, noise: NoiseSource, week: int,
+) -> tuple[BargainingState, np.ndarray]:
+    """Learn, project, open or close talks, and perhaps settle; returns (state, status)."""
+    bp = bargaining_plan
+    # B1: learning from this week's change, seen through fog (side b also tracks e).
+    # Fog and trend volatility scale with the length of front observed, so that the few
+    # tens of km around a salient are not seen through the fog of the whole main front; the
+    # Kalman gain is then the same for q and e.
+    fog = noise.normals(Stream.FOG, week, 3) * rules.observation_noise
+    variance = state.belief_variance
+    gain = belligerents.belief_receptivity * variance / (variance + bp.observation_variance)
+    belief_q = state.belief_q + gain * ((a_share - state.last_a_share) + fog[:2]
+                                        - state.belief_q)
+    belief_e = state.belief_e + gain[SIDE_B] * ((e - state.last_e)
+                                                + bp.salient_fog_scale * fog[2] - state.belief_e)
+    variance = (1.0 - gain) * variance + rules.trend_volatility
+
+    # B2-B3: projections and costs over the planning horizon.
+    horizon = rules.planning_horizon_weeks
+    projected_q = np.clip(a_share + horizon * belief_q, 0.0, 1.0)
+    support_ratio = support / belligerents.initial_support
+    resolve = np.minimum(1.0 / np.maximum(support_ratio, 1e-9), SUPPORT_COST_CAP)
+    cost = bp.cost_over_horizon * intensity * resolve
+    cost_a = cost[SIDE_A] * (1.0 - shipping)
+
+    # B5-B7: reservations, floors, surplus.
+    # Once the salient is gone it stays gone (no new incursions), whatever the fog suggests.
+    chip = e if bp.chip_is_current else np.where(
+        e > 0, np.clip(e + horizon * belief_e, 0.0, bp.max_e), 0.0)
+    if bp.a_salient is not None and enemy_held_km2 is not None:
+        held_a_salient = (enemy_held_km2 * bp.a_salient).sum(axis=0) \
+            / belligerents.national_area_km2[SIDE_A]
+        cost_a = cost_a + (belligerents.home_soil_premium[SIDE_A] - 1.0) * held_a_salient
+    audience = belligerents.audience_cost * np.minimum(support_ratio, AUDIENCE_SUPPORT_CAP)
+    x_low, x_high = settlement_range(projected_q[SIDE_A], projected_q[SIDE_B],
+                                     bp.chip_premium * chip, cost_a, cost[SIDE_B],
+                                     bp.floor[SIDE_A], bp.floor[SIDE_B], audience[SIDE_A],
+                                     audience[SIDE_B])
+    surplus = x_high - x_low
+
+    # B8: the talks channel.
+    draw = noise.uniforms(Stream.TALKS, week, 2)
+    seeking = bp.seek_from_week is not None and week >= bp.seek_from_week
+    rate = rules.talks_open_per_week * (bp.talks_initiative * seeking + talks_push) \
+        + rules.offers_from_b_per_week
+    live = status != SETTLED
+    was_open = state.talks_open
+    opens = ~was_open & (draw[0] < -np.expm1(-rate))
+    stays = was_open & (draw[0] >= rules.talks_close_per_week)
+    talks_open = (opens | stays) & ~closes_talks & live
+
+    # B9: settlement.
+    settles = talks_open & (surplus >= 0.0) & (draw[1] < rules.settle_per_week)
+    terms = np.where(settles, np.clip(x_low + rules.bargaining_power_a * surplus, 0.0, 1.0),
+                     state.terms)
+    new_state = BargainingState(
+        talks_open=talks_open,  # open in the week of a deal; closed from the next week on
+        talks_ever_opened=state.talks_ever_opened | talks_open,
+        belief_q=belief_q, belief_e=belief_e, belief_variance=variance,
+        last_a_share=a_share, last_e=e, surplus=surplus, terms=terms,
+        settlement_week=np.where(settles, float(week), state.settlement_week),
+        traded_km2=np.where(settles, salient_km2, state.traded_km2),
+    )
+    return new_state, np.where(settles, SETTLED, status).astype(status.dtype)

@@ -1,0 +1,174 @@
+"""Combat: generalized Lanchester attrition per theater and week, with fire support from stocks.
+
+Seeds: 003 notes defence's unexpected advantages in positional war, Ukraine's need for at
+least 75,000 shells a month to hold, Russia's far larger output; it asks to lift restrictions on
+Western weapons so Ukraine can strike Russian logistics. 000 notes the high intensity of the
+fighting.
+
+Per side X against Y in theater j (W = frontage_km, F personnel, all arrays (2, J, n)):
+
+    need_X        = shells_needed_per_soldier_week * sum_j F_Xj     (rounds/week; 0 if no war)
+    fired_X       = min(shell stock_X, need_X)
+    fire_support  = (fired / need) ** fire_elasticity               (1 when nothing is needed)
+    E_Xj          = F_Xj * combat_quality_X * fire_support_X * m_X
+    m_b           = 1 - lifted_restrictions_effectiveness * lifted   (deep strikes on logistics)
+    lifted        = 1 if side a lifted restrictions, times (1 - strength) of a rear-area rung
+    casualties_Xj = attrition_per_week * W * (E_Yj / (W d)) ** q * (F_Xj / (W d)) ** p
+                    * (attacker_loss_multiplier if X attacks in j) * damp_j * noise_Xj
+    noise         = exp(noise_sd * z - noise_sd**2 / 2),  z ~ N(0, 1)  (mean one)
+
+with q = firer_exponent, p = target_exponent, d = the reference density at which attrition is
+stated (1 personnel/km in the scenario language, i.e. the formula of model-theory §2.3), and the
+attacker the side with the greater combat
+power in the theater this week. `damp_j` is 0 outside war (ceasefire, settlement) and
+(1 - strength) of the disengagement rung and, in salient theaters, of the no-incursions rung.
+Casualties never exceed the forces present. killed = killed_share * casualties; of the wounded,
+wounded_return_share re-enter the training pipeline next week (recovery and retraining are one
+first-order delay of training_weeks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from offramp.engine.inputs import FLOAT, SIDE_B, Belligerents, CombatRules, Theaters
+from offramp.engine.noise import NoiseSource, Stream
+
+RECENT_WEIGHT = 0.25
+"""Weight of this week in the moving average of casualties (about a month's memory)."""
+_TINY = 1e-9
+_LOG_FLOOR = -1e6  # log of a zero density
+
+
+@dataclass(frozen=True)
+class CombatState:
+    power: np.ndarray  # (2, J, n) combat power last week (for threat and attack roles)
+    casualties_total: np.ndarray  # (2, n) since week 0
+    killed_total: np.ndarray  # (2, n)
+    recent_casualties: np.ndarray  # (2, n) per week, moving average
+    reference_casualties: np.ndarray  # (2, n) per week, week 0's (intensity = recent / reference)
+    wounded_returning: np.ndarray  # (2, n) personnel back to the training pipeline next week
+    fire_support: np.ndarray  # (2, n) last week's
+
+
+@dataclass(frozen=True)
+class CombatResult:
+    state: CombatState
+    forces: np.ndarray  # (2, J, n) after losses
+    shell_stock: np.ndarray  # (2, n) after firing
+    casualties: np.ndarray  # (2, n) this week
+
+
+def initial_state(belligerents: Belligerents, theaters: Theaters) -> CombatState:
+    n = belligerents.reserves.shape[-1]
+    zeros = np.zeros((2, n), dtype=FLOAT)
+    return CombatState(
+        power=theaters.initial_forces * belligerents.combat_quality[:, None, :],
+        casualties_total=zeros, killed_total=zeros, recent_casualties=zeros,
+        reference_casualties=np.ones((2, n), dtype=FLOAT), wounded_returning=zeros,
+        fire_support=np.ones((2, n), dtype=FLOAT),
+    )
+
+
+def fire_support(shell_stock: np.ndarray, need: np.ndarray, elasticity: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(fire support in [0, 1], rounds fired): min(1, fired / needed) ** elasticity."""
+    fired = np.minimum(shell_stock, need)
+    ratio = np.divide(fired, need, out=np.ones_like(need), where=need > 0)
+    return np.power(ratio, elasticity), fired
+
+
+def lanchester_casualties(
+    attrition_per_week: np.ndarray, frontage_km: np.ndarray, enemy_power: np.ndarray,
+    own_forces: np.ndarray, firer_exponent: np.ndarray, target_exponent: np.ndarray,
+    reference_density_per_km: np.ndarray | float = 1.0,
+) -> np.ndarray:
+    """Expected casualties per week: a * W * (E_enemy / (W d)) ** q * (F_own / (W d)) ** p.
+
+    d is the reference density (1 per km in the scenario language).
+    """
+    reference_width = frontage_km * reference_density_per_km
+    # Two logs and one exp cost half of two powers. The floor on the logs makes 0 ** q = 0
+    # exactly for q > 0 (the exp underflows) and keeps 0 ** 0 = 1 (no NaN).
+    with np.errstate(divide="ignore"):
+        log_fire = np.maximum(np.log(enemy_power / reference_width), _LOG_FLOOR)
+        log_target = np.maximum(np.log(own_forces / reference_width), _LOG_FLOOR)
+    return attrition_per_week * frontage_km * np.exp(firer_exponent * log_fire
+                                                     + target_exponent * log_target)
+
+
+@dataclass(frozen=True)
+class CombatPlan:
+    """Per-run constants of the casualty formula, in logs (see `step`)."""
+
+    log_scale: np.ndarray  # (J, n) ln(a W) - (q + p) ln(W d) - noise_sd**2 / 2
+    log_attacker_multiplier: np.ndarray  # (n,)
+    floor_logs: bool  # an exponent is exactly 0: keep 0 ** 0 = 1 by flooring the logs
+
+
+def plan(theaters: Theaters, rules: CombatRules) -> CombatPlan:
+    reference_width = theaters.frontage_km * rules.reference_density_per_km
+    exponents = rules.firer_exponent + rules.target_exponent
+    return CombatPlan(
+        log_scale=np.log(rules.attrition_per_week * theaters.frontage_km)
+        - exponents * np.log(reference_width) - 0.5 * rules.noise_sd**2,
+        log_attacker_multiplier=np.log(rules.attacker_loss_multiplier),
+        floor_logs=bool((rules.firer_exponent == 0).any() or (rules.target_exponent == 0).any()),
+    )
+
+
+def step(
+    belligerents: Belligerents, rules: CombatRules, combat_plan: CombatPlan,
+    state: CombatState, *, forces: np.ndarray, shell_stock: np.ndarray, at_war: np.ndarray,
+    damp: np.ndarray, logistics_hit: np.ndarray | float, noise: NoiseSource, week: int,
+) -> CombatResult:
+    """One week of fighting in every theater.
+
+    `at_war` (n,) is 1 while fighting, 0 otherwise; `damp` (J, n) scales attrition per theater
+    (already including `at_war`); `logistics_hit` (n,) is the cut in side b's power from side
+    a's deep strikes.
+    """
+    need = belligerents.shells_needed_per_soldier_week * forces.sum(axis=1) * at_war
+    support, fired = fire_support(shell_stock, need, belligerents.fire_elasticity)
+    power_per_soldier = belligerents.combat_quality * support
+    if not np.isscalar(logistics_hit) or logistics_hit != 0.0:
+        power_per_soldier[SIDE_B] *= 1.0 - logistics_hit
+    power = forces * power_per_soldier[:, None, :]
+
+    # lanchester_casualties(...) * attacker multiplier * lognormal shock, computed as one exp
+    # of a sum of logs (half the work of the powers; the same numbers up to rounding).
+    z = noise.normals(Stream.COMBAT, week, forces.shape[0] * forces.shape[1])
+    with np.errstate(divide="ignore"):
+        log_forces = np.log(forces)
+        log_power = log_forces + np.log(power_per_soldier)[:, None, :]
+    if combat_plan.floor_logs:
+        log_forces = np.maximum(log_forces, _LOG_FLOOR)
+        log_power = np.maximum(log_power, _LOG_FLOOR)
+    attacking = power > power[::-1]
+    exponent = (combat_plan.log_scale + rules.firer_exponent * log_power[::-1]
+                + rules.target_exponent * log_forces + rules.noise_sd * z.reshape(forces.shape)
+                + np.where(attacking, combat_plan.log_attacker_multiplier, 0.0))
+    casualties_by_theater = np.minimum(forces, np.exp(exponent) * damp)
+    casualties = casualties_by_theater.sum(axis=1)
+
+    if week == 0:
+        reference = np.maximum(casualties, 1.0)
+        recent = casualties
+    else:
+        reference = state.reference_casualties
+        recent = state.recent_casualties + RECENT_WEIGHT * (casualties
+                                                            - state.recent_casualties)
+    wounded = casualties * (1.0 - rules.killed_share)
+    new_state = CombatState(
+        power=power,
+        casualties_total=state.casualties_total + casualties,
+        killed_total=state.killed_total + casualties * rules.killed_share,
+        recent_casualties=recent,
+        reference_casualties=reference,
+        wounded_returning=wounded * rules.wounded_return_share,
+        fire_support=support,
+    )
+    return CombatResult(new_state, forces - casualties_by_theater, shell_stock - fired,
+                        casualties)

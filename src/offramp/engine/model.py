@@ -1,0 +1,419 @@
+"""The weekly step order, in one function: `simulate`.
+
+Every mechanism is a pure function in `offramp.engine.mechanisms`; this module decides the order
+in which they act and which piece of state each one sees. Within a week:
+
+    calendar -> aid (policy allocation) -> industry -> forces -> combat -> territory -> strikes
+    -> politics -> escalation -> ladder -> bargaining -> rivals -> record
+
+A mechanism sees this week's results of the mechanisms before it and last week's of those
+after it (e.g. `forces` allocates on last week's combat power; `politics` applies last week's
+escalation shock). The loop runs over weeks only; every operation inside is over whole arrays of
+futures. Futures whose war has been settled leave that loop every few weeks and only their
+high-end stocks and rivals are stepped from then on (`Settled`): the same numbers, less work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from offramp.engine.inputs import (
+    FLOAT,
+    SIDE_A,
+    WEEKS_PER_MONTH,
+    Backers,
+    EngineInputs,
+    Levers,
+    Rivals,
+    in_working_precision,
+)
+from offramp.engine.mechanisms import (
+    aid,
+    bargaining,
+    calendar,
+    combat,
+    escalation,
+    forces,
+    industry,
+    ladder,
+    politics,
+    rivals,
+    strikes,
+    territory,
+)
+from offramp.engine.noise import NoiseSource, make_key
+from offramp.engine.outcomes import (
+    SERIES_NAMES,
+    EngineResult,
+    RecordState,
+    final_outcomes,
+    initial_record,
+    record_week,
+    series_row,
+)
+from offramp.engine.state import (
+    SETTLED,
+    STATUS_DTYPE,
+    WAR,
+    State,
+    concat_futures,
+    take_futures,
+)
+
+RETIRE_EVERY_WEEKS = 8
+RETIRE_MIN_SHARE = 0.25
+"""Every RETIRE_EVERY_WEEKS weeks, if at least RETIRE_MIN_SHARE of the futures still in the
+main loop have settled, they leave it (see `Settled`). Moving futures costs a few milliseconds,
+so it is worth doing only in batches."""
+
+
+@dataclass(frozen=True)
+class Plans:
+    """Per-run constants of each mechanism (levers resolved, per-week tables)."""
+
+    calendar: calendar.CalendarPlan
+    aid: aid.AidPlan
+    industry: industry.IndustryPlan
+    forces: forces.ForcesPlan
+    combat: combat.CombatPlan
+    territory: territory.TerritoryPlan
+    ladder: ladder.LadderPlan
+    bargaining: bargaining.BargainingPlan
+    salient_theaters: np.ndarray  # (J, 1) bool: where the no-incursions rung acts
+
+
+def make_plans(inputs: EngineInputs, levers: Levers,
+               calendar_plan: calendar.CalendarPlan | None = None) -> Plans:
+    """Per-run constants; the calendar plan depends on dates only and can be passed in."""
+    return Plans(
+        calendar=calendar_plan or calendar.plan(inputs.calendar, inputs.horizon_weeks),
+        aid=aid.plan(inputs.backers, inputs.rivals, levers),
+        industry=industry.plan(inputs.belligerents, inputs.backers, inputs.rivals, levers),
+        forces=forces.plan(inputs.belligerents, inputs.theaters, inputs.forces, levers),
+        combat=combat.plan(inputs.theaters, inputs.combat),
+        territory=territory.plan(inputs.theaters, inputs.territory, levers),
+        ladder=ladder.plan(inputs.ladder, levers),
+        bargaining=bargaining.plan(inputs.belligerents, inputs.theaters, inputs.bargaining,
+                                   levers),
+        salient_theaters=np.array(inputs.theaters.is_salient, dtype=bool)[:, None],
+    )
+
+
+def initial_state(inputs: EngineInputs, plans: Plans) -> State:
+    n = inputs.n_futures
+    held = territory.initial_state(inputs.theaters)
+    a_share, e, _ = territory.shares(inputs.belligerents, inputs.theaters, plans.territory,
+                                     held.enemy_held_km2)
+    return State(
+        week=0,
+        status=np.full(n, WAR, dtype=STATUS_DTYPE),
+        calendar=calendar.initial_state(inputs.calendar, n),
+        industry=industry.initial_state(inputs.belligerents, inputs.backers),
+        forces=forces.initial_state(inputs.belligerents, inputs.theaters),
+        combat=combat.initial_state(inputs.belligerents, inputs.theaters),
+        territory=held,
+        strikes=strikes.initial_state(inputs.belligerents.generating_capacity_share[SIDE_A]),
+        politics=politics.initial_state(inputs.belligerents, inputs.backers),
+        escalation=escalation.initial_state(n),
+        ladder=ladder.initial_state(inputs.ladder, plans.ladder),
+        bargaining=bargaining.initial_state(inputs.belligerents, plans.bargaining, a_share, e),
+        rivals=rivals.initial_state(inputs.rivals),
+    )
+
+
+@dataclass(frozen=True)
+class Group:
+    """Futures still stepped by the full weekly loop, with what stepping them needs."""
+
+    positions: np.ndarray  # (m,) positions of these futures in the chunk
+    inputs: EngineInputs
+    plans: Plans
+    noise: NoiseSource
+    state: State
+    record: RecordState
+
+    def subset(self, index: np.ndarray, levers: Levers, key: tuple[int, int],
+               future_index: np.ndarray) -> Group:
+        inputs = take_futures(self.inputs, index)
+        positions = self.positions[index]
+        return Group(positions, inputs, make_plans(inputs, levers, self.plans.calendar),
+                     NoiseSource(key, future_index[positions]),
+                     take_futures(self.state, index), take_futures(self.record, index))
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Settled futures, out of the main loop.
+
+    After a settlement only two things still change that reach an outcome: the main backer's
+    high-end stock (its production, and use by a rival that opens) and the rivals' hazards. So
+    every RETIRE_EVERY_WEEKS weeks settled futures leave the full loop and step only these, with
+    the same arithmetic the full step would apply to them (no transfers, no war on). Random
+    numbers are keyed by the global future index and every operation is per future, so this
+    changes no outcome (tested: they are bit-identical with an observer, which turns it off);
+    it saves the work of fighting wars that are over.
+    """
+
+    positions: np.ndarray
+    backers: Backers
+    rivals: Rivals
+    rival_use_per_week: np.ndarray  # (R, m)
+    rival_backer: np.ndarray  # (K, R)
+    noise: NoiseSource
+    state: State
+    record: RecordState
+
+    @classmethod
+    def leaving(cls, group: Group, index: np.ndarray, key: tuple[int, int],
+                future_index: np.ndarray) -> Settled:
+        positions = group.positions[index]
+        return cls(positions, take_futures(group.inputs.backers, index),
+                   take_futures(group.inputs.rivals, index),
+                   group.plans.industry.rival_use_per_week[..., index],
+                   group.plans.industry.rival_backer, NoiseSource(key, future_index[positions]),
+                   take_futures(group.state, index), take_futures(group.record, index))
+
+    def join(self, other: Settled, key: tuple[int, int], future_index: np.ndarray) -> Settled:
+        positions = np.concatenate([self.positions, other.positions])
+        return Settled(positions, concat_futures(self.backers, other.backers),
+                       concat_futures(self.rivals, other.rivals),
+                       np.concatenate([self.rival_use_per_week, other.rival_use_per_week],
+                                      axis=-1),
+                       self.rival_backer, NoiseSource(key, future_index[positions]),
+                       concat_futures(self.state, other.state),
+                       concat_futures(self.record, other.record))
+
+
+def simulate(
+    inputs: EngineInputs, levers: Levers, seed: int, future_index: np.ndarray,
+    record_series: bool = False, observe: Callable[[State], None] | None = None,
+) -> EngineResult:
+    """Run one policy over a chunk of futures for the whole horizon.
+
+    `future_index` holds the global indices of the futures in this chunk: the random numbers
+    of a future depend only on (seed, its index, the week, the purpose), so results do not
+    depend on how futures are chunked, and every policy sees the same noise. `observe`, if
+    given, is called with the initial state and with the state at the end of every week (for
+    tests and diagnostics; it must not change the state).
+    """
+    n = inputs.n_futures
+    future_index = np.asarray(future_index)
+    if future_index.shape != (n,):
+        raise ValueError(f"future_index has shape {future_index.shape}; expected ({n},)")
+    key = make_key(seed)
+    full_inputs = in_working_precision(inputs)
+    full_plans = make_plans(full_inputs, levers)
+    state = initial_state(full_inputs, full_plans)
+    record = initial_record(full_inputs, state)
+    active = Group(np.arange(n), full_inputs, full_plans, NoiseSource(key, future_index), state,
+                   record)
+    retired: Settled | None = None
+    # Observers and series see every future every week: retirement is off for them.
+    retire = observe is None and not record_series
+    a_share, _, salient_km2 = territory.shares(full_inputs.belligerents, full_inputs.theaters,
+                                               full_plans.territory, state.territory.enemy_held_km2)
+    series = _start_series(full_inputs, state, a_share, salient_km2) if record_series else None
+    if observe is not None:
+        observe(state)
+
+    for week in range(full_inputs.horizon_weeks):
+        inputs, plans, noise = active.inputs, active.plans, active.noise
+        state, record = active.state, active.record
+        b, th, lad = inputs.belligerents, inputs.theaters, inputs.ladder
+        n = inputs.n_futures
+        at_war = (state.status == WAR).astype(FLOAT)
+        not_settled = (state.status != SETTLED).astype(FLOAT)
+
+        # calendar: season, elections
+        calendar_state, now = calendar.step(inputs.calendar, plans.calendar, state.calendar,
+                                            noise, week)
+
+        # policy and aid allocation: what backers send this week
+        flows = aid.step(
+            inputs.backers, inputs.rivals, plans.aid,
+            backer_support=state.politics.backer_support,
+            production_per_month=state.industry.backer_production_per_month,
+            shell_stock=state.industry.backer_shell_stock,
+            high_end_stock=state.industry.backer_high_end_stock,
+            rival_opened=state.rivals.opened,
+            election_aid_multiplier=calendar.aid_multiplier_by_backer(
+                inputs.calendar, now, inputs.backers.count, n),
+            not_settled=not_settled,
+        )
+
+        # industry: produce and stock
+        industry_state = industry.step(
+            inputs.backers, inputs.rivals, plans.industry, state.industry,
+            shells_sent=flows.shells_sent, high_end_sent=flows.high_end_sent,
+            shells_received=flows.shells_received, rival_opened=state.rivals.opened,
+        )
+
+        # forces: train, commit, withdraw
+        forces_state = forces.step(
+            b, th, inputs.forces, plans.forces, state.forces, power=state.combat.power,
+            enemy_held_km2=state.territory.enemy_held_km2, support=state.politics.support,
+            wounded_returning=state.combat.wounded_returning,
+        )
+
+        # combat: fire, attrition
+        disengagement = ladder.effect_strength(lad, plans.ladder, state.ladder, "disengagement")
+        no_incursions = ladder.effect_strength(lad, plans.ladder, state.ladder, "no_incursions")
+        rear_ban = ladder.effect_strength(lad, plans.ladder, state.ladder, "deep_strike_ban")
+        damp = (at_war * (1.0 - disengagement)) * (1.0 - no_incursions * plans.salient_theaters)
+        logistics_hit = (inputs.escalation.lifted_restrictions_effectiveness * (1.0 - rear_ban)
+                         if levers.lift_restrictions else 0.0)
+        fought = combat.step(
+            b, inputs.combat, plans.combat, state.combat, forces=forces_state.forces,
+            shell_stock=industry_state.shell_stock, at_war=at_war, damp=damp,
+            logistics_hit=logistics_hit, noise=noise, week=week,
+        )
+        forces_state = forces.ForcesState(fought.forces, forces_state.reserves,
+                                          forces_state.in_training)
+        industry_state = industry.IndustryState(
+            industry_state.backer_production_per_month, industry_state.backer_shell_stock,
+            industry_state.backer_high_end_stock, fought.shell_stock)
+
+        # territory: the lines move
+        territory_state = territory.step(
+            th, inputs.territory, plans.territory, state.territory, power=fought.state.power,
+            advance_multiplier=now.advance_multiplier, damp=damp,
+            withdrawal_weeks=inputs.forces.withdrawal_weeks, week=week,
+        )
+        a_share, e, salient_km2 = territory.shares(b, th, plans.territory,
+                                                   territory_state.enemy_held_km2)
+
+        # strikes on the grid
+        strikes_state = strikes.step(
+            inputs.strikes, state.strikes, at_war=at_war,
+            surge=state.escalation.surge_weeks_left > 0,
+            ban_strength=ladder.effect_strength(lad, plans.ladder, state.ladder,
+                                                "energy_strike_ban"),
+        )
+
+        # politics: support at home and among backers
+        politics_state = politics.step(
+            b, inputs.backers, state.politics, casualties_total=fought.state.casualties_total,
+            capacity_a=strikes_state.generating_capacity,
+            escalation_event=state.escalation.event_this_week,
+            support_shock=inputs.escalation.support_shock, noise=noise, week=week,
+        )
+
+        # escalation
+        escalation_state = escalation.step(
+            inputs.escalation, levers, state.escalation, at_war=at_war, rear_ban=rear_ban,
+            noise=noise, week=week,
+        )
+
+        # ladder: violations, relapse, adoption
+        ladder_state, status = ladder.step(
+            lad, inputs.bargaining.ceasefire_relapse_per_week, plans.ladder, state.ladder,
+            status=state.status, support=politics_state.support,
+            initial_support=b.initial_support, noise=noise, week=week,
+        )
+
+        # bargaining: beliefs, talks, settlement
+        intensity = fought.state.recent_casualties / fought.state.reference_casualties
+        bargaining_state, status = bargaining.step(
+            b, inputs.bargaining, plans.bargaining, state.bargaining, status=status,
+            a_share=a_share, e=e, salient_km2=salient_km2,
+            enemy_held_km2=territory_state.enemy_held_km2, support=politics_state.support,
+            intensity=intensity,
+            shipping=ladder.effect_strength(lad, plans.ladder, ladder_state, "shipping"),
+            talks_push=calendar.talks_push(inputs.calendar, now),
+            closes_talks=escalation_state.closes_talks, noise=noise, week=week,
+        )
+        settled_now = (status == SETTLED) & (state.status != SETTLED)
+        if settled_now.any():
+            # The settlement hands b's soil back: a's salients are emptied.
+            territory_state = territory.TerritoryState(np.where(
+                plans.territory.on_b_soil & settled_now, 0.0, territory_state.enemy_held_km2))
+            a_share, e, salient_km2 = territory.shares(b, th, plans.territory,
+                                                       territory_state.enemy_held_km2)
+
+        # rivals
+        rivals_state = rivals.step(
+            inputs.rivals, inputs.backers, state.rivals,
+            high_end_stock=industry_state.backer_high_end_stock,
+            war_on=(status == WAR).astype(FLOAT), noise=noise, week=week,
+        )
+
+        state = State(
+            week=week + 1, status=status, calendar=calendar_state, industry=industry_state,
+            forces=forces_state, combat=fought.state, territory=territory_state,
+            strikes=strikes_state, politics=politics_state, escalation=escalation_state,
+            ladder=ladder_state, bargaining=bargaining_state, rivals=rivals_state,
+        )
+        record = record_week(inputs, record, state, flows.shells_received[SIDE_A], week)
+        if observe is not None:
+            observe(state)
+        if series is not None:
+            for name, values in series_row(inputs, state, a_share, salient_km2).items():
+                series[name][week + 1] = values
+        active = dataclasses.replace(active, state=state, record=record)
+
+        # settled futures: only backers' high-end stocks and the rivals still move
+        if retired is not None:
+            retired = _after_settlement(retired, full_inputs.main_backer, week)
+        if retire and (week + 1) % RETIRE_EVERY_WEEKS == 0 and week + 1 < full_inputs.horizon_weeks:
+            settled = state.status == SETTLED
+            if settled.mean() >= RETIRE_MIN_SHARE and not settled.all():
+                leaving = Settled.leaving(active, np.flatnonzero(settled), key, future_index)
+                active = active.subset(np.flatnonzero(~settled), levers, key, future_index)
+                retired = leaving if retired is None else retired.join(leaving, key, future_index)
+
+    state, record = _in_chunk_order(active, retired)
+    a_share, _, salient_km2 = territory.shares(full_inputs.belligerents, full_inputs.theaters,
+                                               full_plans.territory, state.territory.enemy_held_km2)
+    outcomes = final_outcomes(full_inputs, state, record, a_share, salient_km2)
+    return EngineResult(outcomes=outcomes, series=series)
+
+
+def _after_settlement(group: Settled, main_backer: int | None, week: int) -> Settled:
+    """One week for settled futures: the high-end stocks and the rivals (see `Settled`).
+
+    The expressions are those of `industry.step` and `record_week` with no transfers, so the
+    numbers are the same bits the full loop would produce.
+    """
+    state = group.state
+    if group.rivals.count == 0:
+        return group  # high-end stocks only grow: nothing that reaches an outcome changes
+    opened = state.rivals.opened
+    use = (group.rival_backer[:, :, None] * (group.rival_use_per_week * opened)[None]).sum(axis=1)
+    high_end = np.maximum(0.0, state.industry.backer_high_end_stock
+                          + group.backers.high_end_production_per_month / WEEKS_PER_MONTH
+                          - use)
+    rivals_state = rivals.step(
+        group.rivals, group.backers, state.rivals, high_end_stock=high_end,
+        war_on=np.zeros(group.positions.shape, dtype=FLOAT), noise=group.noise, week=week,
+    )
+    industry_state = dataclasses.replace(state.industry, backer_high_end_stock=high_end)
+    record = group.record
+    if main_backer is not None:
+        record = dataclasses.replace(record, min_backer_high_end_stock=np.minimum(
+            record.min_backer_high_end_stock, high_end[main_backer]))
+    state = dataclasses.replace(state, week=week + 1, industry=industry_state,
+                                rivals=rivals_state)
+    return dataclasses.replace(group, state=state, record=record)
+
+
+def _in_chunk_order(active: Group, retired: Settled | None) -> tuple[State, RecordState]:
+    """The final state and record of every future, in the chunk's order."""
+    if retired is None:
+        return active.state, active.record
+    order = np.argsort(np.concatenate([active.positions, retired.positions]), kind="stable")
+    state = take_futures(concat_futures(active.state, retired.state), order)
+    record = take_futures(concat_futures(active.record, retired.record), order)
+    return state, record
+
+
+def _start_series(inputs: EngineInputs, state: State, a_share: np.ndarray,
+                  salient_km2: np.ndarray) -> dict[str, np.ndarray]:
+    series = {name: np.empty((inputs.horizon_weeks + 1, inputs.n_futures), dtype=np.float32)
+              for name in SERIES_NAMES}
+    for name, values in series_row(inputs, state, a_share, salient_km2).items():
+        series[name][0] = values
+    return series

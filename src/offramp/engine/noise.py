@@ -1,0 +1,156 @@
+"""Counter-based random numbers: every draw is a hash of (key, stream, week, future index).
+
+Why a hash and not a generator: a generator's output depends on how many numbers were drawn
+before, so it changes with the chunking of futures, the order of work on a cluster, and with
+the policy (a policy that skips a mechanism would shift every later draw). A hash of the
+coordinates of a draw has none of these dependencies:
+
+- the same future (global index) gets the same numbers whichever chunk it sits in;
+- every policy sees exactly the same numbers (common random numbers), so a difference
+  between policies is paired, not noise;
+- each random purpose has its own stream id (`Stream`), so adding draws in one mechanism never
+  moves the draws of another.
+
+The hash is the splitmix64 finalizer (Steele, Lea & Flood 2014, as used by
+java.util.SplittableRandom), applied twice: once to the future index with the first key word
+(precomputed per chunk), once more after mixing in (second key word, stream, sub-stream, week).
+All arithmetic is uint64 with wrap-around.
+
+Resolution: each 64-bit hash yields two uniforms (the top 24 bits of each 32-bit half,
+k / 2**24 in [0, 1), exact in float32) or four
+standard normals, each the inverse normal CDF at the midpoint of one of 2**14 equal-probability
+bins (a table lookup: quantised to 16,384 levels, |z| <= 3.9; ample for weekly shocks whose
+scale is itself uncertain, several times cheaper than Box-Muller with float64 trigonometry, and
+the 64 KB table stays in cache).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+from scipy.special import ndtri
+
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX1 = 0xBF58476D1CE4E5B9
+_MIX2 = 0x94D049BB133111EB
+
+_U30, _U27, _U31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_M1, _M2, _G = np.uint64(_MIX1), np.uint64(_MIX2), np.uint64(_GOLDEN)
+_U8 = np.uint32(8)
+_TWO_TO_MINUS_24 = np.float32(2.0**-24)
+
+# Inverse normal CDF at the midpoints of 2**14 equal-probability bins, indexed by the top 14 bits
+# of a 16-bit word.
+_NORMAL_BITS = 14
+_NORMAL_TABLE = ndtri((np.arange(1 << _NORMAL_BITS) + 0.5) / (1 << _NORMAL_BITS)).astype(np.float32)
+_NORMAL_SHIFT = np.uint16(16 - _NORMAL_BITS)
+
+
+class Stream(IntEnum):
+    """One id per random purpose. Never renumber: results are keyed on these values."""
+
+    COMBAT = 1  # normals: lognormal casualty noise, per side and theater
+    SUPPORT = 2  # normals: opinion shocks, belligerents then backers
+    FOG = 3  # normals: observation noise on territory and held enemy soil, per side
+    ESCALATION = 4  # uniforms: event, talks closure
+    TALKS = 5  # uniforms: talks open/close, settlement
+    LADDER = 6  # uniforms: adoption, ceasefire relapse, violation per rung
+    RIVALS = 7  # uniforms: opening, per rival
+    ELECTION = 8  # uniforms: winner, per election
+
+
+Key = tuple[int, int]
+
+
+def make_key(seed: int) -> Key:
+    """The two 64-bit key words for a run's seed (NumPy's SeedSequence spreads the entropy)."""
+    words = np.random.SeedSequence(seed).generate_state(2, np.uint64)
+    return int(words[0]), int(words[1])
+
+
+def _as_key(key: Key | int | np.ndarray) -> Key:
+    """Accept a key pair, or an int taken as a seed."""
+    if isinstance(key, int | np.integer):
+        return make_key(int(key))
+    first, second = key
+    return int(first) & _MASK64, int(second) & _MASK64
+
+
+def _mix_int(x: int) -> int:
+    """splitmix64 finalizer on a Python int (for per-call scalars)."""
+    x &= _MASK64
+    x = ((x ^ (x >> 30)) * _MIX1) & _MASK64
+    x = ((x ^ (x >> 27)) * _MIX2) & _MASK64
+    return x ^ (x >> 31)
+
+
+def _mix_array(z: np.ndarray) -> np.ndarray:
+    """splitmix64 finalizer on a uint64 array (returns a new array; the input is untouched)."""
+    z = z ^ (z >> _U30)
+    z *= _M1
+    z ^= z >> _U27
+    z *= _M2
+    z ^= z >> _U31
+    return z
+
+
+class NoiseSource:
+    """Random numbers for one chunk of futures, identified by their global indices."""
+
+    def __init__(self, key: Key | int, future_index: np.ndarray):
+        self.key = _as_key(key)
+        index = np.asarray(future_index, dtype=np.uint64)
+        if index.ndim != 1:
+            raise ValueError("future_index must be a 1-d array of global future indices")
+        self.n = index.shape[0]
+        with np.errstate(over="ignore"):
+            # Hash the index once per chunk; every later draw re-mixes this with a scalar.
+            self._index_hash = _mix_array(index * _G + np.uint64(self.key[0]))
+
+    def _stream_base(self, stream: int, sub: int, week: int) -> int:
+        if not (0 <= stream < 1 << 16 and 0 <= sub < 1 << 16 and 0 <= week < 1 << 32):
+            raise ValueError(f"stream {stream}, sub {sub} or week {week} out of range")
+        return _mix_int(self.key[1] ^ _mix_int((stream << 48) | (sub << 32) | week))
+
+    def _hashes(self, stream: int, week: int, n_hashes: int) -> np.ndarray:
+        bases = np.array([self._stream_base(stream, h, week) for h in range(n_hashes)],
+                         dtype=np.uint64)
+        return _mix_array(self._index_hash[None, :] ^ bases[:, None])
+
+    def uniforms(self, stream: int, week: int, count: int) -> np.ndarray:
+        """(count, n) uniforms in [0, 1), float32 with 24-bit resolution (exact multiples of
+        2**-24, so comparisons with hazards as small as 1e-4 are accurate to 0.1%)."""
+        n_hashes = (count + 1) // 2
+        words = _little_endian_words(self._hashes(stream, week, n_hashes), "<u4")
+        top_bits = words.reshape(2 * n_hashes, self.n)[:count] >> _U8
+        return np.multiply(top_bits, _TWO_TO_MINUS_24, dtype=np.float32)
+
+    def normals(self, stream: int, week: int, count: int) -> np.ndarray:
+        """(count, n) standard normals, float32 (inverse-CDF table, 14 bits each)."""
+        n_hashes = (count + 3) // 4
+        lanes = _little_endian_words(self._hashes(stream, week, n_hashes), "<u2")
+        values = _NORMAL_TABLE.take(lanes >> _NORMAL_SHIFT)
+        return values.reshape(4 * n_hashes, self.n)[:count]
+
+
+def _little_endian_words(z: np.ndarray, word: str) -> np.ndarray:
+    """Split each uint64 of z (shape (h, n)) into its 16- or 32-bit words, low word first,
+    as an (h, words, n) view; the same on every platform (the hash is read little-endian)."""
+    per_value = 8 // np.dtype(word).itemsize
+    h, n = z.shape
+    words = z.astype("<u8", copy=False).view(word).reshape(h, n, per_value)
+    return np.moveaxis(words, 2, 1)
+
+
+def uniform(key: Key | int, stream: int, week: int, future_index: np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1) (float64, 24-bit resolution) for the given futures: a pure function of
+    its arguments. `key` is a pair of uint64 words (`make_key(seed)`) or an int seed.
+    """
+    return NoiseSource(key, future_index).uniforms(stream, week, 1)[0].astype(np.float64)
+
+
+def normal(key: Key | int, stream: int, week: int, future_index: np.ndarray) -> np.ndarray:
+    """Standard normals for the given futures: a pure function of its arguments."""
+    return NoiseSource(key, future_index).normals(stream, week, 1)[0]

@@ -1,0 +1,166 @@
+"""Outcomes: what each future ends with, and the optional weekly series.
+
+One array of length n per outcome (see OUTCOME_NAMES and docs/model.md for definitions):
+
+    ended                 bool   settled, or in a ceasefire at the horizon
+    end_kind              int8   0 none, 1 settlement, 2 ceasefire (at the horizon)
+    end_week              float  first week of the last stretch without fighting (a settlement
+                                 reached during a ceasefire counts from the ceasefire); NaN if
+                                 the war is on at the horizon. Week w is the (w+1)-th step.
+    settlement_week       float  week of the settlement, NaN if none
+    a_territory_share     float  side a's share of its territory: the settled terms x* if
+                                 settled, else the line at the horizon
+    settlement_terms      float  x*, NaN if no settlement
+    salient_km2_at_end    float  b's soil held by a at the horizon (0 after a settlement)
+    salient_km2_traded    float  b's soil handed back in the settlement (0 if none)
+    casualties_a/_b       float  killed and wounded since week 0
+    killed_a/_b           float
+    min_generating_capacity      lowest share of side a's pre-war generation
+    min_backer_shell_stock       lowest shell stock of side a's main backer (NaN if none)
+    min_backer_high_end_stock    lowest high-end stock of that backer (NaN if none)
+    rival_opened          bool   any rival theater opened
+    rival_open_week       float  first week a rival opened, NaN if none
+    two_front_war         bool   a rival opened while the main war was being fought
+    escalation_events     int32
+    highest_rung          int16  1-based index of the highest ladder rung ever in force, 0 none
+    aid_shells_delivered  float  rounds received by side a from its backers
+    talks_ever_opened     bool
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from offramp.engine.inputs import FLOAT, SIDE_A, SIDE_B, EngineInputs
+from offramp.engine.state import CEASEFIRE, SETTLED, WAR, State
+
+OUTCOME_NAMES: tuple[str, ...] = (
+    "ended", "end_kind", "end_week", "settlement_week", "a_territory_share", "settlement_terms",
+    "salient_km2_at_end", "salient_km2_traded", "casualties_a", "casualties_b", "killed_a",
+    "killed_b", "min_generating_capacity", "min_backer_shell_stock",
+    "min_backer_high_end_stock", "rival_opened", "rival_open_week", "two_front_war",
+    "escalation_events", "highest_rung", "aid_shells_delivered", "talks_ever_opened",
+)
+
+SERIES_NAMES: tuple[str, ...] = (
+    "a_territory_share", "salient_km2", "support_a", "support_b", "generating_capacity",
+    "main_backer_shell_stock", "a_shell_stock", "talks_open", "ladder_rung",
+    "escalation_events",
+)
+
+
+@dataclass(frozen=True)
+class RecordState:
+    """Running extremes and totals the final outcomes need."""
+
+    min_generating_capacity: np.ndarray  # (n,)
+    min_backer_shell_stock: np.ndarray  # (n,) NaN without a main backer
+    min_backer_high_end_stock: np.ndarray  # (n,)
+    peace_since: np.ndarray  # (n,) first week of the current stretch without fighting, or NaN
+    aid_shells_delivered: np.ndarray  # (n,) rounds received by side a
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    outcomes: dict[str, np.ndarray]
+    series: dict[str, np.ndarray] | None  # name -> (weeks + 1, n) float32
+
+
+def initial_record(inputs: EngineInputs, state: State) -> RecordState:
+    n = inputs.n_futures
+    k = inputs.main_backer
+    return RecordState(
+        min_generating_capacity=state.strikes.generating_capacity,
+        min_backer_shell_stock=state.industry.backer_shell_stock[k] if k is not None
+        else np.full(n, np.nan, dtype=FLOAT),
+        min_backer_high_end_stock=state.industry.backer_high_end_stock[k] if k is not None
+        else np.full(n, np.nan, dtype=FLOAT),
+        peace_since=np.full(n, np.nan, dtype=FLOAT),
+        aid_shells_delivered=np.zeros(n, dtype=FLOAT),
+    )
+
+
+def record_week(inputs: EngineInputs, record: RecordState, state: State,
+                shells_received_a: np.ndarray, week: int) -> RecordState:
+    k = inputs.main_backer
+    fighting = state.status == WAR
+    return RecordState(
+        min_generating_capacity=np.minimum(record.min_generating_capacity,
+                                           state.strikes.generating_capacity),
+        min_backer_shell_stock=record.min_backer_shell_stock if k is None else np.minimum(
+            record.min_backer_shell_stock, state.industry.backer_shell_stock[k]),
+        min_backer_high_end_stock=record.min_backer_high_end_stock if k is None else np.minimum(
+            record.min_backer_high_end_stock, state.industry.backer_high_end_stock[k]),
+        peace_since=np.where(fighting, np.nan,
+                             np.where(np.isnan(record.peace_since), float(week),
+                                      record.peace_since)),
+        aid_shells_delivered=record.aid_shells_delivered + shells_received_a,
+    )
+
+
+def series_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
+               salient_km2: np.ndarray) -> dict[str, np.ndarray]:
+    """This week's values of the recorded series."""
+    k = inputs.main_backer
+    rung = state.ladder.top_rung
+    settled = state.status == SETTLED
+    return {
+        "a_territory_share": np.where(settled, state.bargaining.terms, a_share),
+        "salient_km2": salient_km2,
+        "support_a": state.politics.support[SIDE_A],
+        "support_b": state.politics.support[SIDE_B],
+        "generating_capacity": state.strikes.generating_capacity,
+        "main_backer_shell_stock": state.industry.backer_shell_stock[k] if k is not None
+        else np.full(inputs.n_futures, np.nan),
+        "a_shell_stock": state.industry.shell_stock[SIDE_A],
+        "talks_open": state.bargaining.talks_open,
+        "ladder_rung": rung,
+        "escalation_events": state.escalation.events,
+    }
+
+
+def final_outcomes(inputs: EngineInputs, state: State, record: RecordState,
+                   a_share: np.ndarray, salient_km2: np.ndarray) -> dict[str, np.ndarray]:
+    status = state.status
+    settled = status == SETTLED
+    ended = settled | (status == CEASEFIRE)
+    rivals = state.rivals
+    if rivals.opened.shape[0]:
+        rival_opened = rivals.opened.any(axis=0)
+        first_open = np.where(rival_opened,
+                              np.where(rivals.opened, rivals.open_week, np.inf).min(axis=0),
+                              np.nan)
+    else:
+        rival_opened = np.zeros(inputs.n_futures, dtype=bool)
+        first_open = np.full(inputs.n_futures, np.nan, dtype=FLOAT)
+    combat = state.combat
+    outcomes = {
+        "ended": ended,
+        "end_kind": status.astype(np.int8),
+        "end_week": np.where(ended, record.peace_since, np.nan),
+        "settlement_week": state.bargaining.settlement_week,
+        "a_territory_share": np.where(settled, state.bargaining.terms, a_share),
+        "settlement_terms": state.bargaining.terms,
+        "salient_km2_at_end": salient_km2,
+        "salient_km2_traded": state.bargaining.traded_km2,
+        "casualties_a": combat.casualties_total[SIDE_A],
+        "casualties_b": combat.casualties_total[SIDE_B],
+        "killed_a": combat.killed_total[SIDE_A],
+        "killed_b": combat.killed_total[SIDE_B],
+        "min_generating_capacity": record.min_generating_capacity,
+        "min_backer_shell_stock": record.min_backer_shell_stock,
+        "min_backer_high_end_stock": record.min_backer_high_end_stock,
+        "rival_opened": rival_opened,
+        "rival_open_week": first_open,
+        "two_front_war": rivals.two_front_war,
+        "escalation_events": state.escalation.events.astype(np.int32),
+        "highest_rung": state.ladder.highest_rung.astype(np.int16),
+        "aid_shells_delivered": record.aid_shells_delivered,
+        "talks_ever_opened": state.bargaining.talks_ever_opened,
+    }
+    assert tuple(outcomes) == OUTCOME_NAMES
+    # The state is kept in single precision; outcomes are handed out in double.
+    return {name: values.astype(np.float64) if values.dtype.kind == "f" else values
+            for name, values in outcomes.items()}

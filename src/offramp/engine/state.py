@@ -1,0 +1,75 @@
+"""The war's status codes and the whole state of a chunk of futures at the end of a week.
+
+Each mechanism owns one piece of the state (defined next to its `step`); `State` bundles them.
+The engine never changes an array in place once it is part of a state: a step returns new
+pieces and `model.simulate` assembles the next `State`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from offramp.engine.mechanisms.bargaining import BargainingState
+    from offramp.engine.mechanisms.calendar import CalendarState
+    from offramp.engine.mechanisms.combat import CombatState
+    from offramp.engine.mechanisms.escalation import EscalationState
+    from offramp.engine.mechanisms.forces import ForcesState
+    from offramp.engine.mechanisms.industry import IndustryState
+    from offramp.engine.mechanisms.ladder import LadderState
+    from offramp.engine.mechanisms.politics import PoliticsState
+    from offramp.engine.mechanisms.rivals import RivalsState
+    from offramp.engine.mechanisms.strikes import StrikesState
+    from offramp.engine.mechanisms.territory import TerritoryState
+
+# War status per future (int8). The numbers match the `end_kind` outcome (0 none, 1 settlement,
+# 2 ceasefire).
+WAR = 0
+SETTLED = 1
+CEASEFIRE = 2
+STATUS_DTYPE = np.int8
+
+
+@dataclass(frozen=True)
+class State:
+    week: int  # weeks completed
+    status: np.ndarray  # (n,) WAR, SETTLED or CEASEFIRE
+    calendar: CalendarState
+    industry: IndustryState
+    forces: ForcesState
+    combat: CombatState
+    territory: TerritoryState
+    strikes: StrikesState
+    politics: PoliticsState
+    escalation: EscalationState
+    ladder: LadderState
+    bargaining: BargainingState
+    rivals: RivalsState
+
+
+def take_futures(obj, index: np.ndarray):
+    """The same dataclass (state, record or inputs) for a subset of futures.
+
+    Every array field is indexed on its last (ensemble) axis; nested dataclasses are followed;
+    other fields (structure: names, tuples, dates, ints) are kept.
+    """
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return replace(obj, **{f.name: take_futures(getattr(obj, f.name), index)
+                               for f in fields(obj)})
+    if isinstance(obj, np.ndarray):
+        return obj[..., index]
+    return obj
+
+
+def concat_futures(first, second):
+    """Two dataclasses of the same structure joined along the ensemble axis."""
+    if is_dataclass(first) and not isinstance(first, type):
+        return replace(first, **{f.name: concat_futures(getattr(first, f.name),
+                                                        getattr(second, f.name))
+                                 for f in fields(first)})
+    if isinstance(first, np.ndarray):
+        return np.concatenate([first, second], axis=-1)
+    return first

@@ -1,0 +1,202 @@
+"""From a scenario, a table of futures and a policy name to the engine's inputs.
+
+Each engine array is read from the futures column of the same dotted path
+(`actors.ukraine.reserves`, `theaters.kursk.initial_forces.russia`,
+`ladder.rungs[2].adoption_per_week`, ...). Axes follow the scenario's order: belligerents as
+(side a, side b), then backers, rivals, theaters, seasons, elections and rungs as written.
+Structural facts (who backs whom, whose soil a theater is, dates, rung effects) come from the
+scenario itself; the levers come from the named policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+import pandas as pd
+
+from offramp.engine.inputs import (
+    FLOAT,
+    SIDE_A,
+    SIDE_B,
+    Backers,
+    BargainingRules,
+    Belligerents,
+    Calendar,
+    CombatRules,
+    EngineInputs,
+    EscalationRules,
+    ForcesRules,
+    Ladder,
+    Levers,
+    Rivals,
+    StrikeRules,
+    TerritoryRules,
+    Theaters,
+)
+from offramp.errors import UserError
+from offramp.scenario.schema import Scenario
+
+_STRUCTURAL = {"names", "backs_side", "of_backer", "soil_side", "is_salient"}
+# Engine options the scenario language does not have yet: they keep their defaults.
+_NOT_IN_SCENARIO = {"reference_density_per_km"}
+
+
+class _Columns:
+    """Reads futures columns as arrays in the engine's working precision (`FLOAT`), with a clear
+    error for a missing one."""
+
+    def __init__(self, futures: pd.DataFrame):
+        self.futures = futures
+        self.n = len(futures)
+
+    def __call__(self, path: str) -> np.ndarray:
+        try:
+            column = self.futures[path]
+        except KeyError:
+            raise UserError(
+                f"the futures table has no column '{path}': it was not sampled from this "
+                "scenario (sample_futures(scenario, ...) makes one column per parameter)"
+            ) from None
+        return np.ascontiguousarray(column.to_numpy(dtype=FLOAT))
+
+    def rows(self, paths: list[str]) -> np.ndarray:
+        """Stack columns into a (len(paths), n) array (an empty axis gives shape (0, n))."""
+        if not paths:
+            return np.zeros((0, self.n), dtype=FLOAT)
+        return np.stack([self(path) for path in paths])
+
+
+def levers_for(scenario: Scenario, policy: str) -> Levers:
+    """The named policy's levers, or a UserError naming the known policies."""
+    if policy not in scenario.policies:
+        known = ", ".join(scenario.policies)
+        raise UserError(f"unknown policy '{policy}' in scenario '{scenario.scenario.name}'; "
+                        f"known policies: {known}")
+    chosen = scenario.policies[policy]
+    return Levers(
+        seek_talks_from_week=chosen.seek_talks_from_week,
+        talks_initiative=float(chosen.talks_initiative),
+        pursue_ladder=bool(chosen.pursue_ladder),
+        lift_restrictions=bool(chosen.lift_restrictions),
+        aid_multiplier=float(chosen.aid_multiplier),
+        industrial_surge=float(chosen.industrial_surge),
+        salient_posture=chosen.salient_posture,
+        pacific_reserve_share=float(chosen.pacific_reserve_share),
+        end_state_floor=None if chosen.end_state_floor is None else float(chosen.end_state_floor),
+    )
+
+
+def _array_fields(cls: type) -> list[str]:
+    return [f.name for f in fields(cls) if f.name not in _STRUCTURAL | _NOT_IN_SCENARIO]
+
+
+def _main_backer(scenario: Scenario, side_a: str) -> int | None:
+    """Side a's backer with the largest median initial shell stock (None if it has none)."""
+    best, best_stock = None, -np.inf
+    for index, backer in enumerate(scenario.backers.values()):
+        if backer.backs != side_a:
+            continue
+        median_stock = float(backer.shell_stock.ppf(np.array([0.5]))[0])
+        if median_stock > best_stock:
+            best, best_stock = index, median_stock
+    return best
+
+
+def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
+                 ) -> tuple[EngineInputs, Levers]:
+    """Engine inputs for the futures in `futures` (rows in order) and the policy's levers."""
+    levers = levers_for(scenario, policy)
+    col = _Columns(futures)
+    side_ids = (scenario.side("a"), scenario.side("b"))
+    side_of = {side_ids[SIDE_A]: SIDE_A, side_ids[SIDE_B]: SIDE_B}
+
+    belligerents = Belligerents(
+        names=side_ids,
+        **{name: col.rows([f"actors.{actor}.{name}" for actor in side_ids])
+           for name in _array_fields(Belligerents)},
+    )
+
+    backer_ids = list(scenario.backers)
+    backers = Backers(
+        names=tuple(backer_ids),
+        backs_side=tuple(side_of[scenario.backers[k].backs] for k in backer_ids),
+        **{name: col.rows([f"actors.{k}.{name}" for k in backer_ids])
+           for name in _array_fields(Backers)},
+    )
+
+    rival_ids = list(scenario.rivals)
+    rivals = Rivals(
+        names=tuple(rival_ids),
+        of_backer=tuple(backer_ids.index(scenario.rivals[r].of_backer) for r in rival_ids),
+        **{name: col.rows([f"actors.{r}.{name}" for r in rival_ids])
+           for name in _array_fields(Rivals)},
+    )
+
+    theater_ids = list(scenario.theaters)
+
+    def per_side(name: str) -> np.ndarray:
+        return np.stack([col.rows([f"theaters.{t}.{name}.{actor}" for t in theater_ids])
+                         for actor in side_ids])
+
+    theaters = Theaters(
+        names=tuple(theater_ids),
+        soil_side=tuple(side_of[scenario.theaters[t].soil_of] for t in theater_ids),
+        is_salient=tuple(scenario.theaters[t].kind == "salient" for t in theater_ids),
+        contested_area_km2=col.rows([f"theaters.{t}.contested_area_km2" for t in theater_ids]),
+        initial_enemy_held_km2=col.rows([f"theaters.{t}.initial_enemy_held_km2"
+                                         for t in theater_ids]),
+        frontage_km=col.rows([f"theaters.{t}.frontage_km" for t in theater_ids]),
+        initial_forces=per_side("initial_forces"),
+        reinforcement_weight=per_side("reinforcement_weight"),
+        terrain_factor=col.rows([f"theaters.{t}.terrain_factor" for t in theater_ids]),
+    )
+
+    seasons = scenario.calendar.seasons
+    elections = scenario.elections
+    calendar = Calendar(
+        start_date=scenario.scenario.start_date,
+        season_names=tuple(s.name for s in seasons),
+        season_start=tuple((s.start_month, s.start_day) for s in seasons),
+        season_weeks=tuple(s.weeks for s in seasons),
+        season_advance_multiplier=col.rows([f"calendar.seasons[{i}].advance_multiplier"
+                                            for i in range(len(seasons))]),
+        election_date=tuple(e.date for e in elections),
+        election_takes_office=tuple(e.takes_office for e in elections),
+        election_actor_backer=tuple(backer_ids.index(e.actor) if e.actor in backer_ids else -1
+                                    for e in elections),
+        election_actor_side=tuple(side_of.get(e.actor, -1) for e in elections),
+        **{name: col.rows([f"elections[{i}].{name}" for i in range(len(elections))])
+           for name in ("challenger_wins", "aid_multiplier_if_challenger",
+                        "talks_push_if_challenger")},
+    )
+
+    def section(cls: type, prefix: str):
+        return cls(**{name: col(f"{prefix}.{name}") for name in _array_fields(cls)})
+
+    rungs = scenario.ladder.rungs
+    ladder = Ladder(
+        rung_ids=tuple(r.id for r in rungs),
+        effects=tuple(r.effect for r in rungs),
+        pressure_effect=col("ladder.pressure_effect"),
+        **{name: col.rows([f"ladder.rungs[{i}].{name}" for i in range(len(rungs))])
+           for name in ("adoption_per_week", "violation_per_week", "strength")},
+    )
+
+    inputs = EngineInputs(
+        horizon_weeks=scenario.scenario.horizon_weeks,
+        belligerents=belligerents,
+        backers=backers,
+        rivals=rivals,
+        theaters=theaters,
+        calendar=calendar,
+        forces=section(ForcesRules, "forces"),
+        combat=section(CombatRules, "combat"),
+        territory=section(TerritoryRules, "territory"),
+        strikes=section(StrikeRules, "strikes"),
+        escalation=section(EscalationRules, "escalation"),
+        ladder=ladder,
+        bargaining=section(BargainingRules, "bargaining"),
+        main_backer=_main_backer(scenario, side_ids[SIDE_A]),
+    )
+    return inputs, levers

@@ -1,0 +1,133 @@
+"""Run one policy of a scenario over many futures, from Python.
+
+    from offramp.experiments.simulate import simulate_policy
+    outcomes = simulate_policy("kursk-2024", "negotiate-now", n_futures=100_000, seed=1)
+
+The futures are drawn once for the whole run (a Latin hypercube of 100,000 rows is one design,
+not many small ones) and then cut into chunks only to bound memory and keep arrays in cache.
+Every random number of the engine is a function of (seed, global future index, week, purpose),
+so the outcomes are bit-identical whatever `chunk_size` is, and every policy run with the same
+seed sees the same futures and the same noise (common random numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from offramp.engine import OUTCOME_NAMES, simulate
+from offramp.experiments.build import build_inputs, levers_for
+from offramp.experiments.sampling import Sampler, sample_futures
+from offramp.scenario.loader import LoadedScenario, load_scenario
+from offramp.scenario.schema import Scenario
+
+DEFAULT_CHUNK_SIZE = 16_384
+"""Futures per engine call when none is given: small enough that a week's arrays stay in the
+CPU cache (larger chunks run slower per future), large enough to amortise Python overhead."""
+
+
+class WeeklySeries(Mapping[str, np.ndarray]):
+    """Weekly series by name, each (weeks + 1, n_futures) float32, read-only.
+
+    Kept in `DataFrame.attrs`, which pandas deep-copies on every operation: this mapping is
+    immutable, so a "copy" is the same object and filtering a frame does not copy gigabytes.
+    """
+
+    def __init__(self, arrays: Mapping[str, np.ndarray]):
+        self._arrays = dict(arrays)
+        for values in self._arrays.values():
+            values.setflags(write=False)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._arrays[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    def __copy__(self) -> WeeklySeries:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> WeeklySeries:
+        return self
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}: {v.shape}" for k, v in self._arrays.items())
+        return f"WeeklySeries({shapes})"
+
+
+@dataclass(frozen=True)
+class PolicyRun:
+    outcomes: pd.DataFrame  # one row per future, indexed by the global future index
+    series: dict[str, np.ndarray] | None  # name -> (weeks + 1, n_futures) float32
+
+
+def resolve_scenario(scenario_or_name: Scenario | LoadedScenario | str | Path) -> Scenario:
+    if isinstance(scenario_or_name, Scenario):
+        return scenario_or_name
+    if isinstance(scenario_or_name, LoadedScenario):
+        return scenario_or_name.scenario
+    return load_scenario(scenario_or_name).scenario
+
+
+def run_futures(
+    scenario: Scenario, futures: pd.DataFrame, policy: str, seed: int = 0,
+    record_series: bool = False, chunk_size: int | None = None,
+) -> PolicyRun:
+    """Run `policy` over given futures (rows are futures; the index holds global indices)."""
+    levers_for(scenario, policy)  # fail early on an unknown policy
+    size = chunk_size or DEFAULT_CHUNK_SIZE
+    if size < 1:
+        raise ValueError(f"chunk_size must be at least 1, found {size}")
+    global_index = np.asarray(futures.index, dtype=np.int64)
+    if (global_index < 0).any():
+        raise ValueError("the futures index must hold non-negative global future indices")
+    parts: list[dict[str, np.ndarray]] = []
+    series_parts: list[dict[str, np.ndarray]] = []
+    for start in range(0, len(futures), size):
+        chunk = futures.iloc[start:start + size]
+        inputs, levers = build_inputs(scenario, chunk, policy)
+        result = simulate(inputs, levers, seed, global_index[start:start + size],
+                          record_series=record_series)
+        parts.append(result.outcomes)
+        if result.series is not None:
+            series_parts.append(result.series)
+    outcomes = pd.DataFrame(
+        {name: np.concatenate([p[name] for p in parts]) for name in OUTCOME_NAMES},
+        index=pd.Index(global_index, name="future"),
+    )
+    series = None
+    if record_series:
+        series = {name: np.concatenate([s[name] for s in series_parts], axis=1)
+                  for name in series_parts[0]}
+    return PolicyRun(outcomes=outcomes, series=series)
+
+
+def simulate_policy(
+    scenario_or_name: Scenario | LoadedScenario | str | Path, policy: str, n_futures: int,
+    seed: int = 0, sampler: Sampler = "lhs", record_series: bool = False,
+    chunk_size: int | None = None,
+) -> pd.DataFrame:
+    """Outcomes of `policy` over `n_futures` sampled futures: one row per future.
+
+    With `record_series=True` the weekly series are attached as `frame.attrs["series"]`, a
+    read-only `WeeklySeries` (name -> (weeks + 1, n_futures) float32 array, row 0 the start,
+    row w + 1 the end of week w); `run_futures` returns them separately.
+    """
+    scenario = resolve_scenario(scenario_or_name)
+    levers_for(scenario, policy)
+    futures = sample_futures(scenario, n_futures, seed, sampler)
+    run = run_futures(scenario, futures, policy, seed=seed, record_series=record_series,
+                      chunk_size=chunk_size)
+    frame = run.outcomes
+    frame.attrs.update({"scenario": scenario.scenario.name, "policy": policy, "seed": seed,
+                        "sampler": sampler})
+    if run.series is not None:
+        frame.attrs["series"] = WeeklySeries(run.series)
+    return frame
