@@ -4,6 +4,9 @@
 >>> run = offramp.run("kursk-2024", futures=2_000, seed=1)      # doctest: +SKIP
 >>> run.outcomes.groupby("policy")["ended"].mean()               # doctest: +SKIP
 >>> run.compare()                                                # doctest: +SKIP
+>>> run.robustness()                                             # doctest: +SKIP
+>>> print(run.discover("a_territory_share < 0.8", "drip-feed").sentence())  # doctest: +SKIP
+>>> run.sensitivity("a_territory_share").head()                  # doctest: +SKIP
 >>> run.report()                                                 # doctest: +SKIP
 >>> again = offramp.open_run(run.path)                           # doctest: +SKIP
 """
@@ -18,8 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from offramp.analysis.compare import paired_wins, summary_table
+from offramp.analysis.robustness import DEFAULT_REQUIREMENTS
 from offramp.experiments.executors import make_executor
 from offramp.experiments.runner import DEFAULT_CHUNK_SIZE, RunSettings, start_run
+from offramp.report.run_analysis import Discovery, RunAnalysis
 from offramp.store import RunStore
 
 
@@ -67,6 +72,39 @@ class Run:
         """Share of futures in which one policy does strictly better than another."""
         return paired_wins(self.outcomes)
 
+    @cached_property
+    def _analysis(self) -> RunAnalysis:
+        return RunAnalysis(self._store)
+
+    def robustness(self) -> pd.DataFrame:
+        """Per policy: mean / 90th-percentile / max regret on the headline outcomes (against the
+        best policy in the same future) and the share of futures meeting the run's requirements."""
+        return self._analysis.robustness()
+
+    def discover(
+        self, where: str, policy: str, threshold: float = 0.8, peel_alpha: float = 0.05,
+        boxes: int = 1,
+    ) -> Discovery:
+        """PRIM over the futures where `where` (SQL on the outcomes) holds under `policy`.
+
+        The result's ``sentence()`` says the box in plain words; ``result`` is the PrimResult,
+        ``restrictions()`` the box as a table, ``figure()`` the trade-off plot.
+        """
+        return self._analysis.discover(where, policy, threshold=threshold,
+                                       peel_alpha=peel_alpha, boxes=boxes)
+
+    def sensitivity(
+        self, outcome: str, policy: str | Sequence[str] | None = None, method: str = "pawn",
+    ) -> pd.DataFrame:
+        """Uncertain parameters ranked by their influence on `outcome`, per policy.
+
+        Indexed by (policy, parameter); ``importance`` first, then the method's indices.
+        `method` is "pawn", "delta" or "sobol" (Sobol needs a run with sampler="saltelli").
+        """
+        policies = [policy] if isinstance(policy, str) else policy
+        tables = self._analysis.sensitivity(outcome, policies=policies, method=method)
+        return pd.concat(tables, names=["policy", "parameter"])
+
     def query(self, sql: str) -> pd.DataFrame:
         """DuckDB SQL over the views `futures`, `outcomes` and `series`."""
         from offramp.store.query import run_sql
@@ -92,8 +130,13 @@ def run(
     out: str | Path | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     overrides: Sequence[str] = (),
+    requirements: Sequence[str] = DEFAULT_REQUIREMENTS,
 ) -> Run:
-    """Run `policies` (default: all) of `scenario` across sampled futures; return the run."""
+    """Run `policies` (default: all) of `scenario` across sampled futures; return the run.
+
+    `requirements` (e.g. "a_territory_share >= 0.8") are what the robustness analysis judges
+    policies against; they are stored with the run and do not change its outcomes.
+    """
     settings = RunSettings(
         scenario=scenario,
         overrides=tuple(overrides),
@@ -103,6 +146,7 @@ def run(
         seed=seed,
         chunk_size=chunk_size,
         series=series,
+        requirements=tuple(requirements),
     )
     if out is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -96,7 +96,14 @@ def run(
         str | None, typer.Option(help="Comma-separated policies (default: all).")
     ] = None,
     futures: Annotated[int, typer.Option(help="How many futures to sample.")] = 10_000,
-    sampler: Annotated[str, typer.Option(help="lhs, mc or sobol.")] = "lhs",
+    sampler: Annotated[
+        str,
+        typer.Option(
+            help="lhs, mc, sobol or saltelli. saltelli is a Saltelli design for Sobol indices "
+            "(offramp sensitivity --method sobol): N = FUTURES // (2D + 2) base samples for the "
+            "D uncertain parameters, so the run has N·(2D + 2) futures, at most FUTURES."
+        ),
+    ] = "lhs",
     seed: Annotated[int, typer.Option(help="Seed of the futures and of the noise.")] = 0,
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
     dask: Annotated[
@@ -105,17 +112,33 @@ def run(
     series: Annotated[
         bool, typer.Option(help="Also store weekly series (for fan charts).")
     ] = False,
-    chunk_size: Annotated[int, typer.Option(help="Futures per chunk (a run setting).")] = 2_000,
+    chunk_size: Annotated[int, typer.Option(help="Futures per chunk (a run setting).")] = 8_192,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/NAME-TIME).")] = None,
     resume: Annotated[
         Path | None, typer.Option(help="Finish an interrupted run in this folder.")
     ] = None,
     report: Annotated[bool, typer.Option(help="Write the HTML report at the end.")] = True,
+    require: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--require",
+            help="What a policy must achieve in a future, e.g. \"a_territory_share >= 0.8\" "
+            "(repeatable; default: a_territory_share >= 0.8 and two_front_war == false). "
+            "Judged by satisficing and discovery in the report; the outcomes do not change.",
+        ),
+    ] = None,
     set_: SetOption = None,
 ) -> None:
     """Run policies across sampled futures; print the comparison; write the report."""
+    from offramp.analysis.robustness import DEFAULT_REQUIREMENTS
     from offramp.experiments.executors import make_executor
-    from offramp.experiments.runner import RunSettings, resume_run, start_run
+    from offramp.experiments.runner import (
+        RunSettings,
+        check_requirements,
+        resume_run,
+        start_run,
+    )
+    from offramp.experiments.sampling import design_size
     from offramp.report.console import print_comparison, progress_bar
     from offramp.scenario.loader import load_scenario
 
@@ -142,9 +165,14 @@ def run(
             seed=seed,
             chunk_size=chunk_size,
             series=series,
+            requirements=tuple(require) if require else DEFAULT_REQUIREMENTS,
         )
+        check_requirements(settings.requirements)  # before anything runs
         run_dir = out or _default_run_dir(scenario)
         total = remaining = futures
+        if sampler == "saltelli":  # the design rounds the number of futures down
+            total = remaining = design_size(load_scenario(scenario, overrides=set_).scenario,
+                                            futures, sampler)
     executor = make_executor(workers=workers, dask=dask)
     try:
         with progress_bar(console, total, total - remaining) as advance:
@@ -206,3 +234,12 @@ def main() -> None:
 from offramp.cli_calibrate import calibrate  # noqa: E402
 
 app.command("calibrate")(calibrate)
+
+from offramp.cli_claims import claims  # noqa: E402
+
+app.command("claims")(claims)
+
+from offramp.cli_analysis import discover, sensitivity  # noqa: E402
+
+app.command("discover")(discover)
+app.command("sensitivity")(sensitivity)

@@ -110,3 +110,29 @@ def test_bad_input_is_a_user_error(call, message):
     X, y = linear_sample(100)
     with pytest.raises(UserError, match=message):
         call(X, y)
+
+
+@pytest.mark.parametrize(("n", "kind"), [(3000, "continuous"), (2000, "binary"), (1501, "ties"),
+                                         (12_000, "continuous")])
+def test_pawn_gives_salib_numbers_to_the_last_bit(n, kind):
+    """`pawn_indices` replaces SALib's loop of ks_2samp calls; it must not change a number
+    (exact KS below 10,001 rows, floating point above; ties in X and in y)."""
+    import warnings
+
+    from SALib.analyze import pawn
+
+    from offramp.analysis.sensitivity import pawn_indices
+
+    rng = np.random.default_rng(n)
+    X = rng.uniform(size=(n, 5))
+    X[:, 0] = np.round(X[:, 0] * 4)  # a parameter with few distinct values
+    noise = rng.normal(size=n)
+    y = {"continuous": 2 * X[:, 1] + noise, "binary": (X[:, 1] + 0.3 * noise > 0.6) * 1.0,
+         "ties": np.round(5 * X[:, 1] + noise)}[kind]
+    problem = {"num_vars": 5, "names": [f"x{i}" for i in range(5)], "bounds": [[0, 1]] * 5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = pawn.analyze(problem, X, y)
+    ours = pawn_indices(X, y)
+    for key, values in ours.items():
+        np.testing.assert_array_equal(values, np.asarray(expected[key]), err_msg=key)

@@ -64,7 +64,8 @@ def test_combat_step_matches_closed_form_for_one_week(small):
         inputs.belligerents, combat_quality=np.ones((2, n)),
         shells_needed_per_soldier_week=np.full((2, n), 0.1), fire_elasticity=np.full((2, n), 0.5))
     rules = dataclasses.replace(
-        inputs.combat, attrition_per_week=np.full(n, 0.01), firer_exponent=np.ones(n),
+        inputs.combat, attrition_per_week=np.full(n, 0.01), reference_density_per_km=np.ones(n),
+        firer_exponent=np.ones(n),
         target_exponent=np.zeros(n), attacker_loss_multiplier=np.full(n, 2.0),
         noise_sd=np.zeros(n), killed_share=np.full(n, 0.3), wounded_return_share=np.full(n, 0.5))
     forces_now = np.zeros((2, 2, n))
@@ -106,7 +107,7 @@ def test_combat_step_uses_the_lanchester_formula(small, q, p):
     power = forces_now * b.combat_quality.astype(float)[:, None, :]
     expected = combat.lanchester_casualties(
         rules.attrition_per_week.astype(float), inputs.theaters.frontage_km.astype(float),
-        power[::-1], forces_now, q, p)
+        power[::-1], forces_now, q, p, rules.reference_density_per_km.astype(float))
     expected *= np.where(power > power[::-1], rules.attacker_loss_multiplier, 1.0)
     expected = np.minimum(expected, forces_now)  # (q = 1, p = 0.8 wipes some theaters out)
     assert result.casualties == pytest.approx(expected.sum(axis=1), rel=1e-4)

@@ -34,7 +34,7 @@ import pandas as pd
 
 from offramp.errors import UserError
 
-__all__ = ["Box", "CartResult", "PrimBox", "PrimResult", "cart", "prim"]
+__all__ = ["Box", "CartResult", "PrimBox", "PrimResult", "cart", "prim", "significant_box"]
 
 # Value buckets per column for the lazy sort (at most 256: bucket ids are uint8).
 _SORT_BUCKETS = 64
@@ -189,20 +189,21 @@ class PrimResult:
     tradeoff: pd.DataFrame
     threshold: float
 
-    def plot(self, path: str | Path, box: int = 0) -> Path:
-        """Write the coverage–density trade-off of one box's peeling to an image file.
+    def figure(self, box: int = 0, title: str | None = None, size: tuple[float, float] = (6, 5)):
+        """The coverage–density trade-off of one box's peeling, as a matplotlib ``Figure``.
 
         Points are coloured by the number of restricted dimensions (as in EMA's
         ``show_tradeoff``); the chosen box (after pasting) is circled.
         """
         from matplotlib.colors import BoundaryNorm
         from matplotlib.figure import Figure  # no pyplot: no global state, Agg by default
+        from matplotlib.ticker import MaxNLocator
 
         curve = self.tradeoff[self.tradeoff["box"] == box]
         chosen = self.boxes[box]
         n_max = int(curve["n_restricted"].max())
         norm = BoundaryNorm(np.arange(-0.5, n_max + 1.5), 256)
-        fig = Figure(figsize=(6, 5))
+        fig = Figure(figsize=size)
         ax = fig.add_subplot()
         points = ax.scatter(
             curve["coverage"], curve["density"], c=curve["n_restricted"], cmap="viridis",
@@ -212,12 +213,21 @@ class PrimResult:
                    edgecolors="crimson", linewidths=1.5, label="chosen box")
         ax.axhline(self.threshold, color="grey", lw=0.8, ls="--", label="density threshold")
         ax.set(xlabel="coverage", ylabel="density", xlim=(0, 1.05), ylim=(0, 1.05),
-               title=f"PRIM trade-off, box {box + 1}")
+               title=title or f"PRIM trade-off, box {box + 1}")
         ax.legend(loc="lower left", fontsize="small")
-        colorbar = fig.colorbar(points, ticks=np.arange(0, n_max + 1), drawedges=True)
+        # One tick per dimension reads well up to a dozen; beyond that (a box over ~100
+        # parameters can restrict 30), integer ticks at a readable spacing.
+        colorbar = fig.colorbar(points, drawedges=n_max <= 12)
+        colorbar.locator = MaxNLocator(nbins=min(n_max + 1, 12), integer=True)
+        colorbar.update_ticks()
         colorbar.set_label("restricted dimensions")
+        return fig
+
+    def plot(self, path: str | Path, box: int = 0) -> Path:
+        """Write the coverage–density trade-off of one box's peeling to an image file
+        (see `figure`); the format follows the suffix (.png, .svg, .pdf)."""
         path = Path(path)
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+        self.figure(box).savefig(path, dpi=120, bbox_inches="tight")
         return path
 
 
@@ -855,6 +865,41 @@ def prim(
         curves.append(curve)
         active &= ~inbox
     return PrimResult(boxes, pd.concat(curves, ignore_index=True), float(threshold))
+
+
+def significant_box(
+    box: Box, X: pd.DataFrame, y: np.ndarray, max_p: float = 0.05, max_conditions: int = 3
+) -> Box | None:
+    """A PRIM box cut down to its few significant restrictions, re-measured on (X, y).
+
+    Over a hundred parameters, PRIM's box restricts dozens of them, most by chance (each peel
+    shaves a few per cent off whichever column helps most on these futures). Keeping only the
+    restrictions whose quasi-p-value is below `max_p`, at most `max_conditions` of them (the
+    most significant first), gives a box a reader can check; its coverage, density and mass are
+    measured again on the same futures, so they describe the smaller box. None if no restriction
+    is significant (or `box` has no quasi-p-values).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.uniform(size=(4000, 20)), columns=[f"x{i}" for i in range(20)])
+    >>> y = (X["x0"] > 0.7).to_numpy() & (rng.uniform(size=4000) < 0.9)
+    >>> significant_box(prim(X, y).boxes[0], X, y).restricted
+    ['x0']
+    """
+    quasi_p = getattr(box, "quasi_p", {}) or {}
+    ranked = sorted((p, position) for position, (name, p) in enumerate(quasi_p.items())
+                    if p < max_p)
+    keep = {list(quasi_p)[position] for _, position in ranked[:max_conditions]}
+    if not keep:
+        return None
+    limits = {name: limit for name, limit in box.limits.items() if name in keep}
+    data_range = {name: span for name, span in box.data_range.items() if name in keep}
+    y = _boolean_target(y, len(X))
+    inside = Box(limits, 0.0, 0.0, 0.0, 0, 0, data_range).contains(X)
+    m, k = int(inside.sum()), int((inside & y).sum())
+    return Box(limits, coverage=k / max(int(y.sum()), 1), density=k / m if m else 0.0,
+               mass=m / len(y), n_futures=m, n_interest=k, data_range=data_range)
 
 
 def _limit_value(cols: _Columns, limits: _Limits, j: int) -> Any:

@@ -17,11 +17,32 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from offramp.analysis.compare import Headline
 from offramp.errors import UserError
 
-__all__ = ["regret", "regret_summary", "satisficing"]
+__all__ = [
+    "DEFAULT_REQUIREMENTS",
+    "REGRET_HEADLINES",
+    "check_requirements",
+    "requirements_met",
+    "regret",
+    "regret_summary",
+    "robustness_table",
+    "satisficing",
+]
 
 _KEYS = ("future", "policy")
+
+# What an analyst asks of a policy unless told otherwise (`offramp run --require`): side a keeps
+# at least 80% of its territory and no second front opens.
+DEFAULT_REQUIREMENTS: tuple[str, ...] = ("a_territory_share >= 0.8", "two_front_war == false")
+
+# Outcomes on which regret reads naturally: continuous, with a clear better direction for side a.
+# Booleans (two-front war) are better put as requirements and judged by satisficing.
+REGRET_HEADLINES: tuple[Headline, ...] = (
+    Headline("a_territory_share", "territory share", True),
+    Headline("casualties_a", "casualties a", False),
+)
 
 _OPERATORS: dict[str, Callable[[object, object], object]] = {
     ">=": operator.ge,
@@ -165,6 +186,34 @@ def _parse_requirement(text: object, outcomes: pd.DataFrame) -> tuple[str, str, 
     return column, op, value
 
 
+def requirements_met(outcomes: pd.DataFrame, requirements: Sequence[str]) -> np.ndarray:
+    """Per row of `outcomes`: whether every requirement is met (see `satisficing`).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"future": [0, 1], "policy": ["a", "a"], "share": [0.9, 0.7]})
+    >>> requirements_met(table, ["share >= 0.8"]).tolist()
+    [True, False]
+    """
+    _check_table(outcomes)
+    if isinstance(requirements, str):
+        requirements = [requirements]  # a single requirement is an easy slip; accept it
+    met = np.ones(len(outcomes), dtype=bool)
+    for text in requirements:
+        column, op, value = _parse_requirement(text, outcomes)
+        values = outcomes[column]
+        if not (pd.api.types.is_numeric_dtype(values.dtype)
+                or pd.api.types.is_bool_dtype(values.dtype)):
+            raise UserError(
+                f"requirement {text!r}: outcome {column!r} is not numeric or boolean "
+                f"(dtype {values.dtype}), so it cannot be compared with {value!r}"
+            )
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        # NaN compares False under every operator except !=, so exclude it explicitly.
+        met &= np.asarray(_OPERATORS[op](numbers, float(value)), dtype=bool) & ~np.isnan(numbers)
+    return met
+
+
 def satisficing(outcomes: pd.DataFrame, requirements: Sequence[str]) -> pd.Series:
     """Per policy: the share of futures in which every requirement is met.
 
@@ -198,22 +247,67 @@ def satisficing(outcomes: pd.DataFrame, requirements: Sequence[str]) -> pd.Serie
     >>> satisficing(table, ["territory_share >= 0.75", "two_front_war == false"]).tolist()
     [0.5, 0.0]
     """
-    _check_table(outcomes)
-    if isinstance(requirements, str):
-        requirements = [requirements]  # a single requirement is an easy slip; accept it
-    met = np.ones(len(outcomes), dtype=bool)
-    for text in requirements:
-        column, op, value = _parse_requirement(text, outcomes)
-        values = outcomes[column]
-        if not (pd.api.types.is_numeric_dtype(values.dtype)
-                or pd.api.types.is_bool_dtype(values.dtype)):
-            raise UserError(
-                f"requirement {text!r}: outcome {column!r} is not numeric or boolean "
-                f"(dtype {values.dtype}), so it cannot be compared with {value!r}"
-            )
-        numbers = values.to_numpy(dtype=float, na_value=np.nan)
-        # NaN compares False under every operator except !=, so exclude it explicitly.
-        met &= np.asarray(_OPERATORS[op](numbers, float(value)), dtype=bool) & ~np.isnan(numbers)
+    met = requirements_met(outcomes, requirements)
     share = pd.Series(met, index=outcomes.index).groupby(outcomes["policy"], sort=True).mean()
     share.name = "satisficing"
     return share
+
+
+def check_requirements(requirements: Sequence[str], outcome_columns: Sequence[str]) -> None:
+    """Raise `UserError` for a malformed requirement or one on an unknown outcome column.
+
+    For checking requirements before a run exists: the columns are the outcomes the engine will
+    produce (all numeric or boolean), so only syntax and names can be wrong.
+
+    Examples
+    --------
+    >>> check_requirements(["territory_share >= 0.8"], ["territory_share"])
+    >>> check_requirements(["territory >= 0.8"], ["territory_share"])
+    Traceback (most recent call last):
+    ...
+    offramp.errors.UserError: requirement 'territory >= 0.8': ... Did you mean 'territory_share'?...
+    """
+    empty = pd.DataFrame({name: pd.Series(dtype=float) for name in [*_KEYS, *outcome_columns]})
+    satisficing(empty, list(requirements))
+
+
+def robustness_table(
+    outcomes: pd.DataFrame,
+    requirements: Sequence[str],
+    headlines: Sequence[Headline] = REGRET_HEADLINES,
+    policies: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Per policy: mean / 90th-percentile / max regret on each headline, and satisficing shares.
+
+    Columns are ``"<label> regret, mean|p90|max"`` for each headline present in `outcomes`, then
+    ``"meets all requirements"`` (the share of futures meeting every requirement) and, when there
+    is more than one requirement, ``"meets <requirement>"`` for each alone, which shows which one
+    binds. Rows follow `policies` (default: order of first appearance).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"future": [0, 0, 1, 1], "policy": ["b", "a", "b", "a"],
+    ...                       "a_territory_share": [0.8, 0.9, 0.7, 0.6]})
+    >>> robustness_table(table, ["a_territory_share >= 0.75"]).round(2).to_dict("index")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'b': {'territory share regret, mean': 0.05, 'territory share regret, p90': 0.09,
+           'territory share regret, max': 0.1, 'meets all requirements': 0.5},
+     'a': {'territory share regret, mean': 0.05, 'territory share regret, p90': 0.09,
+           'territory share regret, max': 0.1, 'meets all requirements': 0.5}}
+    """
+    _check_table(outcomes)
+    order = list(policies) if policies is not None else list(dict.fromkeys(outcomes["policy"]))
+    columns: dict[str, pd.Series] = {}
+    for headline in headlines:
+        if headline.column not in outcomes.columns:
+            continue
+        summary = regret_summary(outcomes, headline.column, headline.larger_is_better)
+        for statistic in ("mean", "p90", "max"):
+            columns[f"{headline.label} regret, {statistic}"] = summary[statistic]
+    columns["meets all requirements"] = satisficing(outcomes, requirements)
+    if len(requirements) > 1 and not isinstance(requirements, str):
+        for text in requirements:
+            columns[f"meets {text.strip()}"] = satisficing(outcomes, [text])
+    table = pd.DataFrame(columns).reindex(order)
+    table.index.name = "policy"
+    return table

@@ -83,7 +83,8 @@ class Plans:
     territory: territory.TerritoryPlan
     ladder: ladder.LadderPlan
     bargaining: bargaining.BargainingPlan
-    salient_theaters: np.ndarray  # (J, 1) bool: where the no-incursions rung acts
+    salient_theaters: np.ndarray  # (J, 1) 1.0 where the no-incursions rung acts (FLOAT: a bool
+    # array times a Python float would be float64 and turn the whole state double)
 
 
 def make_plans(inputs: EngineInputs, levers: Levers,
@@ -99,7 +100,7 @@ def make_plans(inputs: EngineInputs, levers: Levers,
         ladder=ladder.plan(inputs.ladder, levers),
         bargaining=bargaining.plan(inputs.belligerents, inputs.theaters, inputs.bargaining,
                                    levers),
-        salient_theaters=np.array(inputs.theaters.is_salient, dtype=bool)[:, None],
+        salient_theaters=np.array(inputs.theaters.is_salient, dtype=FLOAT)[:, None],
     )
 
 
@@ -263,7 +264,11 @@ def simulate(
         disengagement = ladder.effect_strength(lad, plans.ladder, state.ladder, "disengagement")
         no_incursions = ladder.effect_strength(lad, plans.ladder, state.ladder, "no_incursions")
         rear_ban = ladder.effect_strength(lad, plans.ladder, state.ladder, "deep_strike_ban")
-        damp = (at_war * (1.0 - disengagement)) * (1.0 - no_incursions * plans.salient_theaters)
+        if plans.ladder.pursued:
+            damp = (at_war * (1.0 - disengagement)) * (1.0 - no_incursions
+                                                      * plans.salient_theaters)
+        else:  # no rung can be in force: the product above is at_war in every theater, exactly
+            damp = np.broadcast_to(at_war, (th.count, n))
         logistics_hit = (inputs.escalation.lifted_restrictions_effectiveness * (1.0 - rear_ban)
                          if levers.lift_restrictions else 0.0)
         fought = combat.step(

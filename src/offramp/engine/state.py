@@ -51,7 +51,7 @@ class State:
 
 
 def take_futures(obj, index: np.ndarray):
-    """The same dataclass (state, record or inputs) for a subset of futures.
+    """The same dataclass (state, record or inputs) for a subset of futures (integer positions).
 
     Every array field is indexed on its last (ensemble) axis; nested dataclasses are followed;
     other fields (structure: names, tuples, dates, ints) are kept.
@@ -60,7 +60,7 @@ def take_futures(obj, index: np.ndarray):
         return replace(obj, **{f.name: take_futures(getattr(obj, f.name), index)
                                for f in fields(obj)})
     if isinstance(obj, np.ndarray):
-        return obj[..., index]
+        return np.take(obj, index, axis=-1)  # several times faster than obj[..., index]
     return obj
 
 

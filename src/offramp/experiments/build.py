@@ -39,7 +39,7 @@ from offramp.scenario.schema import Scenario
 
 _STRUCTURAL = {"names", "backs_side", "of_backer", "soil_side", "is_salient"}
 # Engine options the scenario language does not have yet: they keep their defaults.
-_NOT_IN_SCENARIO = {"reference_density_per_km"}
+_NOT_IN_SCENARIO: set[str] = set()
 
 
 class _Columns:

@@ -19,15 +19,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from offramp.analysis.robustness import DEFAULT_REQUIREMENTS
 from offramp.errors import UserError
 from offramp.experiments.executors import Executor, SerialExecutor
-from offramp.experiments.sampling import SAMPLERS, sample_futures
+from offramp.experiments.sampling import (
+    SAMPLERS,
+    saltelli_size,
+    sample_futures,
+    uncertain_parameters,
+)
 from offramp.scenario.loader import LoadedScenario, load_scenario
 from offramp.scenario.schema import Scenario
 from offramp.scenario.walk import scenario_parameters
 from offramp.store import RunStore, StoreError
 
-DEFAULT_CHUNK_SIZE = 2_000
+DEFAULT_CHUNK_SIZE = 8_192
 VERSIONED_PACKAGES = ("offramp", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
 
 
@@ -43,6 +49,9 @@ class RunSettings:
     seed: int = 0
     chunk_size: int = DEFAULT_CHUNK_SIZE
     series: bool = False
+    # Read by the analysis (satisficing, where each policy fails), never by the simulation:
+    # they are stored in the manifest and do not change the outcomes.
+    requirements: tuple[str, ...] = DEFAULT_REQUIREMENTS
 
 
 @dataclass(frozen=True)
@@ -80,9 +89,16 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             series_parts.append(_long_series(run.series, futures.index.to_numpy(), policy))
     return ChunkResult(
         task.index,
-        pd.concat(outcome_parts, ignore_index=True),
-        pd.concat(series_parts, ignore_index=True) if series_parts else None,
+        _future_major(pd.concat(outcome_parts, ignore_index=True)),
+        _future_major(pd.concat(series_parts, ignore_index=True)) if series_parts else None,
     )
+
+
+def _future_major(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows ordered by future, then policy (then week): chunks are contiguous ranges of futures,
+    so joining them in chunk order gives the same file whatever the chunk size."""
+    order = np.argsort(frame["future"].to_numpy(), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def _long_series(series: dict[str, np.ndarray], future_index: np.ndarray, policy: str):
@@ -162,7 +178,37 @@ def check_settings(settings: RunSettings, loaded: LoadedScenario) -> tuple[str, 
         )
     if len(set(policies)) != len(policies):
         raise UserError(f"a policy is named twice in --policies: {', '.join(policies)}")
+    check_requirements(settings.requirements)
+    if settings.sampler == "saltelli":
+        saltelli_size(settings.n_futures, len(uncertain_parameters(loaded.scenario)))
     return tuple(policies)
+
+
+def check_requirements(requirements: tuple[str, ...]) -> None:
+    """Reject a malformed requirement, or one on an outcome the engine does not produce."""
+    from offramp.analysis.robustness import check_requirements as check
+    from offramp.engine import OUTCOME_NAMES
+
+    check(list(requirements), OUTCOME_NAMES)
+
+
+def design_manifest(settings: RunSettings, scenario: Scenario, n_rows: int) -> dict[str, object]:
+    """How the futures were laid out; for a Saltelli design, what Sobol indices need to know."""
+    if settings.sampler != "saltelli":
+        return {}
+    n_dims = len(uncertain_parameters(scenario))
+    base, _ = saltelli_size(settings.n_futures, n_dims)
+    return {
+        "saltelli": {
+            "futures_requested": settings.n_futures,
+            "base_samples": base,
+            "rows_per_base_sample": 2 * n_dims + 2,
+            "second_order": True,
+            "parameters": uncertain_parameters(scenario),
+            "note": f"N = {settings.n_futures} // (2D + 2) = {base} base samples for D = "
+            f"{n_dims} uncertain parameters; {n_rows} futures in SALib's order",
+        }
+    }
 
 
 def start_run(
@@ -175,6 +221,7 @@ def start_run(
     loaded = load_scenario(settings.scenario, overrides=list(settings.overrides))
     policies = check_settings(settings, loaded)
     futures = sample_futures(loaded.scenario, settings.n_futures, settings.seed, settings.sampler)
+    n_futures = len(futures)  # a Saltelli design rounds the number of futures down
     manifest = {
         "scenario": loaded.scenario.scenario.name,
         "scenario_source": loaded.source,
@@ -186,11 +233,13 @@ def start_run(
         "overrides": list(settings.overrides),
         "policies": list(policies),
         "sampler": settings.sampler,
+        **design_manifest(settings, loaded.scenario, n_futures),
         "seed": settings.seed,
-        "n_futures": settings.n_futures,
+        "n_futures": n_futures,
         "chunk_size": settings.chunk_size,
-        "chunk_bounds": chunk_bounds(settings.n_futures, settings.chunk_size),
+        "chunk_bounds": chunk_bounds(n_futures, settings.chunk_size),
         "series": settings.series,
+        "requirements": list(settings.requirements),
         "versions": _versions(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

@@ -1,8 +1,14 @@
-"""Futures: one draw of every uncertain parameter, by Monte Carlo, Latin hypercube or Sobol.
+"""Futures: one draw of every uncertain parameter, by Monte Carlo, Latin hypercube, Sobol or
+Saltelli.
 
 The design is made once per run over all futures (it is a global design: a Latin hypercube of
 10,000 rows is not ten of 1,000), then stored; chunks slice it. Uniform numbers in [0, 1) come
-from SciPy's samplers and are mapped through each parameter's inverse CDF.
+from SciPy's samplers (SALib's for Saltelli) and are mapped through each parameter's inverse CDF.
+
+The Saltelli design exists for Sobol indices (`offramp sensitivity --method sobol`): its rows come
+in blocks of 2D + 2 (D uncertain parameters) that must stay together and in order, so it cannot
+give an arbitrary number of futures. `--futures` is then a budget: the run has
+N = futures // (2D + 2) base samples and N·(2D + 2) futures (`saltelli_size`).
 """
 
 from __future__ import annotations
@@ -16,14 +22,36 @@ from scipy.stats import qmc
 from offramp.errors import UserError
 from offramp.scenario.walk import scenario_parameters
 
-Sampler = Literal["lhs", "mc", "sobol"]
-SAMPLERS: tuple[str, ...] = ("lhs", "mc", "sobol")
+Sampler = Literal["lhs", "mc", "sobol", "saltelli"]
+SAMPLERS: tuple[str, ...] = ("lhs", "mc", "sobol", "saltelli")
+
+
+def saltelli_size(n_futures: int, n_dims: int) -> tuple[int, int]:
+    """(base samples N, futures N·(2D + 2)) of the largest Saltelli design within `n_futures`.
+
+    Second-order rows are included (2D + 2 rows per base sample, not D + 2) so that SALib can
+    also estimate pairwise interactions from the same runs.
+    """
+    per_base = 2 * n_dims + 2
+    base = n_futures // per_base
+    if base < 1:
+        raise UserError(
+            f"--sampler saltelli needs at least 2D + 2 = {per_base} futures for the scenario's "
+            f"D = {n_dims} uncertain parameters (one base sample), found {n_futures}; "
+            f"Sobol indices want hundreds of base samples, e.g. --futures {per_base * 256:,}"
+        )
+    return base, base * per_base
 
 
 def uniform_design(n_futures: int, n_dims: int, seed: int, sampler: Sampler) -> np.ndarray:
-    """An (n_futures, n_dims) array of numbers in [0, 1)."""
+    """An (n_futures, n_dims) array of numbers in [0, 1).
+
+    For "saltelli" the array has `saltelli_size(n_futures, n_dims)[1]` rows instead.
+    """
     if n_futures < 1:
         raise UserError(f"the number of futures must be at least 1, found {n_futures}")
+    if sampler == "saltelli":
+        return _saltelli_unit_design(n_futures, n_dims, seed)
     if n_dims == 0:
         return np.empty((n_futures, 0))
     rng = np.random.default_rng(np.random.SeedSequence(seed))
@@ -39,18 +67,50 @@ def uniform_design(n_futures: int, n_dims: int, seed: int, sampler: Sampler) -> 
     raise UserError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
 
 
+def _saltelli_unit_design(n_futures: int, n_dims: int, seed: int) -> np.ndarray:
+    """SALib's Saltelli scheme over the unit hypercube (scrambled, so no row sits on 0)."""
+    from offramp.analysis.sensitivity import saltelli_design
+
+    if n_dims == 0:
+        raise UserError("--sampler saltelli needs at least one uncertain parameter")
+    base, _ = saltelli_size(n_futures, n_dims)
+    problem = {
+        "num_vars": n_dims,
+        "names": [f"u{i}" for i in range(n_dims)],
+        "bounds": [[0.0, 1.0]] * n_dims,
+    }
+    return saltelli_design(problem, base, seed=seed, calc_second_order=True)
+
+
 def sample_futures(scenario, n_futures: int, seed: int, sampler: Sampler = "lhs") -> pd.DataFrame:
-    """One row per future, one column per parameter path (fixed parameters included)."""
+    """One row per future, one column per parameter path (fixed parameters included).
+
+    The uncertain parameters fill the design's columns in the scenario's order (the order of
+    `scenario_parameters`), which is what a Sobol analysis of a Saltelli run relies on.
+    """
     params = scenario_parameters(scenario)
     uncertain = [path for path, p in params.items() if p.is_uncertain]
     design = uniform_design(n_futures, len(uncertain), seed, sampler)
+    n_rows = len(design)  # differs from n_futures for a Saltelli design
     columns: dict[str, np.ndarray] = {}
     column_of = {path: i for i, path in enumerate(uncertain)}
     for path, param in params.items():
         if path in column_of:
             columns[path] = np.asarray(param.ppf(design[:, column_of[path]]), dtype=float)
         else:
-            columns[path] = np.full(n_futures, param.ppf(np.zeros(1))[0], dtype=float)
+            columns[path] = np.full(n_rows, param.ppf(np.zeros(1))[0], dtype=float)
     frame = pd.DataFrame(columns)
     frame.index.name = "future"
     return frame
+
+
+def design_size(scenario, n_futures: int, sampler: Sampler) -> int:
+    """How many futures `sample_futures` gives for `n_futures` asked (fewer for Saltelli)."""
+    if sampler != "saltelli":
+        return n_futures
+    return saltelli_size(n_futures, len(uncertain_parameters(scenario)))[1]
+
+
+def uncertain_parameters(scenario) -> list[str]:
+    """Paths of the scenario's uncertain parameters, in the order of the design's columns."""
+    return [path for path, p in scenario_parameters(scenario).items() if p.is_uncertain]

@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from offramp.analysis.compare import paired_wins, summary_table
+from offramp.analysis.robustness import robustness_table
 from offramp.store import RunStore
 
 CAVEAT = (
@@ -72,7 +73,19 @@ def frame_table(frame: pd.DataFrame, title: str | None = None, index: bool = Tru
     return table
 
 
+def comparison_table(outcomes: pd.DataFrame, manifest: dict) -> pd.DataFrame:
+    """The main job's table, one row per policy: the headline statistics, then regret on the
+    headline outcomes and satisficing against the run's requirements."""
+    from offramp.report.run_analysis import run_requirements
+
+    policies = manifest["policies"]
+    robustness = robustness_table(outcomes, run_requirements(manifest), policies=policies)
+    return summary_table(outcomes, policies).join(robustness)
+
+
 def print_comparison(console: Console, store: RunStore) -> None:
+    from offramp.report.run_analysis import run_requirements
+
     outcomes = store.read_outcomes()
     manifest = store.manifest
     console.rule(
@@ -80,7 +93,13 @@ def print_comparison(console: Console, store: RunStore) -> None:
         f"{len(manifest['policies'])} policies, seed {manifest['seed']}"
     )
     console.print(f"[italic]{CAVEAT}[/]")
-    console.print(frame_table(summary_table(outcomes, manifest["policies"]).T, title="Per policy"))
+    console.print(frame_table(comparison_table(outcomes, manifest).T, title="Per policy"))
+    console.print(
+        "regret: how far a policy falls short of the best policy in the same future (mean, "
+        "90th percentile, max over futures; lower is better). meets: share of futures meeting "
+        f"the requirements ({' and '.join(run_requirements(manifest))}).",
+        highlight=False,
+    )
     console.print(
         frame_table(
             paired_wins(outcomes),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import re
 from pathlib import Path
 
 import matplotlib
@@ -42,6 +43,8 @@ STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222;
        line-height: 1.45; padding: 0 1em; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+h3 { margin-bottom: 0.3em; } table.wide { width: 100%; }
+table.wide td.text { overflow-wrap: anywhere; } table.wide td:not(.text) { white-space: nowrap; }
 .caveat { background: #fff4d6; border-left: 4px solid #e0a800; padding: 0.8em 1em; }
 table { border-collapse: collapse; font-size: 0.9em; margin: 0.8em 0; }
 th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: right; vertical-align: top; }
@@ -56,6 +59,8 @@ def _svg(figure) -> str:
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
     text = buffer.getvalue()
+    # drop matplotlib's RDF metadata block: it only names the tool and the date
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
     return text[text.index("<svg") :]
 
 
@@ -135,13 +140,25 @@ def _text_table(rows: list[dict], index: str) -> str:
     return _table(frame, text_columns=tuple(frame.columns))
 
 
-def render_report(store: RunStore, extra_sections: list[tuple[str, str]] | None = None) -> str:
-    """The report as an HTML string. `extra_sections` (title, html) go first, after the caveat."""
+def render_report(
+    store: RunStore, extra_sections: list[tuple[str, str]] | None = None, analysis: bool = True
+) -> str:
+    """The report as an HTML string.
+
+    It opens, after the caveat, with the analysis (`offramp.report.analysis_sections`: what
+    decides the answer, the claims, where each policy fails, regret and satisficing) unless
+    `analysis` is False, then any `extra_sections` (title, html), then the main job's tables.
+    """
     manifest = store.manifest
     outcomes = store.read_outcomes()
     policies = manifest["policies"]
     meta = manifest["scenario_meta"]
-    sections = [(title, body) for title, body in (extra_sections or [])] + [
+    opening = []
+    if analysis:
+        from offramp.report.analysis_sections import analysis_sections
+
+        opening = analysis_sections(store)
+    sections = [*opening, *(extra_sections or [])] + [
         ("Comparison per policy", _table(summary_table(outcomes, policies).T)),
         (
             "Paired comparison",
@@ -179,7 +196,9 @@ probability that the world will turn out so.</p>
 """
 
 
-def write_report(store: RunStore, extra_sections: list[tuple[str, str]] | None = None) -> Path:
+def write_report(
+    store: RunStore, extra_sections: list[tuple[str, str]] | None = None, analysis: bool = True
+) -> Path:
     path = store.root / "report.html"
-    write_text(path, render_report(store, extra_sections))
+    write_text(path, render_report(store, extra_sections, analysis))
     return path.resolve()

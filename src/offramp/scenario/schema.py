@@ -10,11 +10,13 @@ checked against the whole support of a distribution, so a draw can never break t
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
+import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from offramp.scenario.params import Param, check_source
@@ -276,7 +278,12 @@ class Election(Section):
 
 class Combat(Section):
     attrition_per_week: Positive = Field(
-        description="Casualties per week per km of front at unit force densities."
+        description="Casualties per week per km of front when both sides stand at the reference "
+        "density."
+    )
+    reference_density_per_km: Positive = Field(
+        description="Force density (personnel per km of front) at which attrition_per_week holds; "
+        "the exponents then only say how losses scale away from it."
     )
     firer_exponent: Share = Field(description="q: weight of the firing side's power density.")
     target_exponent: Share = Field(description="p: weight of the target side's force density.")
@@ -390,6 +397,134 @@ class Policy(Section):
     )
 
 
+# --- claims: the seeds' statements as testable hypotheses ------------------------------------
+
+LEVER_NAMES: tuple[str, ...] = tuple(
+    name for name in Policy.model_fields if name not in ("description", "source")
+)
+"""The fields of a Policy that a claim's arm may override (everything but its prose)."""
+
+ONLY_WHERE_FILTERS: dict[str, str] = {
+    "ended": "the war ended (settled, or a ceasefire in force at the horizon)",
+    "settled": "the war ended in a settlement",
+    "talks_opened": "talks opened at least once",
+    "war_on": "the war is still being fought at the horizon",
+}
+"""The futures a claim may be restricted to: kept where the condition holds in both arms.
+
+A closed vocabulary rather than an expression: nothing in a scenario file is evaluated."""
+
+OnlyWhere = Literal["ended", "settled", "talks_opened", "war_on"]
+DEFAULT_WINDOW_WEEKS = 8
+
+
+class ClaimArm(Section):
+    """One side of a claim: a named policy, optionally with some of its levers changed."""
+
+    policy: str = Field(description="A policy of this scenario.")
+    levers: dict[str, bool | int | float | str | None] = Field(
+        default_factory=dict,
+        description="Overrides of the policy's levers (e.g. seek_talks_from_week: 26).",
+    )
+
+
+class Claim(Section):
+    """A statement from a source, put as a comparison offramp can run on shared futures.
+
+    `paired`: in each future, `arm`'s outcome is expected to be `expect` (higher/lower) than
+    `versus`'. `escalation_before_talks`: in `arm`'s futures where talks opened, the weekly
+    escalation rate in the `window_weeks` before talks first opened is expected to be `expect`
+    than in the other weeks of fighting (no `versus`). `tolerance` turns a claim into a
+    non-inferiority claim: the arm may be worse by up to `tolerance` (outcome units).
+    """
+
+    statement: str = Field(min_length=1, max_length=500)
+    source: SourceText
+    arm: ClaimArm = Field(description="The arm the claim says is better.")
+    versus: ClaimArm | None = Field(default=None, description="Required for kind: paired.")
+    outcome: str = Field(
+        min_length=1, max_length=64, description="An outcome column, e.g. a_territory_share."
+    )
+    expect: Literal["higher", "lower"]
+    kind: Literal["paired", "escalation_before_talks"] = "paired"
+    only_where: OnlyWhere | None = Field(
+        default=None, description="Compare only futures where this holds in both arms."
+    )
+    tolerance: float = Field(
+        default=0.0,
+        ge=0,
+        le=1e12,
+        allow_inf_nan=False,
+        description="How much worse the arm may be and the claim still hold (outcome units).",
+    )
+    window_weeks: int | None = Field(
+        default=None,
+        ge=1,
+        le=52,
+        description=f"Weeks before talks first open ({DEFAULT_WINDOW_WEEKS} if unset).",
+    )
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Claim:
+        if self.kind == "paired":
+            if self.versus is None:
+                raise FieldProblem(("versus",), "a paired claim needs a 'versus' arm")
+            if self.window_weeks is not None:
+                raise FieldProblem(
+                    ("window_weeks",), "window_weeks is only used by kind escalation_before_talks"
+                )
+        elif self.versus is not None:
+            raise FieldProblem(
+                ("versus",),
+                "kind escalation_before_talks compares weeks within the arm's own futures; "
+                "remove 'versus'",
+            )
+        return self
+
+
+def _lever_problem(arm: ClaimArm, base: Policy, path: tuple[str | int, ...]) -> FieldProblem | None:
+    """The first unknown or invalid lever override of an arm (None if all are fine)."""
+    for name in arm.levers:
+        if name not in LEVER_NAMES:
+            guess = difflib.get_close_matches(name, LEVER_NAMES, n=1)
+            hint = (
+                f"; did you mean '{guess[0]}'?" if guess else f" (levers: {', '.join(LEVER_NAMES)})"
+            )
+            return FieldProblem((*path, "levers", name), f"'{name}' is not a lever{hint}")
+    try:
+        # The arm's policy is the base policy with the overrides: validating it as a Policy
+        # applies every lever's own bounds (a week >= 0, a share in [0, 1], a known posture).
+        Policy.model_validate({**base.model_dump(), **arm.levers})
+    except pydantic.ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        name = str(first["loc"][0]) if first["loc"] else next(iter(arm.levers))
+        return FieldProblem(
+            (*path, "levers", name), f"{first['msg']}; found {arm.levers.get(name)!r}"
+        )
+    return None
+
+
+def claim_problem(key: str, claim: Claim, policies: dict[str, Policy]) -> FieldProblem | None:
+    """The first reference in a claim that the scenario cannot resolve (None if all resolve)."""
+    for side in ("arm", "versus"):
+        arm = getattr(claim, side)
+        if arm is None:
+            continue
+        path: tuple[str | int, ...] = ("claims", key, side)
+        if arm.policy not in policies:
+            guess = difflib.get_close_matches(arm.policy, list(policies), n=1)
+            hint = f"; did you mean '{guess[0]}'?" if guess else ""
+            return FieldProblem(
+                (*path, "policy"),
+                f"'{arm.policy}' is not a policy of this scenario "
+                f"(policies: {', '.join(policies)}){hint}",
+            )
+        problem = _lever_problem(arm, policies[arm.policy], path)
+        if problem is not None:
+            return problem
+    return None
+
+
 # --- the whole scenario ---------------------------------------------------------------------
 
 
@@ -407,6 +542,9 @@ class Scenario(Section):
     ladder: Ladder
     bargaining: Bargaining
     policies: dict[Annotated[str, Field(pattern=SCENARIO_NAME)], Policy] = Field(min_length=1)
+    claims: dict[Identifier, Claim] = Field(
+        default_factory=dict, description="The sources' claims, as testable comparisons."
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -454,6 +592,14 @@ class Scenario(Section):
                 raise FieldProblem(
                     ("elections", index, "actor"), f"'{election.actor}' is not an actor"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _claim_references(self) -> Scenario:
+        for key, claim in self.claims.items():
+            problem = claim_problem(key, claim, self.policies)
+            if problem is not None:
+                raise problem
         return self
 
     @property

@@ -29,7 +29,9 @@ def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+    # Key order is kept: a scenario's actors and theaters are ordered, and that order is part
+    # of what a resumed run must rebuild exactly.
+    text = json.dumps(data, indent=2, default=str) + "\n"
     _replace_atomically(path, lambda tmp: tmp.write_text(text))
 
 

@@ -98,9 +98,10 @@ def step(
         return AidFlows(zeros, zeros, zeros, np.zeros((2, n), dtype=FLOAT))
 
     support_factor = np.clip(backer_support / backers.initial_support, 0.0, SUPPORT_FACTOR_CAP)
-    diverted = _combine(aid_plan.rival_backer, rivals.aid_priority_share * rival_opened)
-    willingness = (support_factor * aid_plan.lever * election_aid_multiplier * not_settled
-                   * np.maximum(0.0, 1.0 - diverted))
+    willingness = support_factor * aid_plan.lever * election_aid_multiplier * not_settled
+    if rival_opened.any():  # else nothing is diverted and the factor below is exactly 1
+        diverted = _combine(aid_plan.rival_backer, rivals.aid_priority_share * rival_opened)
+        willingness *= np.maximum(0.0, 1.0 - diverted)
 
     production_per_week = production_per_month / WEEKS_PER_MONTH
     from_production = np.minimum(1.0, backers.share_of_production_sent * willingness) \

@@ -214,6 +214,13 @@ def step(
 
     # B9: settlement.
     settles = talks_open & (surplus >= 0.0) & (draw[1] < rules.settle_per_week)
+    if not settles.any():  # most weeks: no deal, and the settlement record stays as it was
+        return BargainingState(
+            talks_open=talks_open, talks_ever_opened=state.talks_ever_opened | talks_open,
+            belief_q=belief_q, belief_e=belief_e, belief_variance=variance,
+            last_a_share=a_share, last_e=e, surplus=surplus, terms=state.terms,
+            settlement_week=state.settlement_week, traded_km2=state.traded_km2,
+        ), status
     terms = np.where(settles, np.clip(x_low + rules.bargaining_power_a * surplus, 0.0, 1.0),
                      state.terms)
     new_state = BargainingState(

@@ -110,7 +110,7 @@ def aid_multiplier_by_backer(calendar: Calendar, now: CalendarNow, n_backers: in
     """
     multiplier = np.ones((n_backers, n), dtype=calendar.aid_multiplier_if_challenger.dtype)
     for e, backer in enumerate(calendar.election_actor_backer):
-        if backer >= 0:
+        if backer >= 0 and now.challenger_in_office[e].any():
             multiplier[backer] = np.where(now.challenger_in_office[e],
                                           multiplier[backer]
                                           * calendar.aid_multiplier_if_challenger[e],

@@ -76,7 +76,10 @@ def fire_support(shell_stock: np.ndarray, need: np.ndarray, elasticity: np.ndarr
                  ) -> tuple[np.ndarray, np.ndarray]:
     """(fire support in [0, 1], rounds fired): min(1, fired / needed) ** elasticity."""
     fired = np.minimum(shell_stock, need)
-    ratio = np.divide(fired, need, out=np.ones_like(need), where=need > 0)
+    if (need > 0).all():  # everyone is fighting: a plain division gives the same bits
+        ratio = fired / need
+    else:
+        ratio = np.divide(fired, need, out=np.ones_like(need), where=need > 0)
     return np.power(ratio, elasticity), fired
 
 
@@ -104,8 +107,14 @@ class CombatPlan:
     """Per-run constants of the casualty formula, in logs (see `step`)."""
 
     log_scale: np.ndarray  # (J, n) ln(a W) - (q + p) ln(W d) - noise_sd**2 / 2
-    log_attacker_multiplier: np.ndarray  # (n,)
+    log_attacker_multiplier: np.ndarray  # (n,) floored at _LOG_FLOOR (finite: it is multiplied
+    # by a 0/1 mask, and exp(x - 1e6) is 0 as exp(-inf) is)
     floor_logs: bool  # an exponent is exactly 0: keep 0 ** 0 = 1 by flooring the logs
+
+
+def _floored_log(values: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(values), _LOG_FLOOR)
 
 
 def plan(theaters: Theaters, rules: CombatRules) -> CombatPlan:
@@ -114,7 +123,7 @@ def plan(theaters: Theaters, rules: CombatRules) -> CombatPlan:
     return CombatPlan(
         log_scale=np.log(rules.attrition_per_week * theaters.frontage_km)
         - exponents * np.log(reference_width) - 0.5 * rules.noise_sd**2,
-        log_attacker_multiplier=np.log(rules.attacker_loss_multiplier),
+        log_attacker_multiplier=_floored_log(rules.attacker_loss_multiplier),
         floor_logs=bool((rules.firer_exponent == 0).any() or (rules.target_exponent == 0).any()),
     )
 
@@ -142,15 +151,23 @@ def step(
     z = noise.normals(Stream.COMBAT, week, forces.shape[0] * forces.shape[1])
     with np.errstate(divide="ignore"):
         log_forces = np.log(forces)
-        log_power = log_forces + np.log(power_per_soldier)[:, None, :]
+        log_power = np.log(power_per_soldier)[:, None, :] + log_forces
     if combat_plan.floor_logs:
-        log_forces = np.maximum(log_forces, _LOG_FLOOR)
-        log_power = np.maximum(log_power, _LOG_FLOOR)
+        np.maximum(log_forces, _LOG_FLOOR, out=log_forces)
+        np.maximum(log_power, _LOG_FLOOR, out=log_power)
     attacking = power > power[::-1]
-    exponent = (combat_plan.log_scale + rules.firer_exponent * log_power[::-1]
-                + rules.target_exponent * log_forces + rules.noise_sd * z.reshape(forces.shape)
-                + np.where(attacking, combat_plan.log_attacker_multiplier, 0.0))
-    casualties_by_theater = np.minimum(forces, np.exp(exponent) * damp)
+    # exponent = log_scale + q log_power[::-1] + p log_forces + noise_sd z + attacking log_mult,
+    # summed in that order in place (the same bits as one expression). The attacker term
+    # is a product with the 0/1 mask: np.where over (2, J, n) costs ten times as much, and
+    # adding a zero of either sign leaves every sum as it was (exp(-0) = exp(0)).
+    exponent = rules.firer_exponent * log_power[::-1]
+    exponent += combat_plan.log_scale
+    exponent += np.multiply(rules.target_exponent, log_forces, out=log_forces)
+    exponent += np.multiply(rules.noise_sd, z.reshape(forces.shape), out=log_power)
+    exponent += np.multiply(attacking, combat_plan.log_attacker_multiplier, out=log_power)
+    casualties_by_theater = np.exp(exponent, out=exponent)
+    casualties_by_theater *= damp
+    np.minimum(forces, casualties_by_theater, out=casualties_by_theater)
     casualties = casualties_by_theater.sum(axis=1)
 
     if week == 0:

@@ -54,10 +54,13 @@ def step(
 ) -> EscalationState:
     draw = noise.uniforms(Stream.ESCALATION, week, 2)
     event = draw[0] < hazard(rules, levers, rear_ban) * at_war
+    surge_left = state.surge_weeks_left - 1.0
+    np.maximum(surge_left, 0.0, out=surge_left)
+    if event.any():
+        surge_left = np.where(event, rules.strike_surge_weeks, surge_left)
     return EscalationState(
         events=state.events + event,
-        surge_weeks_left=np.where(event, rules.strike_surge_weeks,
-                                  np.maximum(state.surge_weeks_left - 1.0, 0.0)),
+        surge_weeks_left=surge_left,
         event_this_week=event,
         closes_talks=event & (draw[1] < rules.talks_close_probability),
     )

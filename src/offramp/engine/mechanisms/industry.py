@@ -93,11 +93,12 @@ def step(
     output_per_week = production / WEEKS_PER_MONTH
     backer_stock = np.maximum(0.0, state.backer_shell_stock + output_per_week - shells_sent)
 
-    high_end_use = (industry_plan.rival_backer[:, :, None]
-                    * (industry_plan.rival_use_per_week * rival_opened)[None]).sum(axis=1)
-    high_end = np.maximum(0.0, state.backer_high_end_stock
-                          + industry_plan.high_end_production_per_week
-                          - high_end_sent - high_end_use)
+    high_end = state.backer_high_end_stock + industry_plan.high_end_production_per_week
+    high_end -= high_end_sent
+    if rival_opened.any():  # else the use is +0.0 and subtracting it changes no bit
+        high_end -= (industry_plan.rival_backer[:, :, None]
+                     * (industry_plan.rival_use_per_week * rival_opened)[None]).sum(axis=1)
+    np.maximum(0.0, high_end, out=high_end)
 
     return IndustryState(
         backer_production_per_month=production

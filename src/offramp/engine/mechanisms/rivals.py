@@ -55,13 +55,20 @@ def step(
                            / WEEKS_PER_YEAR)
     backer = list(rivals.of_backer)
     initial = backers.high_end_stock[backer]
-    depletion = np.divide(initial - high_end_stock[backer], initial,
-                          out=np.zeros_like(initial), where=initial > 0)
+    if (initial > 0).all():  # the usual case: a plain division gives the same bits
+        depletion = initial - high_end_stock[backer]
+        depletion /= initial
+    else:
+        depletion = np.divide(initial - high_end_stock[backer], initial,
+                              out=np.zeros_like(initial), where=initial > 0)
     log_factor = (rivals.readiness_effect * (readiness - rivals.readiness)
                   + rivals.depletion_effect * depletion + rivals.distraction_effect * war_on)
     hazard = rivals.base_hazard_per_week * np.exp(log_factor)
     draw = noise.uniforms(Stream.RIVALS, week, rivals.count)
     opens = ~state.opened & (draw < hazard)
+    if not opens.any():  # most weeks: nothing opens, and only readiness changes
+        return RivalsState(readiness=readiness, opened=state.opened, open_week=state.open_week,
+                           two_front_war=state.two_front_war)
     return RivalsState(
         readiness=readiness,
         opened=state.opened | opens,

@@ -37,7 +37,8 @@ def step(
 ) -> StrikesState:
     """`surge` (n,) bool: an escalation surge is under way; `ban_strength` of the strike ban."""
     capacity = state.generating_capacity
-    multiplier = np.where(surge, rules.escalation_damage_multiplier, 1.0)
+    # 1.0 as a scalar when no surge is under way: the same products, one np.where fewer.
+    multiplier = np.where(surge, rules.escalation_damage_multiplier, 1.0) if surge.any() else 1.0
     damage = rules.damage_per_week * multiplier * (1.0 - ban_strength) * at_war
     repaired = rules.repair_per_week * (1.0 - capacity)
     return StrikesState(generating_capacity=np.clip(capacity - damage + repaired, 0.0, 1.0))

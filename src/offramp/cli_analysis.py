@@ -1,0 +1,202 @@
+"""`offramp discover` and `offramp sensitivity`: ask a finished run where and why.
+
+Kept apart from `offramp.cli` so the analysis code (PRIM, SALib, matplotlib) is only imported by
+the commands that need it. Both read a run folder and never change its results; `discover`
+adds its trade-off plot (a PNG) to the folder.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from offramp.errors import UserError
+
+if TYPE_CHECKING:  # pandas is imported by the commands, not by every `offramp` start
+    import pandas as pd
+
+RunArgument = Annotated[Path, typer.Argument(help="A run folder (from `offramp run`).")]
+METHOD_NOTES = {
+    "pawn": "PAWN: median Kolmogorov–Smirnov distance between the outcome in a slice of the "
+    "parameter's range and overall (0 = no influence)",
+    "delta": "delta: Borgonovo's moment-independent index (0 = no influence), with its "
+    "bootstrap confidence interval",
+    "sobol": "Sobol: total-order index ST (share of the outcome's variance the parameter takes "
+    "part in) and first-order S1, with bootstrap confidence intervals",
+}
+# Below this many Saltelli base samples, Sobol indices over ~100 parameters are mostly noise.
+SOBOL_FEW_BASE_SAMPLES = 256
+METHOD_COLUMNS = {
+    "pawn": ("minimum", "maximum"),
+    "delta": ("delta_conf", "delta_raw_conf", "S1"),
+    "sobol": ("ST_conf", "S1", "S1_conf"),
+}
+
+
+def _console() -> Console:
+    return Console(soft_wrap=True)
+
+
+def _open(run_dir: Path):
+    from offramp.report.run_analysis import RunAnalysis
+    from offramp.store import RunStore
+
+    store = RunStore.open(run_dir)
+    if not store.is_complete:
+        raise UserError(f"{run_dir}: the run is not complete; finish it with "
+                        f"`offramp run --resume {run_dir}`")
+    return RunAnalysis(store)
+
+
+def _p_value(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.2g}" if value >= 1e-4 else "< 0.0001"
+
+
+def _restrictions_table(frame: pd.DataFrame, title: str, limit: int) -> Table:
+    """PRIM's restrictions: readable name (scenario path below it), limit, data range,
+    quasi-p; the rows kept in the plain-words box in bold."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("parameter", overflow="fold")
+    table.add_column("box", overflow="fold")
+    table.add_column("data range", justify="right")
+    table.add_column("quasi-p", justify="right")
+    for _, row in frame.head(limit).iterrows():
+        table.add_row(f"{escape(row['parameter'])}\n[dim]{escape(row['path'])}[/]",
+                      escape(row["box"]), escape(row["data range"]), _p_value(row["quasi-p"]),
+                      style="bold" if row["in plain box"] else "")
+    return table
+
+
+def discover(
+    run_dir: RunArgument,
+    policy: Annotated[str, typer.Option("--policy", help="The policy whose outcomes to ask.")],
+    where: Annotated[
+        str,
+        typer.Option(
+            "--where",
+            help="SQL condition on the `outcomes` view (DuckDB), e.g. "
+            "\"a_territory_share < 0.8\" or \"two_front_war and not ended\".",
+        ),
+    ],
+    threshold: Annotated[
+        float, typer.Option(help="Density PRIM's box should reach (share of cases inside it).")
+    ] = 0.8,
+    peel_alpha: Annotated[
+        float, typer.Option(help="Share of the box's futures one peel removes.")
+    ] = 0.05,
+    boxes: Annotated[int, typer.Option(help="Most boxes to find (covering).")] = 1,
+    conditions: Annotated[
+        int, typer.Option(help="Most restrictions in the plain-words box.")
+    ] = 3,
+    show: Annotated[int, typer.Option(help="Restrictions to list per box.")] = 15,
+) -> None:
+    """Scenario discovery: where in the uncertain parameters does a condition hold for a policy?
+
+    Evaluates --where on each future's outcomes under --policy, runs PRIM over the futures'
+    uncertain parameters, and prints the box in plain words (its significant restrictions),
+    coverage / density / mass, every restriction's quasi-p-value, and the path of the
+    trade-off plot it writes into the run folder.
+    """
+    if conditions < 1:
+        raise UserError(f"--conditions must be at least 1, found {conditions}")
+    analysis = _open(run_dir)
+    found = analysis.discover(where, policy, threshold=threshold, peel_alpha=peel_alpha,
+                              boxes=boxes, max_conditions=conditions)
+    console = _console()
+    total = len(found.flags)
+    console.print(
+        f"{escape(policy)}: {escape(found.question)} in {int(found.flags.sum()):,} of "
+        f"{total:,} futures ({found.share:.0%})."
+        + (f" {found.n_unknown:,} futures where it is NULL count as not." if found.n_unknown
+           else ""),
+        highlight=False,
+    )
+    if found.result is None:
+        console.print(escape(found.note), highlight=False)
+        return
+    for index, box in enumerate(found.result.boxes):
+        console.rule(f"box {index + 1}")
+        console.print(escape(found.sentence(index)), highlight=False)
+        plain = found.plain[index]
+        restricted = len(box.limits)
+        console.print(
+            f"PRIM's box (threshold {threshold:g}): coverage {box.coverage:.0%}, density "
+            f"{box.density:.0%}, mass {box.mass:.1%} ({box.n_futures:,} futures); it restricts "
+            f"{restricted} of {found.X.shape[1]} uncertain parameters"
+            + ("" if box.meets_threshold else "; no box on the trajectory reaches the threshold, "
+               "this is the densest")
+            + (f". The plain-words box keeps {len(plain.limits)} (in bold): coverage "
+               f"{plain.coverage:.0%}, density {plain.density:.0%}, mass {plain.mass:.1%}."
+               if plain is not None else "."),
+            highlight=False,
+        )
+        frame = found.restrictions(index)
+        more = len(frame) - show
+        console.print(_restrictions_table(frame, "restrictions, most significant first", show))
+        if more > 0:
+            console.print(f"… and {more} more, quasi-p {_p_value(frame['quasi-p'].iloc[show])} "
+                          "or above.", highlight=False)
+        path = analysis.tradeoff_path(found, index)
+        figure = found.figure(index, title=f"{policy}: {found.question}")
+        figure.savefig(path, dpi=120, bbox_inches="tight")
+        console.print(f"trade-off plot: {path}", highlight=False)
+
+
+def sensitivity(
+    run_dir: RunArgument,
+    outcome: Annotated[
+        str, typer.Option("--outcome", help="A numeric or true/false outcome column.")
+    ],
+    policy: Annotated[
+        list[str] | None,
+        typer.Option("--policy", help="A policy (repeatable; default: each of the run's)."),
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="pawn, delta or sobol (sobol needs --sampler saltelli).")
+    ] = "pawn",
+    top: Annotated[int, typer.Option(help="Drivers to list per policy.")] = 10,
+    max_rows: Annotated[
+        int | None,
+        typer.Option(help="Analyse a seeded sample of this many futures (pawn, delta)."),
+    ] = None,
+) -> None:
+    """Global sensitivity: which uncertain parameters drive an outcome, per policy.
+
+    PAWN (default) and delta work on any run; Sobol indices need a run sampled with
+    `offramp run --sampler saltelli`. Prints the top drivers per policy.
+    """
+    if top < 1:
+        raise UserError(f"--top must be at least 1, found {top}")
+    analysis = _open(run_dir)
+    tables = analysis.sensitivity(outcome, policies=policy or None, method=method,
+                                  max_rows=max_rows)
+    console = _console()
+    n = len(analysis.futures)
+    used = n if method == "sobol" or max_rows is None else min(n, max_rows)
+    console.print(f"Sensitivity of {escape(outcome)} over {used:,} futures "
+                  f"and {analysis.X.shape[1]} uncertain parameters. {METHOD_NOTES[method]}.",
+                  highlight=False)
+    base = (analysis.manifest.get("saltelli") or {}).get("base_samples")
+    if method == "sobol" and base is not None and base < SOBOL_FEW_BASE_SAMPLES:
+        console.print(f"[yellow]Only {base} base samples: Sobol estimates this rough are mostly "
+                      "noise (see the confidence intervals); rank with --method pawn, or run "
+                      "more futures.[/]", highlight=False)
+    for name, frame in tables.items():
+        table = Table(title=f"{name}: top drivers of {outcome}", title_justify="left")
+        table.add_column("rank", justify="right")
+        table.add_column("parameter")
+        table.add_column("importance", justify="right")
+        extra = [c for c in METHOD_COLUMNS[method] if c in frame.columns]
+        for column in extra:
+            table.add_column(column, justify="right")
+        table.add_column("path", overflow="fold")
+        for rank, (path, row) in enumerate(frame.head(top).iterrows(), start=1):
+            table.add_row(str(rank), escape(row["label"]), f"{row['importance']:.3f}",
+                          *(f"{row[c]:.3f}" for c in extra), escape(str(path)))
+        console.print(table)
