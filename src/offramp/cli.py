@@ -20,7 +20,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(soft_wrap=True)
+# Piped output (make run, CI logs) gets a report-friendly width instead of rich's 80 columns.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 130)
 err_console = Console(stderr=True, soft_wrap=True)
 
 SetOption = Annotated[

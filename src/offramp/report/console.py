@@ -102,7 +102,24 @@ def print_comparison(console: Console, store: RunStore) -> None:
     )
     console.print(
         frame_table(
-            paired_wins(outcomes),
-            title="Paired: share of futures in which the first policy does better than the second",
+            paired_matrix(paired_wins(outcomes)),
+            title="Paired, same futures: share of futures in which A does better than B / "
+            "B does better than A (the rest are ties)",
         )
     )
+
+
+def paired_matrix(wins: pd.DataFrame) -> pd.DataFrame:
+    """Paired wins folded for a terminal: one column per pair of policies, one row per outcome,
+    each cell 'A better / B better'."""
+    columns = {}
+    for label in wins.index:
+        first, second = label.split(" vs ")
+        if f"{second} vs {first}" in columns:
+            continue
+        back = wins.loc[f"{second} vs {first}"]
+        columns[label] = [f"{a:.2f} / {b:.2f}" for a, b in zip(wins.loc[label], back, strict=True)]
+    frame = pd.DataFrame(columns, index=wins.columns)
+    frame.columns = [name.replace(" vs ", " (A)\nvs ") + " (B)" for name in frame.columns]
+    frame.index.name = "outcome"
+    return frame
