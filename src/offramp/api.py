@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -23,7 +22,12 @@ import pandas as pd
 from offramp.analysis.compare import paired_wins, summary_table
 from offramp.analysis.robustness import DEFAULT_REQUIREMENTS
 from offramp.experiments.executors import make_executor
-from offramp.experiments.runner import DEFAULT_CHUNK_SIZE, RunSettings, start_run
+from offramp.experiments.runner import (
+    DEFAULT_CHUNK_SIZE,
+    RunSettings,
+    default_run_dir,
+    start_run,
+)
 from offramp.report.run_analysis import Discovery, RunAnalysis
 from offramp.store import RunStore
 
@@ -149,8 +153,7 @@ def run(
         requirements=tuple(requirements),
     )
     if out is None:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("runs") / f"{Path(scenario).stem}-{stamp}"
+        out = default_run_dir(scenario)
     executor = make_executor(workers=workers, dask=dask)
     try:
         return Run(start_run(settings, Path(out), executor))

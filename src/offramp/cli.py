@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -83,11 +82,6 @@ def _parse_policies(text: str | None) -> tuple[str, ...]:
     return names
 
 
-def _default_run_dir(scenario: str) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{Path(scenario).stem}-{stamp}"
-
-
 @app.command()
 def run(
     scenario: Annotated[
@@ -136,6 +130,7 @@ def run(
     from offramp.experiments.runner import (
         RunSettings,
         check_requirements,
+        default_run_dir,
         resume_run,
         start_run,
     )
@@ -169,7 +164,7 @@ def run(
             requirements=tuple(require) if require else DEFAULT_REQUIREMENTS,
         )
         check_requirements(settings.requirements)  # before anything runs
-        run_dir = out or _default_run_dir(scenario)
+        run_dir = out or default_run_dir(scenario)
         total = remaining = futures
         if sampler == "saltelli":  # the design rounds the number of futures down
             total = remaining = design_size(load_scenario(scenario, overrides=set_).scenario,

@@ -116,6 +116,12 @@ def _long_series(series: dict[str, np.ndarray], future_index: np.ndarray, policy
     return frame
 
 
+def default_run_dir(scenario: str) -> Path:
+    """runs/<scenario>-<local time>: where a run goes when no folder is named."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{Path(scenario).stem}-{stamp}"
+
+
 def chunk_bounds(n_futures: int, chunk_size: int) -> list[tuple[int, int]]:
     return [
         (start, min(start + chunk_size, n_futures)) for start in range(0, n_futures, chunk_size)
