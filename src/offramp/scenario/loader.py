@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from offramp.errors import UserError
-from offramp.scenario.params import PARAM_KINDS, param_kind
+from offramp.scenario.params import DISTRIBUTION_NAMES, PARAM_KINDS, param_kind
 from offramp.scenario.schema import FieldProblem, Scenario
 
 MAX_FILE_BYTES = 2_000_000
@@ -394,7 +394,7 @@ def _describe_error(error: dict, path: Path_, data: dict) -> str:
     if kind == "param_form":
         value = error.get("input")
         if isinstance(value, dict) and isinstance(value.get("dist"), str):
-            names = [k for k in PARAM_KINDS if k != "fixed"]
+            names = list(DISTRIBUTION_NAMES)
             guess = difflib.get_close_matches(value["dist"], names, n=1)
             hint = f"; did you mean '{guess[0]}'?" if guess else ""
             return f"unknown distribution '{value['dist']}'{hint} (known: {', '.join(names)})"
