@@ -1,11 +1,14 @@
 """`offramp claims`: test a scenario's claims (the sources' statements) on shared futures.
 
-Kept apart from `offramp.cli` so the analysis code is only imported by the command that needs
-it. `docs/claims.md` describes claims, the verdict rule and the kursk-2024 results.
+The target is a scenario (built-in name or YAML file: futures are sampled) or a run folder (the
+run's scenario, futures and seed). Kept apart from `offramp.cli` so the analysis code is only
+imported by the command that needs it. `docs/claims.md` describes claims, the verdict rule and
+the kursk-2024 results.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -20,6 +23,7 @@ from offramp.errors import UserError
 if TYPE_CHECKING:
     from offramp.analysis.claims import ClaimResult
 
+DEFAULT_FUTURES = 2000  # = offramp.analysis.claims.DEFAULT_FUTURES (not imported: it is slow)
 STATEMENT_CHARS = 90
 VERDICT_STYLE = {
     "holds": "green",
@@ -76,47 +80,80 @@ def claims_rich_table(results: list[ClaimResult], title: str) -> Table:
     return table
 
 
+def check_target(target: str) -> str:
+    """What `target` is: `run` (a run folder) or `scenario` (a YAML file or a built-in name);
+    anything else is a UserError in one line."""
+    from offramp.scenario.loader import builtin_scenarios
+    from offramp.store.run_store import MANIFEST
+
+    path = Path(target)
+    if path.is_dir():
+        if (path / MANIFEST).is_file():
+            return "run"
+        raise UserError(
+            f"{target}: is a folder but not a run folder (no {MANIFEST}); `offramp claims` takes "
+            "a built-in scenario name, a scenario YAML file or a run folder from `offramp run`"
+        )
+    builtins = builtin_scenarios()
+    if path.is_file() or target in builtins:
+        return "scenario"
+    guess = difflib.get_close_matches(target, list(builtins), n=1)
+    hint = f"; did you mean '{guess[0]}'?" if guess else ""
+    raise UserError(
+        f"'{target}' is neither a scenario (a built-in name: {', '.join(builtins)}; or a YAML "
+        f"file) nor a run folder{hint}"
+    )
+
+
 def claims(
     target: Annotated[
-        str, typer.Argument(help="A built-in scenario name or a scenario YAML file.")
+        str, typer.Argument(help="A built-in scenario name, a scenario YAML file, or a run "
+                                 "folder (from `offramp run`).")
     ],
     futures: Annotated[
-        int, typer.Option("--futures", help="Futures to run; every arm runs on the same ones.")
-    ] = 2000,
+        int, typer.Option("--futures", help="Futures to run; every arm runs on the same ones. "
+                                            "On a run folder: its first N futures (all if "
+                                            "fewer).")
+    ] = DEFAULT_FUTURES,
     seed: Annotated[
-        int, typer.Option("--seed", help="Seed of the futures, the engine and the bootstrap.")
-    ] = 0,
+        int | None,
+        typer.Option("--seed", help="Seed of the futures, the engine and the bootstrap "
+                                    "(default 0; a run folder uses its own)."),
+    ] = None,
     claim: Annotated[
         list[str] | None,
         typer.Option("--claim", help="Evaluate only this claim (repeatable); all by default."),
     ] = None,
-    sampler: Annotated[str, typer.Option("--sampler", help="lhs, mc or sobol.")] = "lhs",
+    sampler: Annotated[
+        str | None,
+        typer.Option("--sampler", help="lhs (default), mc or sobol; not with a run folder."),
+    ] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override a scenario value: PATH=VALUE (repeatable)."),
+        typer.Option("--set", help="Override a scenario value: PATH=VALUE (repeatable); not "
+                                   "with a run folder."),
     ] = None,
 ) -> None:
     """Test the scenario's claims: run both arms of each on the same futures (paired), report
     how often each claim holds, its mean effect with a bootstrap interval, a verdict, and where
-    it fails (PRIM). Verdicts are consequences of the scenario's assumptions, not forecasts."""
-    from offramp.analysis.claims import evaluate_claims
-    from offramp.experiments.sampling import SAMPLERS
-    from offramp.scenario.loader import load_scenario
-
-    if Path(target).is_dir():
-        raise UserError(
-            f"{target}: is a folder; `offramp claims` takes a scenario name or file "
-            "(reading claims from a run folder is not supported yet)"
-        )
+    it fails (PRIM). On a run folder: the run's scenario, its first --futures futures and its
+    seed. Verdicts are consequences of the scenario's assumptions, not forecasts."""
+    kind = check_target(target)
     if futures < 2:
         raise UserError(f"--futures must be at least 2, found {futures}")
-    if sampler not in SAMPLERS:
-        raise UserError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
-    loaded = load_scenario(target, overrides=set_)
-    results = evaluate_claims(loaded, n_futures=futures, seed=seed, sampler=sampler,
-                              claims=claim or None)
-    name = loaded.scenario.scenario.name
-    title = f"claims of {name}: {futures} futures, seed {seed}, sampler {sampler}"
+    if kind == "run":
+        given = [name for name, value in (("--seed", seed is not None),
+                                          ("--sampler", sampler is not None),
+                                          ("--set", bool(set_))) if value]
+        if given:
+            raise UserError(
+                f"{' and '.join(given)} cannot be used with a run folder: the claims run on the "
+                f"run's own scenario, futures and seed (run them on a scenario instead)"
+            )
+        results, title = _run_claims(target, futures, claim)
+    else:
+        results, title = _scenario_claims(target, futures, seed or 0, sampler or "lhs", claim,
+                                          set_)
     console = Console()
     console.print(claims_rich_table(results, title))
     console.print(
@@ -124,6 +161,34 @@ def claims(
         "direction (paired). Verdict: holds if the 95% interval of the mean effect lies on the "
         "claimed side (beyond any tolerance) and the arm wins at least as often as it loses; "
         "holds only under conditions if a PRIM region with >= 10% of futures passes that test "
-        "on futures it was not found on; fails otherwise (docs/claims.md).[/]",
+        "on futures it was not found on; fails otherwise. Some verdicts are set by the model's "
+        "structure rather than by the claim (docs/claims.md says which for kursk-2024): read it "
+        "before quoting one.[/]",
         highlight=False,
     )
+
+
+def _scenario_claims(target: str, futures: int, seed: int, sampler: str,
+                     claim: list[str] | None, set_: list[str] | None
+                     ) -> tuple[list[ClaimResult], str]:
+    from offramp.analysis.claims import evaluate_claims
+    from offramp.experiments.sampling import SAMPLERS
+    from offramp.scenario.loader import load_scenario
+
+    if sampler not in SAMPLERS:
+        raise UserError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
+    loaded = load_scenario(target, overrides=set_)
+    results = evaluate_claims(loaded, n_futures=futures, seed=seed, sampler=sampler,
+                              claims=claim or None)
+    name = loaded.scenario.scenario.name
+    return results, f"claims of {name}: {futures} futures, seed {seed}, sampler {sampler}"
+
+
+def _run_claims(target: str, futures: int, claim: list[str] | None
+                ) -> tuple[list[ClaimResult], str]:
+    from offramp.analysis.claims import evaluate_run_claims
+
+    run = evaluate_run_claims(target, max_futures=futures, claims=claim or None)
+    title = (f"claims of {run.scenario} on run {run.root}: {run.selection} futures, "
+             f"seed {run.seed}")
+    return run.results, title

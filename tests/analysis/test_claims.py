@@ -14,23 +14,32 @@ import pytest
 
 from offramp.analysis import discovery
 from offramp.analysis.claims import (
+    DEFAULT_FUTURES,
     PairedShares,
     bootstrap_mean_ci,
+    claim_futures,
     claims_table,
     concentrates,
     directed_effect,
     escalation_window_effect,
     evaluate_claims,
+    evaluate_run_claims,
     failure_conditions,
     fighting_weeks,
     first_talks_week,
     paired_shares,
+    parameter_names,
     plan_runs,
+    run_plan,
     verdict_for,
     weekly_counts,
 )
+from offramp.cli_claims import DEFAULT_FUTURES as CLI_DEFAULT_FUTURES
 from offramp.errors import UserError
+from offramp.experiments.runner import RunSettings, start_run
 from offramp.scenario.loader import ScenarioError, load_scenario
+from offramp.scenario.schema import Scenario
+from offramp.store import RunStore
 
 VERDICTS = {"holds", "holds only under conditions", "fails", "not testable"}
 KURSK_CLAIMS = {
@@ -273,18 +282,98 @@ def test_failure_conditions_name_the_driver_in_plain_words():
     X["combat.driver"] = rng.uniform(size=3000)
     fails = (X["combat.driver"].to_numpy() > 0.7) & (rng.uniform(size=3000) < 0.9)
     text = failure_conditions(X, fails, discovery)
-    limit = re.search(r"where combat\.driver > ([0-9.]+);", text)
+    limit = re.search(r"where combat driver is above ([0-9.]+);", text)
     assert text.startswith("the claim fails in") and limit, text
     assert 0.65 < float(limit.group(1)) < 0.75 and "noise_" not in text
+    assert "(coverage)" in text and "Overall it fails in" in text
     spread = failure_conditions(X, rng.uniform(size=3000) < 0.3, discovery)
     assert spread.startswith("no region found")
     assert failure_conditions(X, np.zeros(3000, dtype=bool), discovery).startswith("none")
     assert "PRIM unavailable" in failure_conditions(X, fails, None)
 
 
+def test_failure_conditions_use_the_scenarios_names():
+    # Worded as `offramp discover` words a box: the scenario's names, not its parameter paths.
+    scenario = load_scenario("kursk-2024").scenario
+    rng = np.random.default_rng(1)
+    path = "actors.ukraine.cost_of_war_per_year"
+    X = pd.DataFrame(rng.uniform(size=(3000, 12)), columns=[f"noise_{i}" for i in range(12)])
+    X[path] = rng.uniform(0.05, 0.15, size=3000)
+    fails = (X[path].to_numpy() > 0.1) & (rng.uniform(size=3000) < 0.9)
+    text = failure_conditions(X, fails, discovery, parameter_names(scenario))
+    assert re.search(r"where Ukraine's cost of war per year is above 0\.0\d+;", text), text
+    assert path not in text
+
+
 def test_a_region_must_concentrate_failures():
     assert concentrates(60, 100, 0.3)  # 60% against 30% overall
     assert not concentrates(31, 100, 0.3)
+
+
+# --- on a run folder ---------------------------------------------------------------------------
+
+RUN_SEED = 5
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory) -> Path:
+    """A complete run of kursk-2024: 400 futures, seed 5, in chunks of 150 (three chunks)."""
+    root = tmp_path_factory.mktemp("claims-run") / "run"
+    settings = RunSettings(n_futures=400, seed=RUN_SEED, chunk_size=150,
+                           policies=("arm-and-hold", "drip-feed"))
+    start_run(settings, root)
+    return root
+
+
+def test_claims_on_a_run_folder_match_claims_on_its_futures(small_run):
+    store = RunStore.open(small_run)
+    scenario = Scenario.model_validate(store.manifest["scenario_data"])
+    futures = store.read_futures()
+    assert futures.index.tolist() == list(range(400))  # global future indices
+    direct = claims_table(evaluate_claims(scenario, futures=futures, seed=RUN_SEED))
+
+    run = evaluate_run_claims(small_run)  # default cap 2,000 > 400: every future
+    assert (run.n_used, run.n_run, run.seed, run.scenario) == (400, 400, RUN_SEED, "kursk-2024")
+    assert run.selection == "all 400"
+    pd.testing.assert_frame_equal(claims_table(run.results), direct)
+    # The run's futures are the ones `offramp claims kursk-2024 --futures 400 --seed 5` samples.
+    sampled = claims_table(evaluate_claims("kursk-2024", n_futures=400, seed=RUN_SEED))
+    pd.testing.assert_frame_equal(sampled, direct)
+
+    # --futures caps at the run's first futures.
+    capped = evaluate_run_claims(small_run, max_futures=150, claims=["held_soil_is_leverage"])
+    assert capped.selection == "the first 150 (of 400)"
+    first = evaluate_claims(scenario, futures=futures.iloc[:150], seed=RUN_SEED,
+                            claims=["held_soil_is_leverage"])
+    pd.testing.assert_frame_equal(claims_table(capped.results), claims_table(first))
+
+
+def test_claim_arms_on_a_run_reproduce_its_outcomes(small_run):
+    # Run's seed and global future indices: an arm equal to a run policy gives the run's outcomes.
+    store = RunStore.open(small_run)
+    scenario = Scenario.model_validate(store.manifest["scenario_data"])
+    claim = scenario.claims["held_soil_is_leverage"]  # arm: arm-and-hold as it is
+    plan = plan_runs(scenario, {"held_soil_is_leverage": claim})
+    futures, _ = claim_futures(store.manifest, store.read_futures(), 300)
+    arm = run_plan(scenario, plan, futures, RUN_SEED)[plan.run_of[("held_soil_is_leverage",
+                                                                   "arm")]]
+    stored = store.read_outcomes()
+    stored = stored[stored["policy"] == "arm-and-hold"].set_index("future").loc[futures.index]
+    for column in ("a_territory_share", "settlement_week", "ended"):
+        np.testing.assert_array_equal(arm.outcomes[column].to_numpy(),
+                                      stored[column].to_numpy())
+
+
+def test_a_saltelli_run_uses_one_row_per_block():
+    manifest = {"sampler": "saltelli", "saltelli": {"rows_per_base_sample": 4}}
+    futures = pd.DataFrame({"x": np.arange(20.0)})
+    chosen, selection = claim_futures(manifest, futures, 3)
+    assert chosen.index.tolist() == [0, 4, 8]
+    assert "Saltelli" in selection and "(of 5)" in selection
+
+
+def test_the_cli_default_is_the_library_default():
+    assert CLI_DEFAULT_FUTURES == DEFAULT_FUTURES == 2000
 
 
 # --- the command line -------------------------------------------------------------------------
@@ -303,6 +392,38 @@ def test_cli_prints_a_verdict_per_claim():
     for claim_id in KURSK_CLAIMS:
         row = next(line for line in lines if re.search(rf"\b{claim_id}\b", line))
         assert re.search(r"\b(holds|fails|not testable)\b", row), row
+
+
+def table_rows(stdout: str) -> list[str]:
+    """The printed table without its title (the title names the target)."""
+    lines = stdout.splitlines()
+    return lines[next(i for i, line in enumerate(lines) if line.lstrip().startswith("┏")):]
+
+
+def test_cli_on_a_run_folder_prints_the_same_table(small_run):
+    on_run = run_cli("claims", str(small_run))
+    assert on_run.returncode == 0, on_run.stderr
+    assert f"on run {small_run}" in on_run.stdout and "all 400 futures, seed 5" in on_run.stdout
+    on_scenario = run_cli("claims", "kursk-2024", "--futures", "400", "--seed", str(RUN_SEED))
+    assert on_scenario.returncode == 0, on_scenario.stderr
+    assert table_rows(on_run.stdout) == table_rows(on_scenario.stdout)
+
+
+@pytest.mark.parametrize("target", ["no-such-scenario", "folder"])
+def test_cli_bad_target_is_one_line(tmp_path, target):
+    if target == "folder":
+        target = str(tmp_path)  # a folder without a manifest
+    result = run_cli("claims", target)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "run folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_run_folder_rejects_scenario_options(small_run):
+    result = run_cli("claims", str(small_run), "--seed", "1", "--set", "combat.noise_sd.value=0.2")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "--seed and --set cannot be used with a run folder" in result.stderr
 
 
 def test_cli_unknown_claim_is_a_user_error():

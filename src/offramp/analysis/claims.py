@@ -13,7 +13,10 @@ For each claim it reports
 - the mean effect (arm minus versus, in the outcome's units) with a percentile bootstrap 95%
   confidence interval over futures;
 - a verdict (`verdict_for`): holds / holds only under conditions / fails / not testable;
-- through PRIM, the region of parameter space where the claim fails, in plain words.
+- through PRIM, the region of parameter space where the claim fails, in plain words (the
+  scenario's own names, as `offramp discover` says them: `offramp.report.run_analysis`).
+
+`evaluate_run_claims` does the same on a run folder's futures with the run's seed.
 
 The statistics are pure functions over arrays (`directed_effect`, `paired_shares`,
 `bootstrap_mean_ci`, `verdict_for`, `escalation_window_effect`), tested by hand in
@@ -27,16 +30,18 @@ import difflib
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 from scipy.stats import binomtest
 
 from offramp.engine import OUTCOME_NAMES, SETTLED
 from offramp.errors import UserError
 from offramp.experiments.sampling import Sampler, sample_futures
 from offramp.experiments.simulate import PolicyRun, resolve_scenario, run_futures
+from offramp.report.run_analysis import ParameterNames, box_condition_phrases, join_phrases
 from offramp.scenario.loader import LoadedScenario
 from offramp.scenario.schema import (
     DEFAULT_WINDOW_WEEKS,
@@ -46,9 +51,13 @@ from offramp.scenario.schema import (
     Policy,
     Scenario,
 )
+from offramp.scenario.walk import scenario_parameters
+from offramp.store import RunStore
 
 Verdict = Literal["holds", "holds only under conditions", "fails", "not testable"]
 
+DEFAULT_FUTURES = 2000
+"""Futures evaluated by default (sampled for a scenario; the first ones of a run folder)."""
 CONFIDENCE_LEVEL = 0.95
 BOOTSTRAP_REPLICATES = 2000
 BOOTSTRAP_BLOCK_CELLS = 4_000_000
@@ -447,30 +456,6 @@ def _load_discovery():
     return discovery
 
 
-def plain_box(discovery, box, X: pd.DataFrame, y: np.ndarray):
-    """PRIM's box cut down to its few significant restrictions, re-measured on (X, y).
-
-    With ~120 uncertain parameters PRIM's box restricts dozens of them, most by chance (each
-    peel shaves 5% off whichever column helps most on these futures). Only restrictions with a
-    quasi-p-value below QUASI_P_MAX are kept, at most MAX_CONDITIONS of them (the most
-    significant), so the description is a few conditions a reader can check. None if none is
-    significant.
-    """
-    ranked = sorted((p, name) for name, p in box.quasi_p.items() if p < QUASI_P_MAX)
-    chosen = {name for _, name in ranked[:MAX_CONDITIONS]}
-    if not chosen:
-        return None
-    limits = {name: limit for name, limit in box.limits.items() if name in chosen}
-    data_range = {name: span for name, span in box.data_range.items() if name in chosen}
-    inside = discovery.Box(limits, 0.0, 0.0, 0.0, 0, 0, data_range).contains(X)
-    in_box, of_interest = int(inside.sum()), int((inside & y).sum())
-    return discovery.Box(
-        limits, coverage=of_interest / max(int(y.sum()), 1),
-        density=of_interest / in_box if in_box else 0.0, mass=in_box / len(y),
-        n_futures=in_box, n_interest=of_interest, data_range=data_range,
-    )
-
-
 def concentrates(in_box_cases: int, in_box: int, overall_rate: float) -> bool:
     """Is the event clearly more frequent in the box than overall (one-sided binomial test)?
 
@@ -483,8 +468,30 @@ def concentrates(in_box_cases: int, in_box: int, overall_rate: float) -> bool:
     return bool(test.pvalue < CONCENTRATION_P_MAX)
 
 
-def failure_conditions(X: pd.DataFrame, fails: np.ndarray, discovery) -> str:
-    """Where in parameter space the claim fails, in plain words (from PRIM's first box)."""
+def parameter_names(scenario: Scenario) -> ParameterNames:
+    """Readable names and units for the scenario's parameter paths, as `offramp discover` uses."""
+    units = {path: param.unit for path, param in scenario_parameters(scenario).items()}
+    return ParameterNames(scenario.model_dump(mode="json"), units)
+
+
+def box_sentence(subject: str, box, X: pd.DataFrame, names: ParameterNames, event: str,
+                 population: str) -> str:
+    """A box in the words of `offramp discover`: "<subject> in 26% of futures where Ukraine's
+    cost of war per year is above 0.0971; these futures hold 70% of all futures where <event>
+    (coverage) and are 57% of all <population> (mass)."."""
+    conditions = join_phrases(box_condition_phrases(box, X, names))
+    return (f"{subject} in {box.density:.0%} of futures where {conditions}; these futures hold "
+            f"{box.coverage:.0%} of all futures where {event} (coverage) and are "
+            f"{box.mass:.0%} of all {population} (mass).")
+
+
+def failure_conditions(X: pd.DataFrame, fails: np.ndarray, discovery,
+                       names: ParameterNames | None = None) -> str:
+    """Where in parameter space the claim fails, in plain words (from PRIM's first box).
+
+    `names` gives the scenario's readable parameter names (`parameter_names`); without it the
+    parameter paths are turned into words as they are.
+    """
     if discovery is None:
         return PRIM_UNAVAILABLE
     if X.shape[1] == 0:
@@ -499,16 +506,19 @@ def failure_conditions(X: pd.DataFrame, fails: np.ndarray, discovery) -> str:
     candidates = screen_columns(X, fails, SCREENED_COLUMNS)
     result = discovery.prim(candidates, fails, peel_alpha=PRIM_PEEL_ALPHA,
                             threshold=PRIM_THRESHOLD)
-    box = plain_box(discovery, result.boxes[0], candidates, fails) if result.boxes else None
-    overall = f"it fails in {fails.mean():.0%} of all compared futures"
+    box = (discovery.significant_box(result.boxes[0], candidates, fails, QUASI_P_MAX,
+                                     MAX_CONDITIONS) if result.boxes else None)
+    overall = f"it fails in {fails.mean():.0%} of all {len(fails):,} compared futures"
     if box is None or not concentrates(box.n_interest, box.n_futures, float(fails.mean())):
         return f"no region found: failures are spread across parameter space ({overall})"
-    return f"{box.describe('the claim fails')} Overall {overall}."
+    sentence = box_sentence("the claim fails", box, candidates, names or ParameterNames({}),
+                            "it fails", "compared futures")
+    return f"{sentence} Overall {overall}."
 
 
 def holding_subset(
     X: pd.DataFrame, directed: np.ndarray, tolerance: float, discovery,
-    seed: np.random.SeedSequence,
+    seed: np.random.SeedSequence, names: ParameterNames | None = None,
 ) -> str | None:
     """A sizeable region where the claim holds, found by PRIM and confirmed out of sample.
 
@@ -527,8 +537,8 @@ def holding_subset(
     candidates = screen_columns(X[search], holds[search], SCREENED_COLUMNS)
     result = discovery.prim(candidates, holds[search], peel_alpha=PRIM_PEEL_ALPHA,
                             threshold=PRIM_THRESHOLD)
-    box = plain_box(discovery, result.boxes[0], candidates, holds[search]) if result.boxes \
-        else None
+    box = (discovery.significant_box(result.boxes[0], candidates, holds[search], QUASI_P_MAX,
+                                     MAX_CONDITIONS) if result.boxes else None)
     if box is None:
         return None
     inside = box.contains(X[~search])
@@ -539,7 +549,10 @@ def holding_subset(
     confirmed = verdict_for(low, paired_shares(confirm, tolerance), tolerance, False, confirm.size)
     if confirmed != "holds":
         return None
-    return (f"{box.describe('the claim holds')} On the other half of the futures, "
+    sentence = box_sentence("on the half of the futures PRIM searched, the claim holds", box,
+                            candidates, names or ParameterNames({}), "it holds",
+                            "searched futures")
+    return (f"{sentence} On the other half of the futures, "
             f"{inside.mean():.0%} are in the box and the claim holds in "
             f"{np.mean(confirm > -tolerance):.0%} of those (mean effect interval above "
             f"{-tolerance:g}).")
@@ -557,7 +570,8 @@ BOOTSTRAP_PURPOSE, SUBSET_PURPOSE = 0, 1
 
 
 def judge(claim_id: str, claim: Claim, comparison: ClaimComparison, arm_text: str,
-          futures: pd.DataFrame, n_futures: int, seed: int, discovery) -> ClaimResult:
+          futures: pd.DataFrame, n_futures: int, seed: int, discovery,
+          names: ParameterNames | None = None) -> ClaimResult:
     """Shares, mean effect with its interval, verdict and conditions for one claim."""
     effect = comparison.effect
     directed = directed_effect(effect, claim.expect)
@@ -570,8 +584,8 @@ def judge(claim_id: str, claim: Claim, comparison: ClaimComparison, arm_text: st
     if verdict_for(directed_low, shares, claim.tolerance, False, n) == "fails":
         # Only a claim that fails overall is searched for a region where it does hold.
         subset_seed = _claim_seed(seed, claim_id, SUBSET_PURPOSE)
-        subset = holding_subset(X, directed, claim.tolerance, discovery, subset_seed)
-    failing = (failure_conditions(X, directed < -claim.tolerance, discovery) if n > 0
+        subset = holding_subset(X, directed, claim.tolerance, discovery, subset_seed, names)
+    failing = (failure_conditions(X, directed < -claim.tolerance, discovery, names) if n > 0
                else "no future where the comparison is defined")
     return ClaimResult(
         claim_id=claim_id, statement=claim.statement, kind=claim.kind, outcome=claim.outcome,
@@ -585,7 +599,8 @@ def judge(claim_id: str, claim: Claim, comparison: ClaimComparison, arm_text: st
 
 
 def evaluate_claims(
-    scenario: Scenario | LoadedScenario | str | Path, n_futures: int = 2000, seed: int = 0,
+    scenario: Scenario | LoadedScenario | str | Path, n_futures: int = DEFAULT_FUTURES,
+    seed: int = 0,
     sampler: Sampler = "lhs", claims: list[str] | None = None,
     futures: pd.DataFrame | None = None,
 ) -> list[ClaimResult]:
@@ -603,6 +618,7 @@ def evaluate_claims(
     plan = plan_runs(model, chosen)
     runs = run_plan(model, plan, futures, seed)
     discovery = _load_discovery()
+    names = parameter_names(model)
     results = []
     for claim_id, claim in chosen.items():
         arm_run = runs[plan.run_of[(claim_id, "arm")]]
@@ -613,8 +629,84 @@ def evaluate_claims(
             comparison = paired_comparison(claim, arm_run, runs[plan.run_of[(claim_id, "versus")]],
                                            arm_label(claim.versus))
         results.append(judge(claim_id, claim, comparison, arm_label(claim.arm), futures,
-                             len(futures), seed, discovery))
+                             len(futures), seed, discovery, names))
     return results
+
+
+# --- on a run folder -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunClaims:
+    """Claims judged on a run folder's futures, with what was used."""
+
+    results: list[ClaimResult]
+    scenario: str  # the scenario's name
+    root: Path  # the run folder
+    seed: int  # the run's seed (engine noise and bootstrap)
+    n_used: int  # futures the claims were evaluated on
+    n_run: int  # futures in the run
+    selection: str  # which of the run's futures, in words
+
+
+def claim_futures(manifest: dict[str, Any], futures: pd.DataFrame, max_futures: int
+                  ) -> tuple[pd.DataFrame, str]:
+    """The run's futures to evaluate claims on: the first `max_futures` (all if fewer).
+
+    The index keeps the global future indices, so each future gets the run's noise. A Latin
+    hypercube's, Monte Carlo's or Sobol sequence's first rows are a fair sample of the whole. A
+    Saltelli design's are not: its rows come in blocks of 2D + 2 that differ from one base
+    sample in one parameter at a time, so only each block's first row (SALib's matrix A, a Sobol
+    sequence) is used.
+    """
+    design = manifest.get("saltelli") if manifest.get("sampler") == "saltelli" else None
+    if design:
+        block = int(design["rows_per_base_sample"])
+        base = futures.iloc[::block]
+        chosen = base.iloc[:max_futures]
+        return chosen, (f"the first row of each of the first {len(chosen):,} Saltelli blocks "
+                        f"(of {len(base):,})")
+    chosen = futures.iloc[:max_futures]
+    if len(chosen) == len(futures):
+        return chosen, f"all {len(chosen):,}"
+    return chosen, f"the first {len(chosen):,} (of {len(futures):,})"
+
+
+def evaluate_run_claims(
+    run: RunStore | str | Path, max_futures: int = DEFAULT_FUTURES,
+    claims: list[str] | None = None,
+) -> RunClaims:
+    """Evaluate the scenario's claims on a run folder's futures, with the run's seed.
+
+    The scenario is the one the run was made from (its manifest's `scenario_data`, with any
+    `--set` overrides already applied). The futures are the run's first `max_futures` (all if
+    fewer; see `claim_futures`), with their global indices, so an arm equal to one of the run's
+    policies reproduces that policy's outcomes in the run. Only the futures are read: the run
+    need not be complete.
+    """
+    store = run if isinstance(run, RunStore) else RunStore.open(Path(run))
+    if max_futures < 2:
+        raise UserError(f"--futures must be at least 2, found {max_futures}")
+    manifest = store.manifest
+    data = manifest.get("scenario_data")
+    if not data:
+        raise UserError(f"{store.root}: the manifest holds no scenario_data, so its claims "
+                        "cannot be run again")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        # A run made by another version of offramp: its scenario is history, not a model.
+        raise UserError(
+            f"{store.root}: this run's scenario does not load in this version of offramp "
+            f"({error.error_count()} problems), so its claims cannot be run again"
+        ) from None
+    all_futures = store.read_futures()
+    futures, selection = claim_futures(manifest, all_futures, max_futures)
+    seed = int(manifest.get("seed", 0))
+    results = evaluate_claims(scenario, futures=futures, seed=seed, claims=claims)
+    return RunClaims(results=results, scenario=scenario.scenario.name, root=store.root,
+                     seed=seed, n_used=len(futures), n_run=len(all_futures),
+                     selection=selection)
 
 
 def claims_table(results: list[ClaimResult]) -> pd.DataFrame:

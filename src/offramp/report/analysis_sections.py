@@ -29,7 +29,8 @@ TOP_DRIVERS = 5
 # ranking of the leading drivers is stable well below it.
 DRIVER_MAX_ROWS = 10_000
 # Claims run every arm on the run's futures again; beyond this many the report takes the first
-# ones (a Latin hypercube's first rows are a fair sample) to keep `make run` quick.
+# ones (a Latin hypercube's first rows are a fair sample; see claims.claim_futures) to keep
+# `make run` quick.
 CLAIMS_MAX_FUTURES = 10_000
 VERDICT_COLOURS = {"holds": "#1a7f37", "holds only under conditions": "#9a6700",
                    "fails": "#cf222e", "not testable": "#666"}
@@ -109,25 +110,17 @@ def claims_section(analysis: RunAnalysis) -> str | None:
     scenario_data = analysis.manifest.get("scenario_data") or {}
     if claims is None or not scenario_data.get("claims"):
         return None
-    from pydantic import ValidationError
-
-    from offramp.scenario.schema import Scenario
-
-    try:
-        scenario = Scenario.model_validate(scenario_data)
-    except ValidationError as error:
-        # A run made by another version of offramp: its scenario is history, not a model.
-        return _p(f"Not computed: this run's scenario does not load in this version of offramp "
-                  f"({error.error_count()} problems), so its claims cannot be run again.")
-    futures = analysis.futures.iloc[:CLAIMS_MAX_FUTURES]
-    results = claims.evaluate_claims(scenario, futures=futures, seed=analysis.seed)
-    table = claims.claims_table(results)
-    subset = "" if len(futures) == len(analysis.futures) else f" (the first {len(futures):,})"
+    # The same evaluation as `offramp claims RUN --futures CLAIMS_MAX_FUTURES` (a scenario that
+    # no longer loads is a UserError, which `_guarded` turns into one "Not computed" line).
+    run = claims.evaluate_run_claims(analysis.store, max_futures=CLAIMS_MAX_FUTURES)
+    table = claims.claims_table(run.results)
     intro = _p(
-        f"The sources' statements, put as paired comparisons on this run's futures{subset} with "
-        f"its seed: holds share is the share of futures in which the claimed arm does better "
-        f"in the claimed direction. Verdicts are consequences of the scenario's assumptions, not "
-        f"findings about the world (docs/claims.md; `offramp claims` for the console version)."
+        f"The sources' statements, put as paired comparisons on this run's futures "
+        f"({run.selection}) with its seed: holds share is the share of futures in which the "
+        f"claimed arm does better in the claimed direction. Verdicts are consequences of the "
+        f"scenario's assumptions and of the model's mechanisms, not findings about the world; "
+        f"docs/claims.md says which verdicts reflect a structural limit of the model rather than "
+        f"the claim (`offramp claims RUN --futures {CLAIMS_MAX_FUTURES}` is the console version)."
     )
     return intro + _claims_table(table)
 

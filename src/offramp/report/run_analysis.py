@@ -183,8 +183,21 @@ def condition_phrase(
     return f"{label} is above {format_number(low)}{suffix}"
 
 
-def _join(parts: list[str]) -> str:
+def join_phrases(parts: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def box_condition_phrases(box: Box, X: pd.DataFrame, names: ParameterNames) -> list[str]:
+    """A box's restrictions in words, one phrase each, with the scenario's own names and units
+    ("Russia's mobilization per week is above 4,220"). `X` holds the futures the box was found
+    on: a column of only 0s and 1s is said as "is 0" / "is 1"."""
+    phrases = []
+    for name, limit in box.limits.items():
+        binary = bool(X[name].isin((0.0, 1.0)).all())
+        phrases.append(condition_phrase(names.label(name), limit, box.data_range.get(name),
+                                        names.unit(name), binary))
+    return phrases
 
 
 # ----------------------------------------------------------------------------------------------
@@ -231,14 +244,7 @@ class Discovery:
         return float(self.flags.mean())
 
     def condition_phrases(self, box: Box) -> list[str]:
-        phrases = []
-        for name, limit in box.limits.items():
-            values = self.X[name]
-            binary = bool(values.isin((0.0, 1.0)).all())
-            phrases.append(condition_phrase(self.names.label(name), limit,
-                                            box.data_range.get(name), self.names.unit(name),
-                                            binary))
-        return phrases
+        return box_condition_phrases(box, self.X, self.names)
 
     def sentence(self, box_index: int = 0) -> str:
         """The box in plain words: "Under P, X holds in 81% of futures where A and B; ..."."""
@@ -252,10 +258,10 @@ class Discovery:
                     f"restrictions of PRIM's box {box_index + 1} has a quasi-p-value below "
                     f"{MAX_QUASI_P}.")
             return text[0].upper() + text[1:]
-        text = (f"{subject} in {box.density:.0%} of futures where "
-                f"{_join(self.condition_phrases(box))}; these futures hold {box.coverage:.0%} "
-                f"of all futures where it happens (coverage) and are {box.mass:.0%} of all "
-                f"futures (mass). Overall: {overall}.")
+        conditions = join_phrases(self.condition_phrases(box))
+        text = (f"{subject} in {box.density:.0%} of futures where {conditions}; these futures "
+                f"hold {box.coverage:.0%} of all futures where it happens (coverage) and are "
+                f"{box.mass:.0%} of all futures (mass). Overall: {overall}.")
         return text[0].upper() + text[1:]
 
     def figure(self, box_index: int = 0, title: str | None = None,
