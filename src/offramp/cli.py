@@ -239,3 +239,7 @@ from offramp.cli_analysis import discover, sensitivity  # noqa: E402
 
 app.command("discover")(discover)
 app.command("sensitivity")(sensitivity)
+
+from offramp.cli_validation import validate_history  # noqa: E402
+
+app.command("validate-history")(validate_history)
