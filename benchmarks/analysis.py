@@ -11,6 +11,23 @@ process, and says whether the two boxes agree: EMA returns the last peel pasted,
 compared with the same box from offramp's peeling trajectory (identical limits expected), and
 the two trajectories are compared step by step. Then times `sensitivity` (PAWN) on the same
 1,000,000 rows with its default sub-sampling. Prints the CPU count and the peak memory.
+
+On a real run (issue 7: the whole analysis of a 1,000,000 x 3 run in under a minute on 2 cores):
+
+    .venv/bin/python benchmarks/analysis.py --make-run 1000000          # make one, then analyse
+    .venv/bin/python benchmarks/analysis.py --run runs/kursk-2024-...   # an existing run folder
+    .venv/bin/python benchmarks/analysis.py --make-run 1000000 --keep   # keep the folder made
+
+`--make-run N` runs kursk-2024 (N futures x its 3 policies, chunks of 16,384, 2 local worker
+processes) into a temporary folder and says how long that took, apart from the analysis. The
+analysis is then timed stage by stage as the report builds it (`offramp.report.analysis_sections`,
+which is also what `offramp sensitivity`, `offramp discover`, `offramp claims` compute): reading the
+run, the drivers (PAWN per policy and headline outcome), the claims (on the run's first 10,000
+futures: the report's cap, stated), the failure conditions (PRIM per policy on all futures) and
+robustness (regret and satisficing over every future x policy row), and the total. Then EMA
+Workbench's PRIM runs on one policy's failure-condition data (X = the run's uncertain columns,
+y = the policy misses the requirements) beside offramp's `prim` on the same data, with the ratio
+and whether the peeling trajectories and boxes agree.
 Not a test.
 """
 
@@ -20,8 +37,10 @@ import argparse
 import os
 import platform
 import resource
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,6 +49,7 @@ from offramp.analysis import discovery as discovery_module
 from offramp.analysis import prim, sensitivity
 
 TARGET_RATIO = 10.0
+TARGET_SECONDS = 60.0  # the whole analysis of a 1,000,000 x 3 run, on 2 cores
 
 
 def planted_box(n: int, d: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -69,6 +89,152 @@ def time_ema(X: pd.DataFrame, y: np.ndarray):
     return ema_workbench.__version__, seconds, box, limits
 
 
+def time_ema_unthresholded(X: pd.DataFrame, y: np.ndarray):
+    """EMA's ``Prim.find_box`` without its last check: when the pasted box misses the threshold,
+    find_box returns the all-futures "dump box" and forgets the peeling trajectory; here the box
+    and trajectory are kept so they can be compared. The work timed is find_box's (the Prim set-up,
+    peeling and pasting)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            import ema_workbench
+            from ema_workbench.analysis import prim as ema_prim
+            from ema_workbench.analysis import scenario_discovery_util as sdutil
+        except ImportError:
+            return None
+        start = time.perf_counter()
+        finder = ema_prim.Prim(X, y.astype(int), threshold=0.8)
+        finder._update_yi_remaining(finder)
+        box = ema_prim.PrimBox(finder, finder.box_init, finder.yi_remaining[:])
+        box = finder._paste(finder._peel(box))
+        seconds = time.perf_counter() - start
+    lims = box.box_lims[-1]
+    restricted = sdutil._determine_restricted_dims(lims, finder.box_init)
+    limits = {name: tuple(float(v) for v in lims[name]) for name in restricted}
+    return ema_workbench.__version__, seconds, box, limits
+
+
+def compare_with_ema(X: pd.DataFrame, y: np.ndarray, timed) -> None:
+    """Print EMA's time beside offramp's on (X, y), the ratio, and whether the results agree."""
+    start = time.perf_counter()
+    result = prim(X, y)
+    ours = time.perf_counter() - start
+    print(f"offramp prim: {ours:.2f} s, {len(result.tradeoff)} peeling steps")
+    if timed is None:
+        print("EMA Workbench not installed (pip install ema_workbench): no comparison")
+        return
+    version, theirs, ema_box, ema_limits = timed
+    ratio = theirs / ours
+    trajectory = ema_box.peeling_trajectory
+    n_peels = len(result.tradeoff)
+    same_curve = np.array_equal(result.tradeoff["density"].to_numpy(float),
+                                trajectory["density"].to_numpy(float)[:n_peels])
+    ours_limits = last_peel_pasted(X, y)
+    same_box = ours_limits == ema_limits
+    verdict = "meets" if ratio >= TARGET_RATIO else "misses"
+    print(f"EMA Workbench {version} PRIM: {theirs:.2f} s")
+    print(f"ratio EMA / offramp: {ratio:.1f}x ({verdict} the {TARGET_RATIO:.0f}x target)")
+    print(f"same peeling trajectory: {same_curve} ({n_peels} steps); same box (the last peel, "
+          f"pasted): {same_box}, {len(ema_limits)} restricted parameters")
+    if not same_box:
+        differ = sorted(set(ours_limits) ^ set(ema_limits)) or [
+            name for name in ours_limits if ours_limits[name] != ema_limits[name]]
+        print(f"  the boxes differ on: {', '.join(map(str, differ[:5]))}")
+
+
+def make_run(n_futures: int, workers: int, folder: Path) -> float:
+    """kursk-2024, n_futures x its policies, into `folder`; returns the seconds it took."""
+    from offramp.experiments.executors import ProcessExecutor
+    from offramp.experiments.runner import RunSettings, start_run
+
+    executor = ProcessExecutor(workers)
+    start = time.perf_counter()
+    try:
+        start_run(RunSettings(n_futures=n_futures, chunk_size=16384), folder, executor)
+    finally:
+        executor.close()
+    return time.perf_counter() - start
+
+
+def analyse_run(root: Path, skip_ema: bool, ema_policy: str | None) -> None:
+    """Time the report's analysis of a run folder, stage by stage; then PRIM against EMA's."""
+    from offramp.analysis.claims import claim_futures
+    from offramp.report import analysis_sections as sections
+    from offramp.report.run_analysis import RunAnalysis
+    from offramp.store import RunStore
+
+    store = RunStore.open(root)
+    analysis = RunAnalysis(store)
+    n_policies = len(analysis.policies)
+    prim_seconds: dict[str, float] = {}
+    found = {}
+    failures = analysis.failures
+
+    def timed_failures(policy, *args, **kwargs):  # PRIM per policy, apart from the plots
+        start = time.perf_counter()
+        found[policy] = failures(policy, *args, **kwargs)
+        prim_seconds[policy] = time.perf_counter() - start
+        return found[policy]
+
+    analysis.failures = timed_failures
+
+    def read():
+        return analysis.futures, analysis.outcomes, analysis.X
+
+    stages: list[tuple[str, float]] = []
+
+    def stage(label: str, build) -> None:
+        start = time.perf_counter()
+        body = sections._guarded(build)  # as the report does: a UserError becomes one line
+        stages.append((label, time.perf_counter() - start))
+        if isinstance(body, str) and body.startswith("<p>Not computed"):
+            label += f" [{body[3:-4]}]"
+        print(f"  {label}: {stages[-1][1]:.2f} s", flush=True)
+
+    print(f"analysis of {root} (stages in the report's order):")
+    stage("read the run (futures, outcomes) and find the uncertain parameters", read)
+    n_futures, n_rows, n_params = len(analysis.futures), len(analysis.outcomes), analysis.X.shape[1]
+    print(f"    {n_futures:,} futures x {n_policies} policies = {n_rows:,} outcome rows; "
+          f"{n_params} uncertain parameters of {analysis.futures.shape[1]}")
+    outcomes = [o for o in sections.DRIVER_OUTCOMES if o in analysis.numeric_outcomes]
+    stage(f"drivers: PAWN for {len(outcomes)} outcomes x {n_policies} policies on "
+          f"{min(n_futures, sections.DRIVER_MAX_ROWS):,} sampled futures",
+          lambda: sections.drivers_section(analysis))
+    _, selection = claim_futures(store.manifest, analysis.futures, sections.CLAIMS_MAX_FUTURES)
+    n_claims = len((store.manifest.get("scenario_data") or {}).get("claims") or {})
+    stage(f"claims: {n_claims} claims on {selection} futures (capped at "
+          f"{sections.CLAIMS_MAX_FUTURES:,}), their arms run again",
+          lambda: sections.claims_section(analysis))
+    stage(f"failure conditions: PRIM per policy on all {n_futures:,} futures x {n_params} "
+          f"parameters, plots included", lambda: sections.failures_section(analysis))
+    for policy, seconds in prim_seconds.items():
+        discovery = found[policy]
+        box = "no search" if discovery.result is None else (
+            f"{len(discovery.result.tradeoff)} peels, {len(discovery.result.boxes[0].limits)} "
+            "restrictions")
+        print(f"    {policy}: {seconds:.2f} s (fails in {discovery.share:.0%}; {box})")
+    stage(f"robustness: regret and satisficing over {n_rows:,} rows",
+          lambda: sections.robustness_section(analysis))
+    total = sum(seconds for _, seconds in stages)
+    verdict = "meets" if total < TARGET_SECONDS else "misses"
+    print(f"  total: {total:.2f} s ({verdict} the {TARGET_SECONDS:.0f} s target); peak memory "
+          f"(max RSS): {peak_gib():.2f} GiB")
+
+    if skip_ema:
+        return
+    policy = ema_policy or next(
+        (p for p in analysis.policies if p in found and found[p].result is not None), None)
+    if policy is None:
+        print("no policy has failures to search: no EMA comparison")
+        return
+    discovery = found.get(policy) or failures(policy)
+    X, y = analysis.X, discovery.flags
+    print(f"PRIM on real data: {policy}'s failure conditions, {len(y):,} futures x "
+          f"{X.shape[1]} parameters, {y.mean():.1%} of interest")
+    compare_with_ema(X, y, time_ema_unthresholded(X, y))
+    print(f"peak memory (max RSS): {peak_gib():.2f} GiB")
+
+
 def peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # ru_maxrss is in KiB
 
@@ -80,10 +246,42 @@ def main() -> None:
     parser.add_argument("-d", "--columns", type=int, default=20)
     parser.add_argument("--skip-ema", action="store_true", help="do not run EMA's PRIM")
     parser.add_argument("--skip-sensitivity", action="store_true")
+    real = parser.add_mutually_exclusive_group()
+    real.add_argument("--run", type=Path, metavar="DIR",
+                      help="time the analysis of this run folder instead of synthetic data")
+    real.add_argument("--make-run", type=int, metavar="N",
+                      help="make a kursk-2024 run of N futures (temporary folder), then time "
+                      "its analysis")
+    parser.add_argument("--workers", type=int, default=2, help="processes for --make-run")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the folder --make-run makes (its path is printed)")
+    parser.add_argument("--ema-policy", help="the policy whose failures EMA's PRIM searches "
+                        "(default: the first with failures to search)")
     args = parser.parse_args()
 
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"os.cpu_count() = {os.cpu_count()}")
+          f"os.cpu_count() = {os.cpu_count()}, load average {load} (other jobs running if "
+          f"well above 0)")
+    if args.run is not None:
+        analyse_run(args.run, args.skip_ema, args.ema_policy)
+        return
+    if args.make_run is not None:
+        parent = Path(tempfile.mkdtemp(prefix="offramp-analysis-bench-"))
+        folder = parent / "run"
+        try:
+            seconds = make_run(args.make_run, args.workers, folder)
+            print(f"made the run: kursk-2024, {args.make_run:,} futures, {args.workers} worker "
+                  f"processes: {seconds:.1f} s (not part of the analysis) -> {folder}")
+            analyse_run(folder, args.skip_ema, args.ema_policy)
+        finally:
+            if args.keep:
+                print(f"kept {folder}")
+            else:
+                import shutil
+
+                shutil.rmtree(parent, ignore_errors=True)
+        return
     X, y = planted_box(args.rows, args.columns)
     print(f"data: {args.rows:,} rows x {args.columns} columns, {y.mean():.1%} of interest, "
           f"{X.memory_usage().sum() / 2**20:,.0f} MiB")

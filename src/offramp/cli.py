@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,8 +20,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Piped output (make run, CI logs) gets a report-friendly width instead of rich's 80 columns.
-console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 130)
+# Piped output (make run, CI logs) gets a report-friendly width instead of rich's 80 columns,
+# unless COLUMNS says otherwise.
+_PIPED_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 130
+console = Console(soft_wrap=True, width=_PIPED_WIDTH)
 err_console = Console(stderr=True, soft_wrap=True)
 
 SetOption = Annotated[

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from engine_testkit import POLICIES, Recorder, inputs_for, run_engine, with_columns
 from hypothesis import HealthCheck, given, settings
@@ -97,3 +99,25 @@ def test_invariants_hold_under_perturbed_parameters(kursk, futures_300, seed, po
     assert np.all(np.isnan(out["settlement_terms"][~settled]))
     assert np.all(out["min_generating_capacity"] <= states[0].strikes.generating_capacity)
     assert np.all(out["two_front_war"] <= out["rival_opened"])
+
+
+def _float64_fields(obj, path: str, found: set[str]) -> None:
+    if dataclasses.is_dataclass(obj):
+        for item in dataclasses.fields(obj):
+            _float64_fields(getattr(obj, item.name), f"{path}.{item.name}", found)
+    elif isinstance(obj, np.ndarray) and obj.dtype == np.float64:
+        found.add(path)
+
+
+def test_the_state_stays_in_single_precision_for_every_policy(kursk, futures_300):
+    """No silent float64 upcast (a Python float times a bool array is float64): until the
+    fix, two of the three kursk-2024 policies ran their whole state in double precision."""
+    for policy in POLICIES:
+        inputs, levers = inputs_for(kursk, futures_300, policy)
+        found: set[str] = set()
+
+        def observe(state, found=found):
+            _float64_fields(state, "state", found)
+
+        run_engine(inputs, levers, observe=observe)
+        assert not found, (policy, sorted(found))

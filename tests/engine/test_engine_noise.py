@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from offramp.engine import noise as noise_module
 from offramp.engine.noise import NoiseSource, Stream, make_key, normal, uniform
 
 
@@ -63,3 +64,36 @@ def test_event_frequencies_match_small_probabilities():
     # Rival hazards are of order 1e-4 a week: 32-bit uniforms must resolve them.
     draws = uniform(2, Stream.RIVALS, 0, np.arange(2_000_000))
     assert (draws < 1e-4).mean() == pytest.approx(1e-4, rel=0.2)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6, 7, 9])
+def test_compiled_draws_are_the_numpy_reference_bit_for_bit(count):
+    if not noise_module.compiled_kernels_enabled():
+        pytest.skip("numba is not installed or OFFRAMP_NUMBA=0")
+    source = NoiseSource(make_key(11), np.arange(5000, 9000))
+    for uniforms, per_hash in ((True, 2), (False, 4)):
+        bases = source._bases(Stream.TALKS, 9, (count + per_hash - 1) // per_hash)
+        reference = noise_module._draw_numpy(source._index_hash, bases, count, uniforms)
+        compiled = noise_module._draw_compiled(source._index_hash, bases, count, uniforms)
+        assert compiled.dtype == reference.dtype == np.float32
+        assert compiled.shape == reference.shape == (count, 4000)
+        assert compiled.tobytes() == reference.tobytes()
+
+
+def test_engine_results_do_not_depend_on_the_noise_implementation(kursk, futures_300,
+                                                                   monkeypatch):
+    if not noise_module.compiled_kernels_enabled():
+        pytest.skip("numba is not installed or OFFRAMP_NUMBA=0")
+    from offramp.engine import simulate
+    from offramp.experiments.build import build_inputs
+
+    inputs, levers = build_inputs(kursk, futures_300, "negotiate-now")
+    index = np.arange(inputs.n_futures) + 77
+    monkeypatch.setattr(noise_module, "COMPILED_MIN_FUTURES", 0)  # compiled even for 300
+    compiled = simulate(inputs, levers, 3, index, record_series=True)
+    monkeypatch.setattr(noise_module, "_draw", noise_module._draw_numpy)
+    reference = simulate(inputs, levers, 3, index, record_series=True)
+    for name, values in reference.outcomes.items():
+        assert values.tobytes() == compiled.outcomes[name].tobytes(), name
+    for name, values in reference.series.items():
+        assert values.tobytes() == compiled.series[name].tobytes(), name

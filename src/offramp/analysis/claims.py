@@ -42,6 +42,7 @@ from offramp.errors import UserError
 from offramp.experiments.sampling import Sampler, sample_futures
 from offramp.experiments.simulate import PolicyRun, resolve_scenario, run_futures
 from offramp.report.run_analysis import ParameterNames, box_condition_phrases, join_phrases
+from offramp.report.run_analysis import varying_columns as run_varying_columns
 from offramp.scenario.loader import LoadedScenario
 from offramp.scenario.schema import (
     DEFAULT_WINDOW_WEEKS,
@@ -426,7 +427,7 @@ def escalation_comparison(scenario: Scenario, claim: Claim, run: PolicyRun) -> C
 
 def varying_columns(futures: pd.DataFrame) -> pd.DataFrame:
     """The futures' uncertain parameters: constant columns say nothing about where a claim fails."""
-    return futures.loc[:, futures.nunique(dropna=False) > 1]
+    return run_varying_columns(futures)
 
 
 def screen_columns(X: pd.DataFrame, y: np.ndarray, keep: int) -> pd.DataFrame:
@@ -674,7 +675,7 @@ def claim_futures(manifest: dict[str, Any], futures: pd.DataFrame, max_futures: 
 
 def evaluate_run_claims(
     run: RunStore | str | Path, max_futures: int = DEFAULT_FUTURES,
-    claims: list[str] | None = None,
+    claims: list[str] | None = None, futures: pd.DataFrame | None = None,
 ) -> RunClaims:
     """Evaluate the scenario's claims on a run folder's futures, with the run's seed.
 
@@ -682,7 +683,8 @@ def evaluate_run_claims(
     `--set` overrides already applied). The futures are the run's first `max_futures` (all if
     fewer; see `claim_futures`), with their global indices, so an arm equal to one of the run's
     policies reproduces that policy's outcomes in the run. Only the futures are read: the run
-    need not be complete.
+    need not be complete. `futures`, the run's whole futures table if the caller has read it
+    already (the report has), spares reading it again.
     """
     store = run if isinstance(run, RunStore) else RunStore.open(Path(run))
     if max_futures < 2:
@@ -700,7 +702,7 @@ def evaluate_run_claims(
             f"{store.root}: this run's scenario does not load in this version of offramp "
             f"({error.error_count()} problems), so its claims cannot be run again"
         ) from None
-    all_futures = store.read_futures()
+    all_futures = store.read_futures() if futures is None else futures
     futures, selection = claim_futures(manifest, all_futures, max_futures)
     seed = int(manifest.get("seed", 0))
     results = evaluate_claims(scenario, futures=futures, seed=seed, claims=claims)

@@ -34,13 +34,16 @@ import pandas as pd
 
 from offramp.errors import UserError
 
-__all__ = ["Box", "CartResult", "PrimBox", "PrimResult", "cart", "prim", "significant_box"]
+__all__ = ["Box", "CartResult", "PrimBox", "PrimIndex", "PrimResult", "cart", "prim",
+           "significant_box"]
 
 # Value buckets per column for the lazy sort (at most 256: bucket ids are uint8).
 _SORT_BUCKETS = 64
 # Re-filter the sorted orders once fewer than this share of their entries are still in the box:
 # scanning stale entries costs little until then, and re-filtering costs a full pass per column.
 _REFILTER_BELOW = 0.5
+# Re-filter the columns in threads only when their orders are at least this long.
+_PARALLEL_FROM = 50_000
 
 
 # ----------------------------------------------------------------------------------------------
@@ -355,6 +358,22 @@ class _SortedColumn:
         return _SortedColumn(window[kept], bounds, self.done.copy())
 
 
+def _filter_columns(
+    orders: dict[int, _SortedColumn], start: dict[int, int], stop: dict[int, int],
+    keep: np.ndarray,
+) -> dict[int, _SortedColumn]:
+    """`_SortedColumn.filtered` for every column, on all cores when the orders are long (NumPy
+    releases the GIL in its gathers and sums, so threads share the work without copying)."""
+    columns = list(orders)
+    longest = max((stop[j] - start[j] for j in columns), default=0)
+    workers = max(1, min(len(columns), os.cpu_count() or 1))
+    if workers == 1 or longest < _PARALLEL_FROM:
+        return {j: orders[j].filtered(start[j], stop[j], keep) for j in columns}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        filtered = pool.map(lambda j: orders[j].filtered(start[j], stop[j], keep), columns)
+        return dict(zip(columns, filtered, strict=True))
+
+
 def _sort_columns(cols: _Columns) -> dict[int, _SortedColumn]:
     """A `_SortedColumn` for every numeric column, built on all cores."""
     n = len(next(iter(cols.values.values())))
@@ -367,6 +386,43 @@ def _sort_columns(cols: _Columns) -> dict[int, _SortedColumn]:
     workers = max(1, min(len(cols.numeric), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(zip(cols.numeric, pool.map(build, cols.numeric), strict=True))
+
+
+class PrimIndex:
+    """A futures table prepared once for several `prim` searches on it (``prim(X, y, index=...)``).
+
+    PRIM's set-up — reading X's columns, their ranges, and above all sorting every numeric column
+    (a few seconds for 1,000,000 futures × 100 parameters) — depends on X alone, not on the
+    cases of interest. Questions asked of the same futures (each policy's failures, say) can share
+    it: the results are the same as without an index. The sorted orders are completed lazily as
+    searches read them, so an index is not for searches running at the same time.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.uniform(size=(5000, 3)), columns=["a", "b", "c"])
+    >>> index = PrimIndex(X)
+    >>> first = prim(X, (X["a"] > 0.6).to_numpy(), index=index).boxes[0]
+    >>> second = prim(X, (X["b"] < 0.3).to_numpy(), index=index).boxes[0]
+    >>> first.restricted, second.restricted
+    (['a'], ['b'])
+    """
+
+    def __init__(self, X: pd.DataFrame) -> None:
+        self.X = X
+        self.cols = _columns(X)
+        self._sorted: dict[int, _SortedColumn] | None = None
+
+    @property
+    def sorted_rows(self) -> dict[int, _SortedColumn]:
+        if self._sorted is None:
+            self._sorted = _sort_columns(self.cols)
+        return self._sorted
+
+    def check(self, X: pd.DataFrame) -> None:
+        if X is not self.X:
+            raise UserError("this PrimIndex was made for another futures table: make one with "
+                            "PrimIndex(X) for the X given to prim")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -552,8 +608,10 @@ def _peel(
     # Sorted orders restricted to the active rows (no copy when all rows are active); after
     # that, rows that leave the box stay in the orders as stale entries until a re-filter.
     all_active = m == len(inbox)
-    orders = {j: column if all_active else column.filtered(0, len(column.order), inbox)
-              for j, column in sorted_rows.items()}
+    orders = dict(sorted_rows)
+    if not all_active:
+        orders = _filter_columns(orders, dict.fromkeys(orders, 0),
+                                 {j: len(column.order) for j, column in orders.items()}, inbox)
     members = np.flatnonzero(inbox) if cols.categorical else None
     start = dict.fromkeys(orders, 0)
     stop = {j: len(column.order) for j, column in orders.items()}
@@ -613,8 +671,8 @@ def _peel(
         counts.append((m, k))
 
         if m < _REFILTER_BELOW * filtered_size:
+            orders = _filter_columns(orders, start, stop, inbox)
             for j in orders:
-                orders[j] = orders[j].filtered(start[j], stop[j], inbox)
                 start[j], stop[j] = 0, len(orders[j].order)
             if members is not None:
                 members = members[inbox[members]]
@@ -754,6 +812,7 @@ def prim(
     mass_min: float = 0.05,
     threshold: float = 0.8,
     max_boxes: int = 1,
+    index: PrimIndex | None = None,
 ) -> PrimResult:
     """Find boxes of futures where the cases of interest concentrate (PRIM).
 
@@ -792,6 +851,9 @@ def prim(
         Density that a box should reach.
     max_boxes : int
         Most boxes to find.
+    index : PrimIndex, optional
+        ``PrimIndex(X)``, made once to share X's sorted columns between searches on the same X
+        (same results, less time from the second search on).
 
     Returns
     -------
@@ -806,7 +868,9 @@ def prim(
     >>> box.restricted, round(box.density, 2) >= 0.8
     (['a', 'b'], True)
     """
-    cols = _columns(X)
+    if index is not None:
+        index.check(X)
+    cols = _columns(X) if index is None else index.cols
     y = _boolean_target(y, len(X))
     for name, value in [("peel_alpha", peel_alpha), ("paste_alpha", paste_alpha)]:
         _check_fraction(name, value, 0.5)
@@ -820,7 +884,7 @@ def prim(
         raise UserError("y marks no future of interest, so there is nothing to discover")
 
     init = _initial_limits(cols)
-    sorted_rows = _sort_columns(cols)
+    sorted_rows = _sort_columns(cols) if index is None else index.sorted_rows
     active = np.ones(n_total, dtype=bool)
     boxes: list[PrimBox] = []
     curves = []

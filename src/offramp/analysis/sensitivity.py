@@ -115,7 +115,7 @@ def _salib_quiet(seed: int | None = None) -> Iterator[None]:
         warnings.formatwarning = formatter
 
 
-def _numeric_matrix(X: pd.DataFrame) -> pd.DataFrame:
+def _check_numeric(X: pd.DataFrame) -> None:
     if not isinstance(X, pd.DataFrame):
         raise UserError(
             f"X must be a pandas DataFrame (one row per future), not {type(X).__name__}"
@@ -127,7 +127,6 @@ def _numeric_matrix(X: pd.DataFrame) -> pd.DataFrame:
                 f"column {name!r} of X is not numeric (dtype {dtype}); sensitivity analysis needs "
                 f"numbers, so encode it first or leave it out"
             )
-    return X.astype(float)
 
 
 def _sobol_second_order(values: np.ndarray, d: int) -> bool:
@@ -216,22 +215,24 @@ def sensitivity(
         if missing:
             raise UserError(f"the problem names columns that X lacks: {', '.join(missing)}")
         X = X[problem["names"]]
-    frame = _numeric_matrix(X)
+    _check_numeric(X)
     y = np.asarray(y, dtype=float)
-    if y.ndim != 1 or len(y) != len(frame):
-        raise UserError(f"y must hold one value per row of X: expected ({len(frame)},), got "
+    if y.ndim != 1 or len(y) != len(X):
+        raise UserError(f"y must hold one value per row of X: expected ({len(X)},), got "
                         f"{y.shape}")
 
     if method == "sobol":
-        return _sobol(frame, y, seed, bounds, problem, num_resamples)
+        return _sobol(X.astype(float), y, seed, bounds, problem, num_resamples)
 
-    keep = ~np.isnan(y)
-    if not keep.all():
-        frame, y = frame[keep], y[keep]
+    # The rows analysed (those with a value of y, then a seeded sub-sample of them) are chosen
+    # first, and only they are taken from X and converted: X may hold millions of futures.
+    rows = np.flatnonzero(~np.isnan(y))
     cap = _DEFAULT_MAX_ROWS[method] if max_rows is None else max_rows
-    if len(y) > cap:
-        rows = np.sort(np.random.default_rng(seed).choice(len(y), size=cap, replace=False))
-        frame, y = frame.iloc[rows], y[rows]
+    if len(rows) > cap:
+        rows = rows[np.sort(np.random.default_rng(seed).choice(len(rows), size=cap,
+                                                               replace=False))]
+    frame = X.astype(float) if len(rows) == len(y) else X.iloc[rows].astype(float)
+    y = y[rows]
     spread = frame.max() - frame.min()
     constant = [c for c in frame.columns if not spread[c] > 0]
     varying = [c for c in frame.columns if c not in constant]

@@ -32,6 +32,11 @@ FLOAT = np.float32
 weekly operation (the engine is bound by it) and is ample for quantities known to one or two
 significant digits; random draws and the final outcomes are float64."""
 
+try:  # the ufunc behind np.clip, without its Python wrapper (a few microseconds a call)
+    from numpy._core.umath import clip
+except ImportError:  # pragma: no cover - NumPy 1.26
+    from numpy.core.umath import clip  # noqa: F401
+
 RUNG_EFFECTS = (
     "shipping", "energy_strike_ban", "deep_strike_ban", "disengagement", "no_incursions",
     "ceasefire",

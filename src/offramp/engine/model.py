@@ -393,7 +393,7 @@ def _after_settlement(group: Settled, main_backer: int | None, week: int) -> Set
                           - use)
     rivals_state = rivals.step(
         group.rivals, group.backers, state.rivals, high_end_stock=high_end,
-        war_on=np.zeros(group.positions.shape, dtype=FLOAT), noise=group.noise, week=week,
+        war_on=0.0, noise=group.noise, week=week,
     )
     industry_state = dataclasses.replace(state.industry, backer_high_end_stock=high_end)
     record = group.record

@@ -24,24 +24,21 @@ scale is itself uncertain, several times cheaper than Box-Muller with float64 tr
 the 64 KB table stays in cache).
 
 Two implementations give the same bits: `_draw_numpy` (whole-array NumPy, the reference) and
-`_draw_compiled` (one Numba loop that hashes, splits and scales in a single pass: NumPy needs
-about fifteen passes over the (hashes, n) array for the same work, and the hash was an eighth of
-the engine's time). The compiled one is used when Numba is importable and `OFFRAMP_NUMBA` is not
-"0"; tests check that both give identical arrays.
+`_draw_compiled` (one Numba loop in `_noise_kernels` that hashes, splits and scales in a single
+pass: NumPy needs about fifteen passes over the (hashes, n) array for the same work, and the hash
+was an eighth of the engine's time). The compiled one is used for chunks of at least
+`COMPILED_MIN_FUTURES` futures when Numba is importable and `OFFRAMP_NUMBA` is not "0"; tests
+check that both give identical arrays.
 """
 
 from __future__ import annotations
 
 import os
 from enum import IntEnum
+from functools import lru_cache
 
 import numpy as np
 from scipy.special import ndtri
-
-try:  # Numba is a dependency; the NumPy path is the reference and the fallback.
-    import numba
-except ImportError:  # pragma: no cover - exercised only where numba is missing
-    numba = None
 
 _MASK64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -108,6 +105,21 @@ def _mix_array(z: np.ndarray) -> np.ndarray:
     return z
 
 
+def _stream_base(key_word: int, stream: int, sub: int, week: int) -> int:
+    if not (0 <= stream < 1 << 16 and 0 <= sub < 1 << 16 and 0 <= week < 1 << 32):
+        raise ValueError(f"stream {stream}, sub {sub} or week {week} out of range")
+    return _mix_int(key_word ^ _mix_int((stream << 48) | (sub << 32) | week))
+
+
+@lru_cache(maxsize=8192)
+def _bases(key_word: int, stream: int, week: int, n_hashes: int) -> np.ndarray:
+    """The per-call scalars of the hash (the same for every chunk and policy of a run: kept)."""
+    bases = np.array([_stream_base(key_word, stream, h, week) for h in range(n_hashes)],
+                     dtype=np.uint64)
+    bases.setflags(write=False)
+    return bases
+
+
 class NoiseSource:
     """Random numbers for one chunk of futures, identified by their global indices."""
 
@@ -122,13 +134,10 @@ class NoiseSource:
             self._index_hash = _mix_array(index * _G + np.uint64(self.key[0]))
 
     def _stream_base(self, stream: int, sub: int, week: int) -> int:
-        if not (0 <= stream < 1 << 16 and 0 <= sub < 1 << 16 and 0 <= week < 1 << 32):
-            raise ValueError(f"stream {stream}, sub {sub} or week {week} out of range")
-        return _mix_int(self.key[1] ^ _mix_int((stream << 48) | (sub << 32) | week))
+        return _stream_base(self.key[1], stream, sub, week)
 
     def _bases(self, stream: int, week: int, n_hashes: int) -> np.ndarray:
-        return np.array([self._stream_base(stream, h, week) for h in range(n_hashes)],
-                        dtype=np.uint64)
+        return _bases(self.key[1], stream, week, n_hashes)
 
     def _hashes(self, stream: int, week: int, n_hashes: int) -> np.ndarray:
         return _mix_array(self._index_hash[None, :] ^ self._bases(stream, week, n_hashes)[:, None])
@@ -159,75 +168,50 @@ def _draw_numpy(index_hash: np.ndarray, bases: np.ndarray, count: int, uniforms:
     return values.reshape(4 * bases.shape[0], n)[:count]
 
 
-if numba is not None:
-    _jit = numba.njit(cache=True, fastmath=False, nogil=True)
+COMPILED_MIN_FUTURES = 2048
+"""Chunks at least this large draw through the compiled kernels; smaller ones (tests, tiny
+runs) through NumPy, which spares them importing Numba (about half a second per process, once).
+Both give the same bits, so the choice changes no result."""
 
-    @_jit
-    def _mix_kernel(index_hash, base, i):  # pragma: no cover - compiled
-        z = index_hash[i] ^ base
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
-        return z ^ (z >> np.uint64(31))
+_kernels: tuple | None = None
 
-    @_jit
-    def _uniforms_kernel(index_hash, bases, out):  # pragma: no cover - compiled
-        # Row 2h is the low 32-bit word of hash h, row 2h + 1 the high one (as `_draw_numpy`).
-        count, n = out.shape
-        scale = np.float32(2.0**-24)
-        for h in range(bases.shape[0]):
-            base = bases[h]
-            if 2 * h + 1 < count:
-                for i in range(n):
-                    z = _mix_kernel(index_hash, base, i)
-                    out[2 * h, i] = np.float32((z & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale
-                    out[2 * h + 1, i] = np.float32(z >> np.uint64(40)) * scale
+
+def _compiled_kernels() -> tuple | None:
+    """(uniforms kernel, normals kernel), imported on first use; None without Numba or with
+    OFFRAMP_NUMBA=0."""
+    global _kernels
+    if _kernels is None:
+        _kernels = ()
+        if os.environ.get("OFFRAMP_NUMBA", "1") != "0":
+            try:
+                from offramp.engine import _noise_kernels
+            except ImportError:  # pragma: no cover - numba is a dependency
+                pass
             else:
-                for i in range(n):
-                    z = _mix_kernel(index_hash, base, i)
-                    out[2 * h, i] = np.float32((z & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale
-        return out
+                _kernels = (_noise_kernels.uniforms_kernel, _noise_kernels.normals_kernel)
+    return _kernels or None
 
-    @_jit
-    def _normals_kernel(index_hash, bases, table, out):  # pragma: no cover - compiled
-        # Row 4h + w is 16-bit word w (low first) of hash h; its top 14 bits index the table.
-        count, n = out.shape
-        shift = np.uint64(16 - _NORMAL_BITS)
-        mask = np.uint64(0xFFFF)
-        for h in range(bases.shape[0]):
-            base = bases[h]
-            rows = min(4, count - 4 * h)
-            if rows == 4:
-                for i in range(n):
-                    z = _mix_kernel(index_hash, base, i)
-                    out[4 * h, i] = table[(z & mask) >> shift]
-                    out[4 * h + 1, i] = table[((z >> np.uint64(16)) & mask) >> shift]
-                    out[4 * h + 2, i] = table[((z >> np.uint64(32)) & mask) >> shift]
-                    out[4 * h + 3, i] = table[(z >> np.uint64(48)) >> shift]
-            else:
-                for i in range(n):
-                    z = _mix_kernel(index_hash, base, i)
-                    for w in range(rows):
-                        out[4 * h + w, i] = table[((z >> np.uint64(16 * w)) & mask) >> shift]
-        return out
-else:  # pragma: no cover
-    _uniforms_kernel = _normals_kernel = None
+
+def compiled_kernels_enabled() -> bool:
+    """True when the engine's compiled (Numba) kernels are available and not turned off."""
+    return _compiled_kernels() is not None
 
 
 def _draw_compiled(index_hash: np.ndarray, bases: np.ndarray, count: int, uniforms: bool
                    ) -> np.ndarray:
     """The same draws as `_draw_numpy`, in one compiled pass."""
+    uniforms_kernel, normals_kernel = _compiled_kernels()
     out = np.empty((count, index_hash.shape[0]), dtype=np.float32)
     if uniforms:
-        return _uniforms_kernel(index_hash, bases, out)
-    return _normals_kernel(index_hash, bases, _NORMAL_TABLE, out)
+        return uniforms_kernel(index_hash, bases, out)
+    return normals_kernel(index_hash, bases, _NORMAL_TABLE, out)
 
 
-def compiled_kernels_enabled() -> bool:
-    """True when the engine's compiled (Numba) kernels are in use."""
-    return _uniforms_kernel is not None and os.environ.get("OFFRAMP_NUMBA", "1") != "0"
-
-
-_draw = _draw_compiled if compiled_kernels_enabled() else _draw_numpy
+def _draw(index_hash: np.ndarray, bases: np.ndarray, count: int, uniforms: bool) -> np.ndarray:
+    # Once the kernels are loaded they serve every size (the retired groups are small).
+    if (_kernels or index_hash.shape[0] >= COMPILED_MIN_FUTURES) and compiled_kernels_enabled():
+        return _draw_compiled(index_hash, bases, count, uniforms)
+    return _draw_numpy(index_hash, bases, count, uniforms)
 
 
 def _little_endian_words(z: np.ndarray, word: str) -> np.ndarray:

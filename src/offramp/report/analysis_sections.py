@@ -112,7 +112,8 @@ def claims_section(analysis: RunAnalysis) -> str | None:
         return None
     # The same evaluation as `offramp claims RUN --futures CLAIMS_MAX_FUTURES` (a scenario that
     # no longer loads is a UserError, which `_guarded` turns into one "Not computed" line).
-    run = claims.evaluate_run_claims(analysis.store, max_futures=CLAIMS_MAX_FUTURES)
+    run = claims.evaluate_run_claims(analysis.store, max_futures=CLAIMS_MAX_FUTURES,
+                                     futures=analysis.futures)
     table = claims.claims_table(run.results)
     intro = _p(
         f"The sources' statements, put as paired comparisons on this run's futures "

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from offramp.analysis.discovery import Box, PrimResult, prim, significant_box
+from offramp.analysis.discovery import Box, PrimIndex, PrimResult, prim, significant_box
 from offramp.analysis.robustness import (
     DEFAULT_REQUIREMENTS,
     requirements_met,
@@ -309,6 +309,26 @@ def run_requirements(manifest: dict[str, Any]) -> list[str]:
     return list(manifest.get("requirements") or DEFAULT_REQUIREMENTS)
 
 
+def _varies(column: pd.Series) -> bool:
+    """Whether a column holds more than one distinct value (NaN counting as one value), as
+    ``column.nunique(dropna=False) > 1`` says, without hashing a million values."""
+    values = column.to_numpy() if isinstance(column.dtype, np.dtype) else None
+    if values is None or values.dtype.kind not in "biuf":
+        return bool(column.nunique(dropna=False) > 1)
+    if len(values) == 0:
+        return False
+    first = values[0]
+    if values.dtype.kind == "f" and np.isnan(first):
+        return bool(not np.isnan(values).all())
+    return bool((values != first).any())  # a NaN differs from a number, as nunique counts it
+
+
+def varying_columns(futures: pd.DataFrame) -> pd.DataFrame:
+    """The columns of `futures` that take more than one value (its uncertain parameters)."""
+    keep = [_varies(futures.iloc[:, position]) for position in range(futures.shape[1])]
+    return futures.loc[:, keep]
+
+
 def _did_you_mean(name: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
@@ -320,6 +340,7 @@ class RunAnalysis:
     def __init__(self, store: RunStore):
         self.store = store
         self.manifest = store.manifest
+        self._policy_rows: dict[str, np.ndarray] = {}
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
@@ -327,13 +348,19 @@ class RunAnalysis:
 
     @cached_property
     def futures(self) -> pd.DataFrame:
-        return self.store.read_futures()
+        # One block per column: a 1,000,000-future table is read without a copy and X (below)
+        # is a selection of its columns, not a second gigabyte.
+        return self.store.read_futures(split_blocks=True)
 
     @cached_property
     def X(self) -> pd.DataFrame:
         """The futures' uncertain parameters: constant columns cannot explain anything."""
-        futures = self.futures
-        return futures.loc[:, futures.nunique(dropna=False) > 1]
+        return varying_columns(self.futures)
+
+    @cached_property
+    def prim_index(self) -> PrimIndex:
+        """X's columns sorted once for every PRIM search on this run (they all search X)."""
+        return PrimIndex(self.X)
 
     @property
     def policies(self) -> list[str]:
@@ -381,15 +408,35 @@ class RunAnalysis:
             )
         return outcome
 
+    def policy_rows(self, policy: str) -> np.ndarray:
+        """Positions in `outcomes` of one policy's rows, one per future in the futures table's
+        order (found once per policy: the outcomes table has a row per future and policy)."""
+        if policy not in self._policy_rows:
+            outcomes = self.outcomes
+            mine = (outcomes["policy"] == policy).to_numpy(dtype=bool, na_value=False)
+            rows = np.flatnonzero(mine)
+            futures = outcomes["future"].to_numpy()[rows]
+            wanted = self.futures.index
+            if not (len(rows) == len(wanted) and np.array_equal(futures, wanted.to_numpy())):
+                # Not in the futures' order: align by future (each exactly once).
+                found = pd.Index(futures)
+                at = found.get_indexer(wanted) if found.is_unique else None
+                if at is None or len(rows) != len(wanted) or (at < 0).any():
+                    raise StoreError(f"{self.store.root}: the outcomes of {policy} do not "
+                                     "cover every future once")
+                rows = rows[at]
+            self._policy_rows[policy] = rows
+        return self._policy_rows[policy]
+
     def policy_outcomes(self, policy: str) -> pd.DataFrame:
         """One policy's outcomes, one row per future, in the futures table's order."""
-        rows = self.outcomes[self.outcomes["policy"] == policy].set_index("future")
-        aligned = rows.reindex(self.futures.index).rename_axis("future")
-        if len(rows) != len(self.futures) or aligned["policy"].isna().any():
-            raise StoreError(
-                f"{self.store.root}: the outcomes of {policy} do not cover every future once"
-            )
-        return aligned
+        rows = self.outcomes.iloc[self.policy_rows(policy)].drop(columns="future")
+        return rows.set_axis(self.futures.index.rename("future"))
+
+    def policy_outcome(self, policy: str, outcome: str) -> np.ndarray:
+        """One outcome of one policy as floats (NaN where missing), in the futures' order."""
+        values = self.outcomes[outcome].to_numpy(dtype=float, na_value=np.nan)
+        return values[self.policy_rows(policy)]
 
     # --- robustness --------------------------------------------------------------------------
 
@@ -447,7 +494,8 @@ class RunAnalysis:
             note = note[0].upper() + note[1:]
             return Discovery(policy, question, subject, flags, unknown, None, [], self.names,
                              self.X, note)
-        result = prim(self.X, flags, peel_alpha=peel_alpha, threshold=threshold, max_boxes=boxes)
+        result = prim(self.X, flags, peel_alpha=peel_alpha, threshold=threshold, max_boxes=boxes,
+                      index=self.prim_index)
         plain = [significant_box(box, self.X, flags, MAX_QUASI_P, max_conditions)
                  for box in result.boxes]
         return Discovery(policy, question, subject, flags, unknown, result, plain, self.names,
@@ -504,7 +552,7 @@ class RunAnalysis:
         X = self._sobol_design() if method == "sobol" else self.X
         tables = {}
         for policy in policies:
-            y = self.policy_outcomes(policy)[outcome].to_numpy(dtype=float, na_value=np.nan)
+            y = self.policy_outcome(policy, outcome)
             try:
                 table = sensitivity(X, y, method=method, seed=self.seed, max_rows=max_rows)
             except UserError as error:

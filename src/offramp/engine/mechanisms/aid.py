@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import FLOAT, SIDE_A, WEEKS_PER_MONTH, Backers, Levers, Rivals
+from offramp.engine.inputs import FLOAT, SIDE_A, WEEKS_PER_MONTH, Backers, Levers, Rivals, clip
 
 DRAWDOWN_WEEKS = 52.0
 """Weeks over which a backer would hand over its whole stock above the floor at full
@@ -97,7 +97,7 @@ def step(
         zeros = np.zeros((0, n), dtype=FLOAT)
         return AidFlows(zeros, zeros, zeros, np.zeros((2, n), dtype=FLOAT))
 
-    support_factor = np.clip(backer_support / backers.initial_support, 0.0, SUPPORT_FACTOR_CAP)
+    support_factor = clip(backer_support / backers.initial_support, 0.0, SUPPORT_FACTOR_CAP)
     willingness = support_factor * aid_plan.lever * election_aid_multiplier * not_settled
     if rival_opened.any():  # else nothing is diverted and the factor below is exactly 1
         diverted = _combine(aid_plan.rival_backer, rivals.aid_priority_share * rival_opened)

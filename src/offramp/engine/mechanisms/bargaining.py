@@ -58,6 +58,7 @@ from offramp.engine.inputs import (
     Belligerents,
     Levers,
     Theaters,
+    clip,
 )
 from offramp.engine.noise import NoiseSource, Stream
 from offramp.engine.state import SETTLED
@@ -180,7 +181,7 @@ def step(
 
     # B2-B3: projections and costs over the planning horizon.
     horizon = rules.planning_horizon_weeks
-    projected_q = np.clip(a_share + horizon * belief_q, 0.0, 1.0)
+    projected_q = clip(a_share + horizon * belief_q, 0.0, 1.0)
     support_ratio = support / belligerents.initial_support
     resolve = np.minimum(1.0 / np.maximum(support_ratio, 1e-9), SUPPORT_COST_CAP)
     cost = bp.cost_over_horizon * intensity * resolve
@@ -189,7 +190,7 @@ def step(
     # B5-B7: reservations, floors, surplus.
     # Once the salient is gone it stays gone (no new incursions), whatever the fog suggests.
     chip = e if bp.chip_is_current else np.where(
-        e > 0, np.clip(e + horizon * belief_e, 0.0, bp.max_e), 0.0)
+        e > 0, clip(e + horizon * belief_e, 0.0, bp.max_e), 0.0)
     if bp.a_salient is not None and enemy_held_km2 is not None:
         held_a_salient = (enemy_held_km2 * bp.a_salient).sum(axis=0) \
             / belligerents.national_area_km2[SIDE_A]
@@ -221,7 +222,7 @@ def step(
             last_a_share=a_share, last_e=e, surplus=surplus, terms=state.terms,
             settlement_week=state.settlement_week, traded_km2=state.traded_km2,
         ), status
-    terms = np.where(settles, np.clip(x_low + rules.bargaining_power_a * surplus, 0.0, 1.0),
+    terms = np.where(settles, clip(x_low + rules.bargaining_power_a * surplus, 0.0, 1.0),
                      state.terms)
     new_state = BargainingState(
         talks_open=talks_open,  # open in the week of a deal; closed from the next week on

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import SIDE_A, SIDE_B, Belligerents, ForcesRules, Levers, Theaters
+from offramp.engine.inputs import SIDE_A, SIDE_B, Belligerents, ForcesRules, Levers, Theaters, clip
 
 THREAT_CAP = 10.0
 THREAT_FLOOR = 1e-6
@@ -85,17 +85,22 @@ def initial_state(belligerents: Belligerents, theaters: Theaters) -> ForcesState
 
 def allocation_shares(
     weights: np.ndarray, power: np.ndarray, enemy_held_km2: np.ndarray,
-    forces_plan: ForcesPlan, hold_share: np.ndarray,
+    forces_plan: ForcesPlan, hold_share: np.ndarray, allowed: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(2, J, n) share of each side's deployments sent to each theater."""
+    """(2, J, n) share of each side's deployments sent to each theater.
+
+    `allowed` ((2, J, n) bool, optional) is ~on_enemy_soil | (enemy_held_km2 > 0) when the
+    caller has it already."""
     # The floor keeps a theater in the split (at a negligible share) when the enemy has no
     # power there, so that a hold posture can still direct reinforcements to it.
     threat = power + _TINY
     np.divide(power[::-1], threat, out=threat)
-    np.clip(threat, THREAT_FLOOR, THREAT_CAP, out=threat)
+    clip(threat, THREAT_FLOOR, THREAT_CAP, out=threat)
     # Ground on the enemy's soil is worth reinforcing only while something is held there.
-    allowed = ~forces_plan.on_enemy_soil | (enemy_held_km2 > 0)
+    if allowed is None:
+        allowed = ~forces_plan.on_enemy_soil | (enemy_held_km2 > 0)
     if forces_plan.withdraw:
+        allowed = allowed.copy()
         allowed[SIDE_A] &= ~forces_plan.on_b_soil
     weight = np.multiply(weights, threat, out=threat)
     weight *= allowed
@@ -110,14 +115,17 @@ def allocation_shares(
         # ground there), scaling the other theaters down in proportion.
         to_salient = (share[SIDE_A] * forces_plan.on_b_soil).sum(axis=0)
         holding = to_salient > 0
-        target = np.where(holding, np.maximum(to_salient, hold_share), to_salient)
+        # Where a's salients are lost, to_salient is exactly 0: max(0, hold_share * 0) keeps
+        # it 0, and dividing by (0 + 1) gives a factor 0 on shares that are 0 (np.where and
+        # masked divisions would give the same numbers at several times the cost).
+        target = np.maximum(to_salient, hold_share * holding)
+        scale_salient = target / (to_salient + ~holding)
         rest = 1.0 - to_salient
-        if holding.all():
-            scale_salient = target / to_salient
+        if (rest > 0).all():
+            scale_rest = np.subtract(1.0, target, out=target)
+            scale_rest /= rest
         else:
-            scale_salient = np.divide(target, to_salient, out=np.ones_like(target),
-                                      where=holding)
-        scale_rest = np.divide(1.0 - target, rest, out=np.zeros_like(rest), where=rest > 0)
+            scale_rest = np.divide(1.0 - target, rest, out=np.zeros_like(rest), where=rest > 0)
         for j, on_b_soil in enumerate(forces_plan.on_b_soil[:, 0]):  # row by row: no np.where
             share[SIDE_A, j] *= scale_salient if on_b_soil else scale_rest
     return share
@@ -129,7 +137,7 @@ def step(
     wounded_returning: np.ndarray,
 ) -> ForcesState:
     """Train, commit and (for `withdraw`) pull back one week of personnel."""
-    recruits = belligerents.mobilization_per_week * np.clip(
+    recruits = belligerents.mobilization_per_week * clip(
         support / belligerents.initial_support, 0.0, SUPPORT_FACTOR_CAP)
     graduates = state.in_training * forces_plan.graduation_per_week
     in_training = state.in_training + recruits + wounded_returning - graduates
@@ -147,7 +155,7 @@ def step(
         available[SIDE_A] += withdrawn.sum(axis=0)
 
     share = allocation_shares(theaters.reinforcement_weight, power, enemy_held_km2,
-                              forces_plan, rules.salient_hold_reinforcement)
+                              forces_plan, rules.salient_hold_reinforcement, allowed=kept)
     deployable = rules.deploy_share_per_week * available
     deployed = deployable[:, None, :] * share
     return ForcesState(

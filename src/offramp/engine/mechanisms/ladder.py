@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import FLOAT, Ladder, Levers
+from offramp.engine.inputs import FLOAT, Ladder, Levers, clip
 from offramp.engine.noise import NoiseSource, Stream
 from offramp.engine.state import CEASEFIRE, SETTLED, WAR
 
@@ -134,7 +134,7 @@ def effect_strength(ladder: Ladder, ladder_plan: LadderPlan, state: LadderState,
 
 def weariness(support: np.ndarray, initial_support: np.ndarray) -> np.ndarray:
     """Mean over both sides of the relative fall in support for fighting, in [0, 1]."""
-    fall = np.clip(1.0 - support / np.maximum(initial_support, 1e-9), 0.0, 1.0)
+    fall = clip(1.0 - support / np.maximum(initial_support, 1e-9), 0.0, 1.0)
     return fall.mean(axis=0)
 
 

@@ -47,8 +47,9 @@ def initial_state(rivals: Rivals) -> RivalsState:
 
 def step(
     rivals: Rivals, backers: Backers, state: RivalsState, *, high_end_stock: np.ndarray,
-    war_on: np.ndarray, noise: NoiseSource, week: int,
+    war_on: np.ndarray | float, noise: NoiseSource, week: int,
 ) -> RivalsState:
+    """`war_on` (n,) 1.0 while the main war is fought, or the scalar 0.0 for settled futures."""
     if rivals.count == 0:
         return state
     readiness = np.minimum(1.0, state.readiness + rivals.readiness_growth_per_year
@@ -61,9 +62,12 @@ def step(
     else:
         depletion = np.divide(initial - high_end_stock[backer], initial,
                               out=np.zeros_like(initial), where=initial > 0)
-    log_factor = (rivals.readiness_effect * (readiness - rivals.readiness)
-                  + rivals.depletion_effect * depletion + rivals.distraction_effect * war_on)
-    hazard = rivals.base_hazard_per_week * np.exp(log_factor)
+    log_factor = rivals.readiness_effect * (readiness - rivals.readiness)
+    log_factor += rivals.depletion_effect * depletion
+    if not np.isscalar(war_on) or war_on != 0.0:  # (settled futures pass 0.0: a zero term)
+        log_factor += rivals.distraction_effect * war_on
+    hazard = np.exp(log_factor, out=log_factor)
+    hazard *= rivals.base_hazard_per_week
     draw = noise.uniforms(Stream.RIVALS, week, rivals.count)
     opens = ~state.opened & (draw < hazard)
     if not opens.any():  # most weeks: nothing opens, and only readiness changes

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import StrikeRules
+from offramp.engine.inputs import StrikeRules, clip
 
 
 @dataclass(frozen=True)
@@ -41,4 +41,4 @@ def step(
     multiplier = np.where(surge, rules.escalation_damage_multiplier, 1.0) if surge.any() else 1.0
     damage = rules.damage_per_week * multiplier * (1.0 - ban_strength) * at_war
     repaired = rules.repair_per_week * (1.0 - capacity)
-    return StrikesState(generating_capacity=np.clip(capacity - damage + repaired, 0.0, 1.0))
+    return StrikesState(generating_capacity=clip(capacity - damage + repaired, 0.0, 1.0))

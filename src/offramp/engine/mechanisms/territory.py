@@ -31,7 +31,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import SIDE_A, SIDE_B, Belligerents, Levers, TerritoryRules, Theaters
+from offramp.engine.inputs import (
+    SIDE_A,
+    SIDE_B,
+    Belligerents,
+    Levers,
+    TerritoryRules,
+    Theaters,
+    clip,
+)
 
 _TINY = 1e-9
 
@@ -103,7 +111,7 @@ def step(
     sign += sign
     sign -= 1.0
     gained *= sign
-    held = np.clip(state.enemy_held_km2 + gained, 0.0, theaters.contested_area_km2, out=gained)
+    held = clip(state.enemy_held_km2 + gained, 0.0, theaters.contested_area_km2, out=gained)
     if tp.withdraw:
         remaining = np.maximum(0.0, 1.0 - (week + 1) / np.maximum(withdrawal_weeks, _TINY))
         for j in np.flatnonzero(tp.on_b_soil[:, 0]):
@@ -117,6 +125,6 @@ def shares(belligerents: Belligerents, theaters: Theaters, territory_plan: Terri
     area_a = belligerents.national_area_km2[SIDE_A]
     lost = ((enemy_held_km2 - theaters.initial_enemy_held_km2) * territory_plan.on_a_soil
             ).sum(axis=0)
-    a_share = np.clip(belligerents.initial_territory_share[SIDE_A] - lost / area_a, 0.0, 1.0)
+    a_share = clip(belligerents.initial_territory_share[SIDE_A] - lost / area_a, 0.0, 1.0)
     salient_km2 = (enemy_held_km2 * territory_plan.on_b_soil).sum(axis=0)
     return a_share, salient_km2 / area_a, salient_km2

@@ -1,0 +1,66 @@
+"""The compiled (Numba) noise kernels: the same bits as `noise._draw_numpy`, in one pass.
+
+Imported by `offramp.engine.noise` on first use (Numba takes about half a second to import and
+load its cache, once per process). Each 64-bit hash is the splitmix64 finalizer of
+(index hash XOR stream base), split into words low word first, exactly as the NumPy reference.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from offramp.engine.noise import _MIX1, _MIX2, _NORMAL_BITS
+
+_jit = numba.njit(cache=True, fastmath=False, nogil=True)
+
+
+@_jit
+def _mix_kernel(index_hash, base, i):
+    z = index_hash[i] ^ base
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
+    return z ^ (z >> np.uint64(31))
+
+
+@_jit
+def uniforms_kernel(index_hash, bases, out):
+    # Row 2h is the low 32-bit word of hash h, row 2h + 1 the high one (as `_draw_numpy`).
+    count, n = out.shape
+    scale = np.float32(2.0**-24)
+    for h in range(bases.shape[0]):
+        base = bases[h]
+        if 2 * h + 1 < count:
+            for i in range(n):
+                z = _mix_kernel(index_hash, base, i)
+                out[2 * h, i] = np.float32((z & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale
+                out[2 * h + 1, i] = np.float32(z >> np.uint64(40)) * scale
+        else:
+            for i in range(n):
+                z = _mix_kernel(index_hash, base, i)
+                out[2 * h, i] = np.float32((z & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale
+    return out
+
+
+@_jit
+def normals_kernel(index_hash, bases, table, out):
+    # Row 4h + w is 16-bit word w (low first) of hash h; its top 14 bits index the table.
+    count, n = out.shape
+    shift = np.uint64(16 - _NORMAL_BITS)
+    mask = np.uint64(0xFFFF)
+    for h in range(bases.shape[0]):
+        base = bases[h]
+        rows = min(4, count - 4 * h)
+        if rows == 4:
+            for i in range(n):
+                z = _mix_kernel(index_hash, base, i)
+                out[4 * h, i] = table[(z & mask) >> shift]
+                out[4 * h + 1, i] = table[((z >> np.uint64(16)) & mask) >> shift]
+                out[4 * h + 2, i] = table[((z >> np.uint64(32)) & mask) >> shift]
+                out[4 * h + 3, i] = table[(z >> np.uint64(48)) >> shift]
+        else:
+            for i in range(n):
+                z = _mix_kernel(index_hash, base, i)
+                for w in range(rows):
+                    out[4 * h + w, i] = table[((z >> np.uint64(16 * w)) & mask) >> shift]
+    return out
