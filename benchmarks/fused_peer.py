@@ -47,6 +47,8 @@ def run_fused(inputs: EngineInputs, levers: Levers, seed: int, future_index: np.
     """Outcomes (`OUTCOMES`) of one policy over the chunk, from the fused loop."""
     if levers.pursue_ladder or levers.salient_posture == "withdraw":
         raise ValueError("the fused peer covers policies without the ladder and without withdraw")
+    if inputs.combat.rout is not None:
+        raise ValueError("the fused peer does not cover combat.rout")
     x = in_working_precision(inputs)
     b, k, r, th, cal = x.belligerents, x.backers, x.rivals, x.theaters, x.calendar
     n, weeks = x.n_futures, x.horizon_weeks
@@ -58,7 +60,7 @@ def run_fused(inputs: EngineInputs, levers: Levers, seed: int, future_index: np.
     # Stream bases per (stream, sub-stream, week): what NoiseSource._bases computes per call.
     n_sub = max(1, (2 * n_theaters + 3) // 4, (2 + n_backers + 3) // 4, (n_rivals + 1) // 2,
                 len(cal.election_date))
-    bases = np.zeros((9, n_sub, weeks), dtype=np.uint64)
+    bases = np.zeros((max(Stream) + 1, n_sub, weeks), dtype=np.uint64)
     for stream in Stream:
         for sub in range(n_sub):
             for week in range(weeks):

@@ -10,6 +10,7 @@ import pytest
 from engine_testkit import inputs_for, replace_in, run_engine
 
 from offramp.engine import CEASEFIRE, WAR, Ladder, Levers
+from offramp.engine.inputs import CombatRules, RoutRules
 from offramp.engine.mechanisms import (
     aid,
     bargaining,
@@ -30,6 +31,9 @@ _TOY_LADDER = Ladder(
     effects=("shipping", "energy_strike_ban", "ceasefire", "disengagement"),
     pressure_effect=np.zeros(1), adoption_per_week=np.zeros((4, 1)),
     violation_per_week=np.zeros((4, 1)), strength=np.ones((4, 1)))
+
+
+_MINIMAL_COMBAT = CombatRules(*(np.ones(1) for _ in range(7)))
 
 
 @pytest.fixture
@@ -362,3 +366,109 @@ def test_ladder_weariness_is_zero_at_the_start_and_bounded():
 
 def test_settled_status_code_matches_end_kind():
     assert (WAR, SETTLED, CEASEFIRE) == (0, 1, 2)
+
+
+# --- rout and ripeness (optional mechanisms, off in kursk-2024) ------------------------------
+
+
+def _rout_rules(n: int, chance: float) -> RoutRules:
+    return RoutRules(power_ratio=np.full(n, 2.0), chance_per_week=np.full(n, chance),
+                     captured_share=np.full(n, 0.4), pursuit_multiplier=np.full(n, 3.0))
+
+
+def test_only_a_force_outmatched_by_the_ratio_breaks():
+    n = 3
+    power = np.zeros((2, 1, n))
+    power[0, 0] = [100.0, 100.0, 100.0]
+    power[1, 0] = [150.0, 200.0, 400.0]  # b at 1.5x (holds), 2x and 4x (a breaks)
+    standing = np.full((2, 1, n), 1000.0)
+    noise = NoiseSource(make_key(0), np.arange(n))
+    routed, captured = combat.rout(_rout_rules(n, 1.0), power, standing, np.ones((1, n)),
+                                   noise, week=0)
+    assert routed[0, 0].tolist() == [False, True, True]
+    assert not routed[1].any()  # the stronger side never breaks
+    assert captured[0, 0] == pytest.approx([0.0, 400.0, 400.0])
+    # Half the fighting (disengagement at strength 0.5) halves the losses; no fighting, no rout.
+    _, halved = combat.rout(_rout_rules(n, 1.0), power, standing, np.full((1, n), 0.5), noise, 0)
+    assert halved[0, 0] == pytest.approx([0.0, 200.0, 200.0])
+    never, _ = combat.rout(_rout_rules(n, 1.0), power, standing, np.zeros((1, n)), noise, 0)
+    assert not never.any()
+    none, _ = combat.rout(_rout_rules(n, 0.0), power, standing, np.ones((1, n)), noise, 0)
+    assert not none.any()
+    pursuit = combat.pursuit(dataclasses.replace(_MINIMAL_COMBAT, rout=_rout_rules(n, 1.0)),
+                             routed)
+    assert pursuit[0].tolist() == [1.0, 3.0, 3.0]
+    assert combat.pursuit(_MINIMAL_COMBAT, None) == 1.0
+
+
+def test_the_chance_of_a_rout_is_its_weekly_probability():
+    n = 20000
+    power = np.stack([np.ones((1, n)), np.full((1, n), 5.0)])
+    routed, _ = combat.rout(_rout_rules(n, 0.3), power, np.ones((2, 1, n)), np.ones((1, n)),
+                            NoiseSource(make_key(3), np.arange(n)), week=7)
+    assert routed[0].mean() == pytest.approx(0.3, abs=0.015)
+
+
+def test_prisoners_count_as_casualties_but_are_neither_killed_nor_wounded(small):
+    inputs, _ = small
+    n = inputs.n_futures
+    b = dataclasses.replace(inputs.belligerents, combat_quality=np.ones((2, n)))
+    forces_now = np.zeros((2, 2, n))
+    forces_now[:, 0] = [[1000.0], [5000.0]]  # a is outmatched fivefold in theater 0
+    forces_now[:, 1] = [[500.0], [500.0]]
+
+    def fight(rules):
+        return combat.step(
+            b, rules, combat.plan(inputs.theaters, rules),
+            combat.initial_state(b, inputs.theaters), forces=forces_now,
+            shell_stock=np.full((2, n), 1e12), at_war=np.ones(n), damp=np.ones((2, n)),
+            logistics_hit=0.0, noise=NoiseSource(make_key(0), np.arange(n)), week=0)
+
+    plain = fight(inputs.combat)
+    routed = fight(dataclasses.replace(inputs.combat, rout=_rout_rules(n, 1.0)))
+    assert plain.routed is None
+    assert routed.routed[0, 0].all() and not routed.routed[0, 1].any()
+    captured = 0.4 * (forces_now[0, 0] - (forces_now[0, 0] - plain.forces[0, 0]))
+    assert routed.casualties[0] == pytest.approx(plain.casualties[0] + captured, rel=1e-5)
+    assert routed.casualties[1] == pytest.approx(plain.casualties[1])
+    assert routed.state.killed_total == pytest.approx(plain.state.killed_total)
+    assert routed.state.wounded_returning == pytest.approx(plain.state.wounded_returning)
+    assert routed.forces[0, 0] == pytest.approx(plain.forces[0, 0] * 0.6, rel=1e-5)
+
+
+def test_a_rung_that_waits_for_a_stalemate_is_not_agreed_while_the_line_moves(small):
+    inputs, levers = small
+    n = inputs.n_futures
+    rungs = inputs.ladder.count
+    inputs = replace_in(inputs, "ladder", adoption_per_week=np.full((rungs, n), 60.0),
+                        violation_per_week=np.zeros((rungs, n)))
+    inputs = replace_in(inputs, "bargaining", ceasefire_relapse_per_week=np.zeros(n),
+                        offers_from_b_per_week=np.zeros(n), talks_open_per_week=np.zeros(n))
+    inputs = dataclasses.replace(inputs, horizon_weeks=rungs + 2)
+    levers = dataclasses.replace(levers, pursue_ladder=True)
+    free = run_engine(inputs, levers).outcomes
+    never = run_engine(replace_in(inputs, "ladder",
+                                  ripe_below_line_movement=np.zeros((rungs, n))), levers).outcomes
+    always = run_engine(replace_in(inputs, "ladder",
+                                   ripe_below_line_movement=np.full((rungs, n), np.inf)),
+                        levers).outcomes
+    assert np.all(never["highest_rung"] == 0)  # movement is never below 0
+    for name in free:
+        np.testing.assert_array_equal(always[name], free[name])
+
+
+def test_line_movement_is_a_moving_average_of_ground_changing_hands(small, recorder):
+    inputs, levers = small
+    n = inputs.n_futures
+    rungs = inputs.ladder.count
+    inputs = replace_in(inputs, "ladder", adoption_per_week=np.zeros((rungs, n)),
+                        ripe_below_line_movement=np.full((rungs, n), np.inf))
+    inputs = dataclasses.replace(inputs, horizon_weeks=6)
+    run_engine(inputs, dataclasses.replace(levers, pursue_ladder=True), observe=recorder)
+    area = inputs.belligerents.national_area_km2[0]
+    expected = None
+    for before, after in zip(recorder.states, recorder.states[1:], strict=False):
+        moved = np.abs(after.territory.enemy_held_km2 - before.territory.enemy_held_km2
+                       ).sum(axis=0) / area
+        expected = moved if expected is None else expected + 0.25 * (moved - expected)
+        assert after.ladder.line_movement == pytest.approx(expected, rel=1e-4, abs=1e-9)

@@ -207,6 +207,16 @@ class ForcesRules:
 
 
 @dataclass(frozen=True)
+class RoutRules:
+    """When an outmatched force breaks (combat mechanism); arrays (n,)."""
+
+    power_ratio: np.ndarray
+    chance_per_week: np.ndarray
+    captured_share: np.ndarray
+    pursuit_multiplier: np.ndarray
+
+
+@dataclass(frozen=True)
 class CombatRules:
     attrition_per_week: np.ndarray
     firer_exponent: np.ndarray
@@ -219,6 +229,8 @@ class CombatRules:
     """Force density (personnel/km) at which `attrition_per_week` is stated. The scenario
     language states it at unit density (1/km); a larger reference decouples the level of
     attrition from the uncertain exponents (see docs/model.md, 'missing fields')."""
+    rout: RoutRules | None = None
+    """None: no force ever breaks (attrition only)."""
 
 
 @dataclass(frozen=True)
@@ -256,6 +268,9 @@ class Ladder:
     adoption_per_week: np.ndarray
     violation_per_week: np.ndarray
     strength: np.ndarray
+    ripe_below_line_movement: np.ndarray | None = None
+    """(L, n) share of side a's territory a week; inf for a rung agreed whatever the line does.
+    None: no rung waits for a stalemate."""
 
     def __post_init__(self) -> None:
         unknown = set(self.effects) - set(RUNG_EFFECTS)

@@ -285,7 +285,9 @@ def simulate(
         # territory: the lines move
         territory_state = territory.step(
             th, inputs.territory, plans.territory, state.territory, power=fought.state.power,
-            advance_multiplier=now.advance_multiplier, damp=damp,
+            advance_multiplier=now.advance_multiplier * combat.pursuit(inputs.combat,
+                                                                       fought.routed),
+            damp=damp,
             withdrawal_weeks=inputs.forces.withdrawal_weeks, week=week,
         )
         a_share, e, salient_km2 = territory.shares(b, th, plans.territory,
@@ -317,7 +319,10 @@ def simulate(
         ladder_state, status = ladder.step(
             lad, inputs.bargaining.ceasefire_relapse_per_week, plans.ladder, state.ladder,
             status=state.status, support=politics_state.support,
-            initial_support=b.initial_support, noise=noise, week=week,
+            initial_support=b.initial_support,
+            line_moved=territory.line_moved(b, state.territory, territory_state)
+            if lad.ripe_below_line_movement is not None else None,
+            noise=noise, week=week,
         )
 
         # bargaining: beliefs, talks, settlement

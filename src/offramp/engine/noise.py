@@ -68,6 +68,7 @@ class Stream(IntEnum):
     LADDER = 6  # uniforms: adoption, ceasefire relapse, violation per rung
     RIVALS = 7  # uniforms: opening, per rival
     ELECTION = 8  # uniforms: winner, per election
+    ROUT = 9  # uniforms: a force breaks, per side and theater (only with combat.rout)
 
 
 Key = tuple[int, int]

@@ -10,6 +10,7 @@ scenario itself; the levers come from the named policy.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import fields
 
 import numpy as np
@@ -30,6 +31,7 @@ from offramp.engine.inputs import (
     Ladder,
     Levers,
     Rivals,
+    RoutRules,
     StrikeRules,
     TerritoryRules,
     Theaters,
@@ -40,6 +42,8 @@ from offramp.scenario.schema import Scenario
 _STRUCTURAL = {"names", "backs_side", "of_backer", "soil_side", "is_salient"}
 # Engine options the scenario language does not have yet: they keep their defaults.
 _NOT_IN_SCENARIO: set[str] = set()
+# Optional sub-sections, built on their own when the scenario has them.
+_SUBSECTIONS = {"rout"}
 
 
 class _Columns:
@@ -88,7 +92,8 @@ def levers_for(scenario: Scenario, policy: str) -> Levers:
 
 
 def _array_fields(cls: type) -> list[str]:
-    return [f.name for f in fields(cls) if f.name not in _STRUCTURAL | _NOT_IN_SCENARIO]
+    skipped = _STRUCTURAL | _NOT_IN_SCENARIO | _SUBSECTIONS
+    return [f.name for f in fields(cls) if f.name not in skipped]
 
 
 def _main_backer(scenario: Scenario, side_a: str) -> int | None:
@@ -101,6 +106,16 @@ def _main_backer(scenario: Scenario, side_a: str) -> int | None:
         if median_stock > best_stock:
             best, best_stock = index, median_stock
     return best
+
+
+def _ripeness(col: _Columns, rungs: list) -> np.ndarray | None:
+    """(L, n) line-movement thresholds of the rungs that wait for a stalemate, inf elsewhere."""
+    if all(rung.ripe_below_line_movement is None for rung in rungs):
+        return None
+    return np.stack([
+        col(f"ladder.rungs[{i}].ripe_below_line_movement")
+        if rung.ripe_below_line_movement is not None else np.full(col.n, np.inf, dtype=FLOAT)
+        for i, rung in enumerate(rungs)])
 
 
 def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
@@ -181,6 +196,7 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         pressure_effect=col("ladder.pressure_effect"),
         **{name: col.rows([f"ladder.rungs[{i}].{name}" for i in range(len(rungs))])
            for name in ("adoption_per_week", "violation_per_week", "strength")},
+        ripe_below_line_movement=_ripeness(col, rungs),
     )
 
     inputs = EngineInputs(
@@ -191,7 +207,9 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         theaters=theaters,
         calendar=calendar,
         forces=section(ForcesRules, "forces"),
-        combat=section(CombatRules, "combat"),
+        combat=dataclasses.replace(
+            section(CombatRules, "combat"),
+            rout=section(RoutRules, "combat.rout") if scenario.combat.rout else None),
         territory=section(TerritoryRules, "territory"),
         strikes=section(StrikeRules, "strikes"),
         escalation=section(EscalationRules, "escalation"),

@@ -276,6 +276,26 @@ class Election(Section):
         return self
 
 
+class Rout(Section):
+    """A force that is badly outmatched in a theater may break: it loses a share of its strength
+    there as prisoners and stragglers in one week, and the winner pursues."""
+
+    power_ratio: Positive = Field(
+        description="Enemy-to-own combat power ratio in a theater at or above which a force may "
+        "break."
+    )
+    chance_per_week: Share = Field(
+        description="Weekly chance that a force outmatched at power_ratio or more breaks."
+    )
+    captured_share: Share = Field(
+        description="Share of the broken force's personnel in the theater lost in the rout "
+        "(captured, missing or dispersed; none return)."
+    )
+    pursuit_multiplier: Positive = Field(
+        description="Multiplier on the winner's advance in the week of the rout."
+    )
+
+
 class Combat(Section):
     attrition_per_week: Positive = Field(
         description="Casualties per week per km of front when both sides stand at the reference "
@@ -291,6 +311,11 @@ class Combat(Section):
     noise_sd: NonNegative = Field(description="sd of the weekly lognormal noise on casualties.")
     killed_share: Share = Field(description="Share of casualties killed (the rest wounded).")
     wounded_return_share: Share = Field(description="Share of wounded returning to reserves.")
+    rout: Rout | None = Field(
+        default=None,
+        description="Optional: forces that break when outmatched in a theater (no section: "
+        "attrition only, no side ever breaks).",
+    )
 
 
 class TerritoryRules(Section):
@@ -343,6 +368,12 @@ class LadderRung(Section):
     adoption_per_week: Share = Field(description="Weekly chance of agreement while pursued.")
     violation_per_week: Share = Field(description="Weekly chance a violation drops the rung.")
     strength: Share = Field(description="How much of the targeted activity it removes.")
+    ripe_below_line_movement: NonNegative | None = Field(
+        default=None,
+        description="Optional: the rung is agreed only in weeks when the line of contact has "
+        "moved less than this share of side a's territory a week over the last month (a "
+        "hurting stalemate); no field: agreed whatever the battlefield.",
+    )
 
 
 class Ladder(Section):

@@ -25,6 +25,20 @@ power in the theater this week. `damp_j` is 0 outside war (ceasefire, settlement
 Casualties never exceed the forces present. killed = killed_share * casualties; of the wounded,
 wounded_return_share re-enter the training pipeline next week (recovery and retraining are one
 first-order delay of training_weeks).
+
+Rout (optional, scenario section `combat.rout`; without it no force ever breaks). A force facing
+at least `power_ratio` times its own combat power in a theater breaks that week with
+probability `chance_per_week` (one uniform per side and theater, stream ROUT):
+
+    routed_Xj   = [E_Yj >= power_ratio * E_Xj] * [u_Xj < chance_per_week]
+    captured_Xj = routed_Xj * captured_share * (F_Xj - casualties_Xj) * damp_j
+
+The captured (prisoners, missing, dispersed) count as casualties but are neither killed nor
+wounded: none come back. The territory mechanism multiplies the winner's advance in that
+theater by `pursuit_multiplier` in the week of the rout. It stands for what attrition cannot
+produce, a fast and lopsided defeat (Warsaw and the Niemen, 1920: some 80,000 Soviet prisoners);
+the threshold reads Dupuy's and Helmbold's observation that forces break off or collapse well
+before they are destroyed.
 """
 
 from __future__ import annotations
@@ -33,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import FLOAT, SIDE_B, Belligerents, CombatRules, Theaters
+from offramp.engine.inputs import FLOAT, SIDE_B, Belligerents, CombatRules, RoutRules, Theaters
 from offramp.engine.noise import NoiseSource, Stream
 
 RECENT_WEIGHT = 0.25
@@ -59,6 +73,7 @@ class CombatResult:
     forces: np.ndarray  # (2, J, n) after losses
     shell_stock: np.ndarray  # (2, n) after firing
     casualties: np.ndarray  # (2, n) this week
+    routed: np.ndarray | None = None  # (2, J, n) bool: broke this week (None: no rout rules)
 
 
 def initial_state(belligerents: Belligerents, theaters: Theaters) -> CombatState:
@@ -168,6 +183,12 @@ def step(
     casualties_by_theater = np.exp(exponent, out=exponent)
     casualties_by_theater *= damp
     np.minimum(forces, casualties_by_theater, out=casualties_by_theater)
+    attrition = casualties_by_theater.sum(axis=1)
+    routed = None
+    if rules.rout is not None:
+        routed, captured = rout(rules.rout, power, forces - casualties_by_theater, damp,
+                                noise, week)
+        casualties_by_theater += captured
     casualties = casualties_by_theater.sum(axis=1)
 
     if week == 0:
@@ -177,15 +198,34 @@ def step(
         reference = state.reference_casualties
         recent = state.recent_casualties + RECENT_WEIGHT * (casualties
                                                             - state.recent_casualties)
-    wounded = casualties * (1.0 - rules.killed_share)
+    wounded = attrition * (1.0 - rules.killed_share)
     new_state = CombatState(
         power=power,
         casualties_total=state.casualties_total + casualties,
-        killed_total=state.killed_total + casualties * rules.killed_share,
+        killed_total=state.killed_total + attrition * rules.killed_share,
         recent_casualties=recent,
         reference_casualties=reference,
         wounded_returning=wounded * rules.wounded_return_share,
         fire_support=support,
     )
     return CombatResult(new_state, forces - casualties_by_theater, shell_stock - fired,
-                        casualties)
+                        casualties, routed)
+
+
+def rout(rules: RoutRules, power: np.ndarray, standing: np.ndarray, damp: np.ndarray,
+         noise: NoiseSource, week: int) -> tuple[np.ndarray, np.ndarray]:
+    """(routed (2, J, n) bool, captured (2, J, n) personnel): forces outmatched by
+    `power_ratio` or more break with `chance_per_week`; a broken force loses `captured_share`
+    of what still stands after the week's attrition."""
+    draw = noise.uniforms(Stream.ROUT, week, power.shape[0] * power.shape[1])
+    outmatched = power[::-1] >= rules.power_ratio * power
+    routed = outmatched & (draw.reshape(power.shape) < rules.chance_per_week) & (damp > 0)
+    return routed, routed * rules.captured_share * standing * damp
+
+
+def pursuit(rules: CombatRules, routed: np.ndarray | None) -> np.ndarray | float:
+    """(J, n) multiplier on the advance in each theater: `pursuit_multiplier` where a side broke
+    this week, 1 elsewhere (1.0 without rout rules)."""
+    if routed is None or rules.rout is None:
+        return 1.0
+    return np.where(routed.any(axis=0), rules.rout.pursuit_multiplier, 1.0).astype(FLOAT)

@@ -23,7 +23,12 @@ once full talks are open):
   the first term the structural relapse Fortna's measures reduce, the second an incident;
 - then the lowest rung not in force is adopted with probability
   1 - exp(-adoption_per_week * (1 + pressure_effect * weariness)),
-  weariness = mean over the two sides of clip(1 - support / initial support, 0, 1).
+  weariness = mean over the two sides of clip(1 - support / initial support, 0, 1),
+  except that a rung with `ripe_below_line_movement` is adopted only in weeks when the line's
+  recent movement is below it (Zartman's hurting stalemate: a side still gaining ground does
+  not agree to stop). Recent movement is a moving average (this week's weight
+  LINE_MEMORY_WEIGHT, about a month's memory) of the ground that changed hands in all
+  theaters, as a share of side a's territory; it starts at week 0's movement.
 
 Effects (strengths of rungs in force, read by the other mechanisms): shipping (side a's cost of
 war x (1 - s)), energy_strike_ban (strike damage x (1 - s)), deep_strike_ban (escalation hazard and
@@ -42,6 +47,9 @@ from offramp.engine.inputs import FLOAT, Ladder, Levers, clip
 from offramp.engine.noise import NoiseSource, Stream
 from offramp.engine.state import CEASEFIRE, SETTLED, WAR
 
+LINE_MEMORY_WEIGHT = 0.25
+"""Weight of this week in the moving average of the line's movement (as for casualties)."""
+
 RELAPSE_REDUCTION_PER_RUNG = 0.35
 """Fall in the log relapse hazard of a ceasefire per lower rung in force (model-theory §5.2:
 beta_k 0.2-0.7 per measure, Fortna). Not a scenario field yet (see docs/model.md)."""
@@ -59,6 +67,8 @@ class LadderPlan:
     position: dict[int, int]  # rung index -> position among the ordinary rungs
     n: int
     future_offset: np.ndarray  # (n,) 0..n-1, to pick one row per column of a flattened table
+    ordinary_ripeness: np.ndarray | None  # (m + 1, n) line movement below which each level's
+    # next rung is agreed (inf: any); None when no rung waits for a stalemate
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ class LadderState:
     ceasefire: np.ndarray  # (n,) bool: the ceasefire rung is in force
     top_rung: np.ndarray  # (n,) 1-based index of the highest rung in force now, 0 none
     highest_rung: np.ndarray  # (n,) 1-based index of the highest rung ever in force, 0 none
+    line_movement: np.ndarray  # (n,) recent ground changing hands a week, share of a's land
 
 
 def top_rung(ladder_plan: LadderPlan, level: np.ndarray, ceasefire: np.ndarray) -> np.ndarray:
@@ -107,6 +118,9 @@ def plan(ladder: Ladder, levers: Levers) -> LadderPlan:
         position={r: k for k, r in enumerate(ordinary)},
         n=n,
         future_offset=np.arange(n),
+        ordinary_ripeness=None if ladder.ripe_below_line_movement is None else np.concatenate(
+            [ladder.ripe_below_line_movement[list(ordinary)].reshape(len(ordinary), n),
+             np.full((1, n), np.inf, dtype=ladder.ripe_below_line_movement.dtype)]),
     )
 
 
@@ -114,7 +128,7 @@ def initial_state(ladder: Ladder, ladder_plan: LadderPlan) -> LadderState:
     n = ladder.pressure_effect.shape[-1]
     zeros = np.zeros(n, dtype=np.int16)
     return LadderState(level=zeros, ceasefire=np.zeros(n, dtype=bool), top_rung=zeros,
-                       highest_rung=zeros)
+                       highest_rung=zeros, line_movement=np.zeros(n, dtype=FLOAT))
 
 
 def effect_strength(ladder: Ladder, ladder_plan: LadderPlan, state: LadderState, effect: str
@@ -140,10 +154,13 @@ def weariness(support: np.ndarray, initial_support: np.ndarray) -> np.ndarray:
 
 def step(
     ladder: Ladder, relapse_per_week: np.ndarray, ladder_plan: LadderPlan, state: LadderState, *,
-    status: np.ndarray, support: np.ndarray, initial_support: np.ndarray, noise: NoiseSource,
-    week: int,
+    status: np.ndarray, support: np.ndarray, initial_support: np.ndarray,
+    line_moved: np.ndarray | None, noise: NoiseSource, week: int,
 ) -> tuple[LadderState, np.ndarray]:
-    """Violations, ceasefire relapse and adoption for one week; returns (state, status)."""
+    """Violations, ceasefire relapse and adoption for one week; returns (state, status).
+
+    `line_moved` (n,) is this week's ground changing hands as a share of a's territory (needed
+    only when a rung waits for a stalemate)."""
     if not ladder_plan.pursued:
         return state, status
     lp = ladder_plan
@@ -166,6 +183,15 @@ def step(
     rate = lp.ordinary_adoption.take(level.astype(np.intp) * lp.n + lp.future_offset)
     if c is not None:
         rate = np.where(next_is_ceasefire, ladder.adoption_per_week[c], rate)
+    movement = state.line_movement
+    if lp.ordinary_ripeness is not None:
+        movement = line_moved.astype(FLOAT) if week == 0 else \
+            movement + FLOAT(LINE_MEMORY_WEIGHT) * (line_moved - movement)
+        ripe_below = lp.ordinary_ripeness.take(level.astype(np.intp) * lp.n + lp.future_offset)
+        if c is not None:
+            ripe_below = np.where(next_is_ceasefire, ladder.ripe_below_line_movement[c],
+                                  ripe_below)
+        rate = np.where(movement < ripe_below, rate, 0.0)
     pressure = 1.0 + ladder.pressure_effect * weariness(support, initial_support)
     adopted = active & (draw[0] < -np.expm1(-rate * pressure))
     if c is not None:
@@ -178,5 +204,5 @@ def step(
                           np.where(ceasefire, CEASEFIRE, WAR)).astype(status.dtype)
     top = top_rung(lp, level, ceasefire).astype(np.int16)
     highest = np.maximum(state.highest_rung, top)
-    return LadderState(level=level, ceasefire=ceasefire, top_rung=top, highest_rung=highest), \
-        status
+    return LadderState(level=level, ceasefire=ceasefire, top_rung=top, highest_rung=highest,
+                       line_movement=movement), status

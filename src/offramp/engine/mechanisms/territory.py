@@ -128,3 +128,10 @@ def shares(belligerents: Belligerents, theaters: Theaters, territory_plan: Terri
     a_share = clip(belligerents.initial_territory_share[SIDE_A] - lost / area_a, 0.0, 1.0)
     salient_km2 = (enemy_held_km2 * territory_plan.on_b_soil).sum(axis=0)
     return a_share, salient_km2 / area_a, salient_km2
+
+
+def line_moved(belligerents: Belligerents, before: TerritoryState, after: TerritoryState
+               ) -> np.ndarray:
+    """(n,) ground that changed hands this week in all theaters, as a share of a's territory."""
+    moved = np.abs(after.enemy_held_km2 - before.enemy_held_km2).sum(axis=0)
+    return moved / belligerents.national_area_km2[SIDE_A]
