@@ -314,6 +314,32 @@ def test_hold_sends_at_least_the_hold_share_to_the_salient(small):
     assert np.all(share[0, 1] == 0)  # nothing left to hold: no reinforcements
 
 
+def test_a_theater_on_enemy_soil_opens_once_the_adjacent_one_is_cleared(small):
+    """Kursk (on b's soil) opens to side a once b holds at most the threshold of Donbas."""
+    inputs, levers = small
+    n = inputs.n_futures
+    theaters = dataclasses.replace(inputs.theaters, opens_after=(-1, 0),
+                                   opens_below_km2=np.array([[0.0], [5000.0]]) * np.ones((2, n)))
+    plan = forces.plan(inputs.belligerents, theaters, inputs.forces, levers)
+    state = forces.initial_state(inputs.belligerents, theaters)
+
+    def week(donbas_held_by_b: float) -> forces.ForcesState:
+        held = np.array([[donbas_held_by_b], [0.0]]) * np.ones((2, n))  # a holds none of Kursk
+        return forces.step(inputs.belligerents, theaters, inputs.forces, plan, state,
+                           power=np.ones((2, 2, n)), enemy_held_km2=held,
+                           support=inputs.belligerents.initial_support,
+                           wounded_returning=np.zeros((2, n)))
+
+    closed, opened = week(50_000.0), week(5_000.0)
+    assert np.all(closed.forces[0, 1] == 0)  # pushed back across the line, nothing sent
+    assert np.all(opened.forces[0, 1] > state.forces[0, 1])  # stays and is reinforced
+    assert np.all(opened.forces[1, 1] > 0) and np.all(closed.forces[1, 1] > 0)  # b's soil
+    # Without the rule the model starts no incursion, as before.
+    no_rule = forces.plan(inputs.belligerents, inputs.theaters, inputs.forces, levers)
+    assert no_rule.opens_after is None
+    assert forces.opened(no_rule, np.zeros((2, n))) is False
+
+
 # --- ladder ---------------------------------------------------------------------------------
 
 

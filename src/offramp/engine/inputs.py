@@ -160,6 +160,12 @@ class Theaters:
     initial_forces: np.ndarray
     reinforcement_weight: np.ndarray
     terrain_factor: np.ndarray
+    opens_after: tuple[int, ...] | None = None
+    """Per theater, the index of the adjacent theater whose clearing opens it (-1: none); None
+    when no theater opens that way."""
+    opens_below_km2: np.ndarray | None = None
+    """(J, n) enemy-held km2 in the adjacent theater at or below which a theater opens (0 where
+    `opens_after` is -1)."""
 
     def __post_init__(self) -> None:
         j = len(self.names)

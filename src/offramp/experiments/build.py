@@ -118,6 +118,21 @@ def _ripeness(col: _Columns, rungs: list) -> np.ndarray | None:
         for i, rung in enumerate(rungs)])
 
 
+def _openings(scenario: Scenario, col: _Columns, theater_ids: list[str]) -> dict:
+    """`opens_after` and `opens_below_km2` for `Theaters` (nothing when no theater has them)."""
+    opens = [scenario.theaters[t].opens_after for t in theater_ids]
+    if all(rule is None for rule in opens):
+        return {}
+    return {
+        "opens_after": tuple(-1 if rule is None else theater_ids.index(rule.theater)
+                             for rule in opens),
+        "opens_below_km2": np.stack([
+            np.zeros(col.n, dtype=FLOAT) if rule is None
+            else col(f"theaters.{t}.opens_after.enemy_held_below_km2")
+            for t, rule in zip(theater_ids, opens, strict=True)]),
+    }
+
+
 def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
                  ) -> tuple[EngineInputs, Levers]:
     """Engine inputs for the futures in `futures` (rows in order) and the policy's levers."""
@@ -165,6 +180,7 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         initial_forces=per_side("initial_forces"),
         reinforcement_weight=per_side("reinforcement_weight"),
         terrain_factor=col.rows([f"theaters.{t}.terrain_factor" for t in theater_ids]),
+        **_openings(scenario, col, theater_ids),
     )
 
     seasons = scenario.calendar.seasons

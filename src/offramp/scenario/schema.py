@@ -215,6 +215,17 @@ Actor = Annotated[Belligerent | Backer | Rival, Field(discriminator="role")]
 # --- theaters -------------------------------------------------------------------------------
 
 
+class OpensAfter(Section):
+    """A theater on one side's soil that the other side enters only once it has cleared its own
+    ground next to it (an advance that carries across a line)."""
+
+    theater: Identifier = Field(description="The adjacent theater, on the entering side's soil.")
+    enemy_held_below_km2: NonNegative = Field(
+        description="The theater opens once the enemy holds at most this much of the adjacent "
+        "theater."
+    )
+
+
 class Theater(Section):
     """A place where ground changes hands.
 
@@ -238,6 +249,12 @@ class Theater(Section):
         description="Each belligerent's priority on this theater when sending reinforcements."
     )
     terrain_factor: Share = Field(description="Multiplier on advance rates (1 open, <1 close).")
+    opens_after: OpensAfter | None = Field(
+        default=None,
+        description="Optional: the side whose soil this is not sends forces here, with no ground "
+        "held, once it has (nearly) cleared the adjacent theater on its own soil. Without it, a "
+        "side fights on the other's soil only where it already holds ground.",
+    )
 
 
 # --- mechanisms' global parameters ----------------------------------------------------------
@@ -609,6 +626,22 @@ class Scenario(Section):
                     raise FieldProblem(
                         ("theaters", key, field),
                         f"expected one entry per belligerent ({expected}); found {found or 'none'}",
+                    )
+            opens = theater.opens_after
+            if opens is not None:
+                other = self.theaters.get(opens.theater)
+                if other is None or opens.theater == key:
+                    known = ", ".join(k for k in self.theaters if k != key) or "none"
+                    raise FieldProblem(
+                        ("theaters", key, "opens_after", "theater"),
+                        f"'{opens.theater}' is not another theater of this scenario "
+                        f"(others: {known})",
+                    )
+                if other.soil_of == theater.soil_of:
+                    raise FieldProblem(
+                        ("theaters", key, "opens_after", "theater"),
+                        f"'{opens.theater}' is on {other.soil_of}'s soil, as this theater is; "
+                        "it must be on the soil of the side that enters this one",
                     )
             lowest_area = theater.contested_area_km2.support()[0]
             highest_held = theater.initial_enemy_held_km2.support()[1]

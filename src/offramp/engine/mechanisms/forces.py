@@ -15,8 +15,11 @@ Per side i (arrays (2, n)) and theater j (arrays (2, J, n)), one week:
                    (last week's combat power, capped at THREAT_CAP)
     forces_ij   <- forces_ij + deployed_i * share_ij - withdrawn_ij
 
-A side sends nothing to a theater on the enemy's soil where it holds no ground (the model starts
-no new incursions), and its forces there, once the ground is lost, fall back to reserves. Side
+A side sends nothing to a theater on the enemy's soil where it holds no ground, and its forces
+there, once the ground is lost, fall back to reserves, unless the theater `opens_after` an
+adjacent theater on the side's own soil and the enemy holds at most `enemy_held_below_km2` of
+that one (the advance carries across the line: Poland past the later Riga line in September
+1920). Without `opens_after` the model starts no new incursions. Side
 a's salient posture (policy): `hold` and `trade` send at least `salient_hold_reinforcement` of
 a's deployments to theaters on b's soil while it still holds ground there (under `trade` the
 salient is held until a settlement hands it over; the difference is in `bargaining`);
@@ -49,6 +52,8 @@ class ForcesPlan:
     withdraw: bool
     hold: bool  # `hold` or `trade`: a minimum share of reinforcements to the salients
     withdrawal_per_week: np.ndarray  # (J, n) personnel side a pulls out per week (withdraw)
+    opens_after: np.ndarray | None  # (J,) adjacent theater whose clearing opens j (-1: none)
+    opens_below_km2: np.ndarray | None  # (J, n)
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,20 @@ def plan(belligerents: Belligerents, theaters: Theaters, rules: ForcesRules, lev
         hold=levers.salient_posture in ("hold", "trade"),
         withdrawal_per_week=theaters.initial_forces[SIDE_A] * on_b_soil
         / np.maximum(rules.withdrawal_weeks, _TINY),
+        opens_after=None if theaters.opens_after is None
+        else np.array(theaters.opens_after, dtype=np.intp),
+        opens_below_km2=theaters.opens_below_km2,
     )
+
+
+def opened(forces_plan: ForcesPlan, enemy_held_km2: np.ndarray) -> np.ndarray | bool:
+    """(J, n) bool: theaters open to the side whose soil they are not, with no ground held,
+    because the enemy holds at most `opens_below_km2` of the adjacent theater (False: none)."""
+    if forces_plan.opens_after is None:
+        return False
+    has_rule = (forces_plan.opens_after >= 0)[:, None]
+    adjacent = enemy_held_km2[np.maximum(forces_plan.opens_after, 0)]
+    return has_rule & (adjacent <= forces_plan.opens_below_km2)
 
 
 def initial_state(belligerents: Belligerents, theaters: Theaters) -> ForcesState:
@@ -147,6 +165,8 @@ def step(
     # forces * (0/1 mask) rather than np.where: forces are finite and non-negative, so the
     # product is the same number (or 0.0) at a fraction of the cost over (2, J, n).
     kept = ~forces_plan.on_enemy_soil | (enemy_held_km2 > 0)
+    if forces_plan.opens_after is not None:
+        kept |= opened(forces_plan, enemy_held_km2)
     forces = state.forces * kept
     available = state.reserves + graduates + (state.forces - forces).sum(axis=1)
     if forces_plan.withdraw:
