@@ -60,10 +60,8 @@ PS_POLISH_DEAD, PS_POLISH_WOUNDED = 47_551, 113_518
 # winter_war,casualties_Finland_other: 25,904 dead or missing; 43,557 wounded
 WW_FINNISH_DEAD, WW_FINNISH_WOUNDED = 25_904, 43_557
 
-# Engine workaround (docs/historical-scenarios.md): the engine starts no new incursions, so a
-# side that is to advance onto enemy soil starts with a token foothold there. Criterion P3 only
-# counts Polish-held Soviet ground above POLISH_FOOTHOLD_MAX_KM2, so the foothold must stay below.
-POLISH_FOOTHOLD_MAX_KM2 = 1_000
+# Engine workaround kept in winter-war-1939 (docs/historical-scenarios.md): Finland starts with a
+# token foothold on Soviet soil for its counterfactual policy, below this size.
 FINNISH_FOOTHOLD_MAX_KM2 = 50
 # The Red Army holds only the border ground of the first day of the Winter War at week 0.
 FIRST_DAY_MAX_KM2 = 500
@@ -167,11 +165,12 @@ def test_polish_soviet_soil_mapping():
     on_a_soil = [t for t in scenario.theaters.values() if t.soil_of == poland]
     assert len(on_b_soil) == 1 and on_a_soil
     beyond = on_b_soil[0]
-    # Poland held none of it in August 1920; the engine needs a token foothold and force, kept
-    # below the threshold above which held ground counts as the autumn advance.
-    low, high = beyond.initial_enemy_held_km2.support()
-    assert low > 0 and high <= POLISH_FOOTHOLD_MAX_KM2
-    assert beyond.initial_forces[poland].support()[0] > 0
+    # Poland held none of it in August 1920, and had no forces there: the theater opens once
+    # the Red Army holds little of the front on Polish soil (the advance carries across).
+    assert beyond.initial_enemy_held_km2.support() == (0.0, 0.0)
+    assert beyond.initial_forces[poland].support() == (0.0, 0.0)
+    assert beyond.opens_after is not None
+    assert scenario.theaters[beyond.opens_after.theater].soil_of == poland
     # The Red Army held part of Poland's pie at week 0.
     assert scenario.belligerents[poland].initial_territory_share.support()[1] < 1.0
     assert all(t.initial_enemy_held_km2.support()[0] > 0 for t in on_a_soil)
