@@ -94,6 +94,37 @@ def test_combat_step_matches_closed_form_for_one_week(small):
     assert np.all(result.forces >= 0)
 
 
+def test_a_theater_defender_never_pays_the_attackers_losses(small):
+    """Theater 0 has side b as its defender: side a attacks there every week, although b is
+    three times as strong; theater 1 keeps the stronger-side rule."""
+    inputs, _ = small
+    n = inputs.n_futures
+    b = dataclasses.replace(inputs.belligerents, combat_quality=np.ones((2, n)))
+    rules = dataclasses.replace(
+        inputs.combat, attrition_per_week=np.full(n, 0.01), reference_density_per_km=np.ones(n),
+        firer_exponent=np.ones(n), target_exponent=np.zeros(n),
+        attacker_loss_multiplier=np.full(n, 2.0), noise_sd=np.zeros(n))
+    forces_now = np.zeros((2, 2, n))
+    forces_now[:, 0] = [[1000.0], [3000.0]]
+    forces_now[:, 1] = [[500.0], [200.0]]
+
+    def fight(theaters):
+        return combat.step(
+            b, rules, combat.plan(theaters, rules), combat.initial_state(b, theaters),
+            forces=forces_now, shell_stock=np.full((2, n), 1e12), at_war=np.ones(n),
+            damp=np.ones((2, n)), logistics_hit=0.0, noise=NoiseSource(make_key(0), np.arange(n)),
+            week=0).casualties
+
+    by_strength = fight(inputs.theaters)
+    fixed = fight(dataclasses.replace(inputs.theaters, attacker_side=(0, -1)))
+    # Square law, losses = 0.01 * enemy power, doubled for the attacker. Theater 1 (a stronger,
+    # so a attacks) is the same in both: a loses 0.01 * 200 * 2, b 0.01 * 500.
+    assert by_strength[0] == pytest.approx(0.01 * 3000 + 4.0)
+    assert by_strength[1] == pytest.approx(0.01 * 1000 * 2 + 5.0)  # b, stronger, attacked
+    assert fixed[0] == pytest.approx(0.01 * 3000 * 2 + 4.0)  # a attacks: a pays
+    assert fixed[1] == pytest.approx(0.01 * 1000 + 5.0)  # b defends: b does not
+
+
 @pytest.mark.parametrize(("q", "p"), [(0.75, 0.4), (0.5, 0.0), (1.0, 0.8)])
 def test_combat_step_uses_the_lanchester_formula(small, q, p):
     inputs, _ = small

@@ -160,6 +160,9 @@ class Theaters:
     initial_forces: np.ndarray
     reinforcement_weight: np.ndarray
     terrain_factor: np.ndarray
+    attacker_side: tuple[int, ...] | None = None
+    """Per theater, the side that always counts as the attacker (-1: the stronger side that
+    week); None when no theater fixes it."""
     opens_after: tuple[int, ...] | None = None
     """Per theater, the index of the adjacent theater whose clearing opens it (-1: none); None
     when no theater opens that way."""

@@ -249,6 +249,13 @@ class Theater(Section):
         description="Each belligerent's priority on this theater when sending reinforcements."
     )
     terrain_factor: Share = Field(description="Multiplier on advance rates (1 open, <1 close).")
+    defender: Identifier | None = Field(
+        default=None,
+        description="Optional: the belligerent standing on the defensive here. The other side "
+        "then counts as the attacker every week (it pays attacker_loss_multiplier and the "
+        "defender never does), whatever their strengths; the lines still move with the power "
+        "ratio. Without it the attacker is whichever side is stronger that week.",
+    )
     opens_after: OpensAfter | None = Field(
         default=None,
         description="Optional: the side whose soil this is not sends forces here, with no ground "
@@ -627,6 +634,12 @@ class Scenario(Section):
                         ("theaters", key, field),
                         f"expected one entry per belligerent ({expected}); found {found or 'none'}",
                     )
+            if theater.defender is not None and theater.defender not in belligerents:
+                raise FieldProblem(
+                    ("theaters", key, "defender"),
+                    f"'{theater.defender}' is not a belligerent "
+                    f"({', '.join(sorted(belligerents))})",
+                )
             opens = theater.opens_after
             if opens is not None:
                 other = self.theaters.get(opens.theater)

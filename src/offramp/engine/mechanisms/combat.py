@@ -19,8 +19,8 @@ Per side X against Y in theater j (W = frontage_km, F personnel, all arrays (2, 
 
 with q = firer_exponent, p = target_exponent, d = the reference density at which attrition is
 stated (1 personnel/km in the scenario language, i.e. the formula of model-theory §2.3), and the
-attacker the side with the greater combat
-power in the theater this week. `damp_j` is 0 outside war (ceasefire, settlement) and
+attacker the side with the greater combat power in the theater this week (in a theater with a
+`defender`: always the other side). `damp_j` is 0 outside war (ceasefire, settlement) and
 (1 - strength) of the disengagement rung and, in salient theaters, of the no-incursions rung.
 Casualties never exceed the forces present. killed = killed_share * casualties; of the wounded,
 wounded_return_share re-enter the training pipeline next week (recovery and retraining are one
@@ -47,7 +47,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import FLOAT, SIDE_B, Belligerents, CombatRules, RoutRules, Theaters
+from offramp.engine.inputs import (
+    FLOAT,
+    SIDE_A,
+    SIDE_B,
+    Belligerents,
+    CombatRules,
+    RoutRules,
+    Theaters,
+)
 from offramp.engine.noise import NoiseSource, Stream
 
 RECENT_WEIGHT = 0.25
@@ -125,6 +133,8 @@ class CombatPlan:
     log_attacker_multiplier: np.ndarray  # (n,) floored at _LOG_FLOOR (finite: it is multiplied
     # by a 0/1 mask, and exp(x - 1e6) is 0 as exp(-inf) is)
     floor_logs: bool  # an exponent is exactly 0: keep 0 ** 0 = 1 by flooring the logs
+    fixed_attacker: np.ndarray | None = None  # (2, J, 1) bool: side attacking in each theater
+    has_fixed_attacker: np.ndarray | None = None  # (J, 1) bool: theaters with a defender
 
 
 def _floored_log(values: np.ndarray) -> np.ndarray:
@@ -140,7 +150,19 @@ def plan(theaters: Theaters, rules: CombatRules) -> CombatPlan:
         - exponents * np.log(reference_width) - 0.5 * rules.noise_sd**2,
         log_attacker_multiplier=_floored_log(rules.attacker_loss_multiplier),
         floor_logs=bool((rules.firer_exponent == 0).any() or (rules.target_exponent == 0).any()),
+        **_fixed_attackers(theaters),
     )
+
+
+def _fixed_attackers(theaters: Theaters) -> dict:
+    """CombatPlan fields for theaters whose attacker is fixed by a `defender` (none: {})."""
+    if theaters.attacker_side is None:
+        return {}
+    side = np.array(theaters.attacker_side)
+    return {
+        "fixed_attacker": np.stack([side == SIDE_A, side == SIDE_B])[:, :, None],
+        "has_fixed_attacker": (side >= 0)[:, None],
+    }
 
 
 def step(
@@ -171,6 +193,9 @@ def step(
         np.maximum(log_forces, _LOG_FLOOR, out=log_forces)
         np.maximum(log_power, _LOG_FLOOR, out=log_power)
     attacking = power > power[::-1]
+    if combat_plan.fixed_attacker is not None:
+        attacking = np.where(combat_plan.has_fixed_attacker, combat_plan.fixed_attacker,
+                             attacking)
     # exponent = log_scale + q log_power[::-1] + p log_forces + noise_sd z + attacking log_mult,
     # summed in that order in place (the same bits as one expression). The attacker term
     # is a product with the 0/1 mask: np.where over (2, J, n) costs ten times as much, and
