@@ -71,29 +71,13 @@ def last_peel_pasted(X: pd.DataFrame, y: np.ndarray) -> dict:
             for j in limits.restricted(init)}
 
 
-def time_ema(X: pd.DataFrame, y: np.ndarray):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            import ema_workbench
-            from ema_workbench.analysis import prim as ema_prim
-            from ema_workbench.analysis import scenario_discovery_util as sdutil
-        except ImportError:
-            return None
-        start = time.perf_counter()
-        box = ema_prim.Prim(X, y.astype(int), threshold=0.8).find_box()
-        seconds = time.perf_counter() - start
-    lims = box.box_lims[-1]
-    restricted = sdutil._determine_restricted_dims(lims, box.prim.box_init)
-    limits = {name: tuple(float(v) for v in lims[name]) for name in restricted}
-    return ema_workbench.__version__, seconds, box, limits
+def time_ema(X: pd.DataFrame, y: np.ndarray, thresholded: bool = True):
+    """EMA Workbench's PRIM on (X, y): (version, seconds, box, restricted limits), or None.
 
-
-def time_ema_unthresholded(X: pd.DataFrame, y: np.ndarray):
-    """EMA's ``Prim.find_box`` without its last check: when the pasted box misses the threshold,
-    find_box returns the all-futures "dump box" and forgets the peeling trajectory; here the box
-    and trajectory are kept so they can be compared. The work timed is find_box's (the Prim set-up,
-    peeling and pasting)."""
+    `thresholded=False` runs ``Prim.find_box`` without its last check: when the pasted box misses
+    the threshold, find_box returns the all-futures "dump box" and forgets the peeling
+    trajectory; then the box and trajectory are kept so they can be compared. The work timed is
+    find_box's either way (the Prim set-up, peeling and pasting)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -104,9 +88,12 @@ def time_ema_unthresholded(X: pd.DataFrame, y: np.ndarray):
             return None
         start = time.perf_counter()
         finder = ema_prim.Prim(X, y.astype(int), threshold=0.8)
-        finder._update_yi_remaining(finder)
-        box = ema_prim.PrimBox(finder, finder.box_init, finder.yi_remaining[:])
-        box = finder._paste(finder._peel(box))
+        if thresholded:
+            box = finder.find_box()
+        else:
+            finder._update_yi_remaining(finder)
+            box = ema_prim.PrimBox(finder, finder.box_init, finder.yi_remaining[:])
+            box = finder._paste(finder._peel(box))
         seconds = time.perf_counter() - start
     lims = box.box_lims[-1]
     restricted = sdutil._determine_restricted_dims(lims, finder.box_init)
@@ -156,7 +143,8 @@ def make_run(n_futures: int, workers: int, folder: Path) -> float:
     return time.perf_counter() - start
 
 
-def analyse_run(root: Path, skip_ema: bool, ema_policy: str | None) -> None:
+def analyse_run(root: Path, skip_ema: bool, ema_policy: str | None,
+                ema_rows: int | None = None) -> None:
     """Time the report's analysis of a run folder, stage by stage; then PRIM against EMA's."""
     from offramp.analysis.claims import claim_futures
     from offramp.report import analysis_sections as sections
@@ -229,9 +217,13 @@ def analyse_run(root: Path, skip_ema: bool, ema_policy: str | None) -> None:
         return
     discovery = found.get(policy) or failures(policy)
     X, y = analysis.X, discovery.flags
+    if ema_rows is not None and ema_rows < len(y):
+        # EMA's PRIM needs more than 24 GiB on 1,000,000 x 121 (killed by the OOM killer on the
+        # development machine): compare on the run's first rows instead.
+        X, y = X.iloc[:ema_rows], y[:ema_rows]
     print(f"PRIM on real data: {policy}'s failure conditions, {len(y):,} futures x "
           f"{X.shape[1]} parameters, {y.mean():.1%} of interest")
-    compare_with_ema(X, y, time_ema_unthresholded(X, y))
+    compare_with_ema(X, y, time_ema(X, y, thresholded=False))
     print(f"peak memory (max RSS): {peak_gib():.2f} GiB")
 
 
@@ -255,6 +247,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes for --make-run")
     parser.add_argument("--keep", action="store_true",
                         help="keep the folder --make-run makes (its path is printed)")
+    parser.add_argument("--ema-rows", type=int, default=None,
+                        help="compare with EMA's PRIM on the run's first N futures only (EMA "
+                        "needs more than 24 GiB for 1,000,000 x 121)")
     parser.add_argument("--ema-policy", help="the policy whose failures EMA's PRIM searches "
                         "(default: the first with failures to search)")
     args = parser.parse_args()
@@ -264,7 +259,7 @@ def main() -> None:
           f"os.cpu_count() = {os.cpu_count()}, load average {load} (other jobs running if "
           f"well above 0)")
     if args.run is not None:
-        analyse_run(args.run, args.skip_ema, args.ema_policy)
+        analyse_run(args.run, args.skip_ema, args.ema_policy, args.ema_rows)
         return
     if args.make_run is not None:
         parent = Path(tempfile.mkdtemp(prefix="offramp-analysis-bench-"))
@@ -273,7 +268,7 @@ def main() -> None:
             seconds = make_run(args.make_run, args.workers, folder)
             print(f"made the run: kursk-2024, {args.make_run:,} futures, {args.workers} worker "
                   f"processes: {seconds:.1f} s (not part of the analysis) -> {folder}")
-            analyse_run(folder, args.skip_ema, args.ema_policy)
+            analyse_run(folder, args.skip_ema, args.ema_policy, args.ema_rows)
         finally:
             if args.keep:
                 print(f"kept {folder}")

@@ -374,16 +374,21 @@ def test_a_theater_on_enemy_soil_opens_once_the_adjacent_one_is_cleared(small):
 # --- ladder ---------------------------------------------------------------------------------
 
 
-def test_ladder_climbs_one_rung_a_week_to_a_ceasefire(small, recorder):
-    inputs, levers = small
-    n = inputs.n_futures
-    rungs = inputs.ladder.count
+def _certain_ladder(inputs, levers):
+    """Every rung agreed in the week it is next (no violations, relapses or talks), pursued,
+    over rungs + 2 weeks."""
+    n, rungs = inputs.n_futures, inputs.ladder.count
     inputs = replace_in(inputs, "ladder", adoption_per_week=np.full((rungs, n), 60.0),
                         violation_per_week=np.zeros((rungs, n)))
     inputs = replace_in(inputs, "bargaining", ceasefire_relapse_per_week=np.zeros(n),
                         offers_from_b_per_week=np.zeros(n), talks_open_per_week=np.zeros(n))
-    inputs = dataclasses.replace(inputs, horizon_weeks=rungs + 2)
-    levers = dataclasses.replace(levers, pursue_ladder=True)
+    return (dataclasses.replace(inputs, horizon_weeks=rungs + 2),
+            dataclasses.replace(levers, pursue_ladder=True))
+
+
+def test_ladder_climbs_one_rung_a_week_to_a_ceasefire(small, recorder):
+    inputs, levers = _certain_ladder(*small)
+    rungs = inputs.ladder.count
     result = run_engine(inputs, levers, observe=recorder)
     ladder_plan = ladder.plan(inputs.ladder, levers)
     for week, state in enumerate(recorder.states[1:], start=1):
@@ -494,15 +499,8 @@ def test_prisoners_count_as_casualties_but_are_neither_killed_nor_wounded(small)
 
 
 def test_a_rung_that_waits_for_a_stalemate_is_not_agreed_while_the_line_moves(small):
-    inputs, levers = small
-    n = inputs.n_futures
-    rungs = inputs.ladder.count
-    inputs = replace_in(inputs, "ladder", adoption_per_week=np.full((rungs, n), 60.0),
-                        violation_per_week=np.zeros((rungs, n)))
-    inputs = replace_in(inputs, "bargaining", ceasefire_relapse_per_week=np.zeros(n),
-                        offers_from_b_per_week=np.zeros(n), talks_open_per_week=np.zeros(n))
-    inputs = dataclasses.replace(inputs, horizon_weeks=rungs + 2)
-    levers = dataclasses.replace(levers, pursue_ladder=True)
+    inputs, levers = _certain_ladder(*small)
+    n, rungs = inputs.n_futures, inputs.ladder.count
     free = run_engine(inputs, levers).outcomes
     never = run_engine(replace_in(inputs, "ladder",
                                   ripe_below_line_movement=np.zeros((rungs, n))), levers).outcomes

@@ -32,10 +32,12 @@ FLOAT = np.float32
 weekly operation (the engine is bound by it) and is ample for quantities known to one or two
 significant digits; random draws and the final outcomes are float64."""
 
-try:  # the ufunc behind np.clip, without its Python wrapper (a few microseconds a call)
+# The ufunc behind np.clip, without its Python wrapper (a few microseconds a call, hundreds of
+# calls a week). Its module is private, so any NumPy that moves it gets np.clip itself.
+try:
     from numpy._core.umath import clip
-except ImportError:  # pragma: no cover - NumPy 1.26
-    from numpy.core.umath import clip  # noqa: F401
+except ImportError:  # pragma: no cover - NumPy 1.26, or a NumPy that moved it
+    clip = getattr(getattr(np, "core", None), "umath", np).clip
 
 RUNG_EFFECTS = (
     "shipping", "energy_strike_ban", "deep_strike_ban", "disengagement", "no_incursions",
