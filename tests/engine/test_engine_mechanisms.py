@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 
@@ -30,7 +31,8 @@ _TOY_LADDER = Ladder(
     rung_ids=("a", "b", "c", "d"),
     effects=("shipping", "energy_strike_ban", "ceasefire", "disengagement"),
     pressure_effect=np.zeros(1), adoption_per_week=np.zeros((4, 1)),
-    violation_per_week=np.zeros((4, 1)), strength=np.ones((4, 1)))
+    violation_per_week=np.zeros((4, 1)), strength=np.ones((4, 1)),
+    relapse_reduction_per_rung=np.full(1, 0.35))
 
 
 _MINIMAL_COMBAT = CombatRules(*(np.ones(1) for _ in range(7)))
@@ -410,7 +412,8 @@ def test_one_draw_gives_the_lowest_violated_rung_with_independent_odds():
             [violation[:2], np.zeros((1, 400_000)), violation[2:]]).astype(np.float32),
             adoption_per_week=np.zeros((4, 400_000), np.float32),
             strength=np.ones((4, 400_000), np.float32),
-            pressure_effect=np.zeros(400_000, np.float32)),
+            pressure_effect=np.zeros(400_000, np.float32),
+            relapse_reduction_per_rung=np.zeros(400_000, np.float32)),
         Levers(pursue_ladder=True))
     assert rungs.ordinary == (0, 1, 3) and rungs.ceasefire_rung == 2
     draws = np.random.default_rng(0).random(400_000)
@@ -527,3 +530,36 @@ def test_line_movement_is_a_moving_average_of_ground_changing_hands(small, recor
                        ).sum(axis=0) / area
         expected = moved if expected is None else expected + 0.25 * (moved - expected)
         assert after.ladder.line_movement == pytest.approx(expected, rel=1e-4, abs=1e-9)
+
+
+def test_optional_fields_default_to_the_engine_constants_and_can_be_set(kursk_data):
+    """A scenario that leaves out support_persistence, stock_drawdown_weeks and
+    relapse_reduction_per_rung gets the documented constants; one that sets them gets its own."""
+    from offramp.engine.mechanisms.aid import DRAWDOWN_WEEKS
+    from offramp.engine.mechanisms.ladder import RELAPSE_REDUCTION_PER_RUNG
+    from offramp.engine.mechanisms.politics import OPINION_PERSISTENCE
+    from offramp.experiments.sampling import sample_futures
+    from offramp.scenario.schema import Scenario
+
+    def built(data):
+        scenario = Scenario.model_validate(data)
+        return inputs_for(scenario, sample_futures(scenario, 8, seed=0), "drip-feed")[0]
+
+    plain = built(kursk_data)
+    assert np.all(plain.belligerents.support_persistence == np.float32(OPINION_PERSISTENCE))
+    assert np.all(plain.backers.stock_drawdown_weeks == np.float32(DRAWDOWN_WEEKS))
+    assert np.all(plain.ladder.relapse_reduction_per_rung == np.float32(RELAPSE_REDUCTION_PER_RUNG))
+
+    data = copy.deepcopy(kursk_data)
+    source = "assumption: a test of the optional field"
+    data["actors"]["ukraine"]["support_persistence"] = {"value": 0.8, "unit": "1", "source": source}
+    data["actors"]["united_states"]["stock_drawdown_weeks"] = {
+        "dist": "uniform", "low": 26, "high": 104, "unit": "weeks", "source": source}
+    data["ladder"]["relapse_reduction_per_rung"] = {"value": 0.6, "unit": "1", "source": source}
+    changed = built(data)
+    assert np.all(changed.belligerents.support_persistence[0] == np.float32(0.8))
+    assert np.all(changed.belligerents.support_persistence[1] == np.float32(OPINION_PERSISTENCE))
+    usa = changed.backers.names.index("united_states")
+    assert np.all((changed.backers.stock_drawdown_weeks[usa] >= 26)
+                  & (changed.backers.stock_drawdown_weeks[usa] <= 104))
+    assert np.all(changed.ladder.relapse_reduction_per_rung == np.float32(0.6))

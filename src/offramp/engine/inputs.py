@@ -90,6 +90,7 @@ class Belligerents:
     territorial_floor: np.ndarray
     audience_cost: np.ndarray
     home_soil_premium: np.ndarray
+    support_persistence: np.ndarray
 
     def __post_init__(self) -> None:
         _check_shapes(self, (2,))
@@ -113,6 +114,7 @@ class Backers:
     high_end_stock: np.ndarray
     high_end_production_per_month: np.ndarray
     high_end_sent_per_month: np.ndarray
+    stock_drawdown_weeks: np.ndarray
 
     def __post_init__(self) -> None:
         _check_shapes(self, (len(self.names),))
@@ -279,6 +281,7 @@ class Ladder:
     adoption_per_week: np.ndarray
     violation_per_week: np.ndarray
     strength: np.ndarray
+    relapse_reduction_per_rung: np.ndarray  # (n,)
     ripe_below_line_movement: np.ndarray | None = None
     """(L, n) share of side a's territory a week; inf for a rung agreed whatever the line does.
     None: no rung waits for a stalemate."""

@@ -36,6 +36,9 @@ from offramp.engine.inputs import (
     TerritoryRules,
     Theaters,
 )
+from offramp.engine.mechanisms.aid import DRAWDOWN_WEEKS
+from offramp.engine.mechanisms.ladder import RELAPSE_REDUCTION_PER_RUNG
+from offramp.engine.mechanisms.politics import OPINION_PERSISTENCE
 from offramp.errors import UserError
 from offramp.scenario.schema import Scenario
 
@@ -46,9 +49,18 @@ _NOT_IN_SCENARIO: set[str] = set()
 _SUBSECTIONS = {"rout"}
 
 
+# Optional scenario fields, by name, and the engine's default where a scenario leaves them out
+# (docs/model.md §9).
+_DEFAULTS = {
+    "support_persistence": OPINION_PERSISTENCE,
+    "stock_drawdown_weeks": DRAWDOWN_WEEKS,
+    "relapse_reduction_per_rung": RELAPSE_REDUCTION_PER_RUNG,
+}
+
+
 class _Columns:
     """Reads futures columns as arrays in the engine's working precision (`FLOAT`), with a clear
-    error for a missing one."""
+    error for a missing one (the default for an optional field the scenario leaves out)."""
 
     def __init__(self, futures: pd.DataFrame):
         self.futures = futures
@@ -58,6 +70,9 @@ class _Columns:
         try:
             column = self.futures[path]
         except KeyError:
+            default = _DEFAULTS.get(path.rsplit(".", 1)[-1])
+            if default is not None:
+                return np.full(self.n, default, dtype=FLOAT)
             raise UserError(
                 f"the futures table has no column '{path}': it was not sampled from this "
                 "scenario (sample_futures(scenario, ...) makes one column per parameter)"
@@ -213,6 +228,7 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         rung_ids=tuple(r.id for r in rungs),
         effects=tuple(r.effect for r in rungs),
         pressure_effect=col("ladder.pressure_effect"),
+        relapse_reduction_per_rung=col("ladder.relapse_reduction_per_rung"),
         **{name: col.rows([f"ladder.rungs[{i}].{name}" for i in range(len(rungs))])
            for name in ("adoption_per_week", "violation_per_week", "strength")},
         ripe_below_line_movement=_ripeness(col, rungs),

@@ -160,6 +160,11 @@ class Belligerent(Section):
     home_soil_premium: NonNegative = Field(
         description="Value of a unit of its own soil held by the enemy, relative to disputed land."
     )
+    support_persistence: Share | None = Field(
+        default=None,
+        description="Optional: AR(1) coefficient of the weekly opinion shocks (how long a shock "
+        "to support lasts); without it 0.95 (docs/model.md §4.8).",
+    )
 
 
 class Backer(Section):
@@ -184,6 +189,11 @@ class Backer(Section):
     )
     high_end_production_per_month: NonNegative
     high_end_sent_per_month: NonNegative = Field(description="Transfers at full support.")
+    stock_drawdown_weeks: Positive | None = Field(
+        default=None,
+        description="Optional: weeks over which it would hand over its whole stock above the "
+        "floor at full willingness; without it 52 (docs/model.md §4.6).",
+    )
 
 
 class Rival(Section):
@@ -403,6 +413,11 @@ class LadderRung(Section):
 class Ladder(Section):
     pressure_effect: NonNegative = Field(
         description="How much war-weariness on both sides speeds adoption."
+    )
+    relapse_reduction_per_rung: NonNegative | None = Field(
+        default=None,
+        description="Optional: fall in the log relapse hazard of a ceasefire per lower rung in "
+        "force (Fortna's measures); without it 0.35 (docs/model.md §4.11).",
     )
     rungs: list[LadderRung] = Field(min_length=1, max_length=12)
 

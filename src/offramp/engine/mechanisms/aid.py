@@ -14,7 +14,7 @@ Per backer k (arrays (K, n)), every factor dimensionless:
     diverted_k       = min(1, sum of aid_priority_share of k's rivals that have opened)
 
     shells from production = min(1, share_of_production_sent * willingness) * production
-    shells from stocks     = min(excess, excess / DRAWDOWN_WEEKS * willingness)
+    shells from stocks     = min(excess, excess / stock_drawdown_weeks * willingness)
     excess = (stock - floor_share * initial stock)+,
     floor_share = max(stock_floor_share, pacific_reserve_share if k is a rival's backer)
     high-end sent = min(high-end excess, high_end_sent_per_month / WEEKS_PER_MONTH * willingness)
@@ -32,7 +32,7 @@ from offramp.engine.inputs import FLOAT, SIDE_A, WEEKS_PER_MONTH, Backers, Lever
 
 DRAWDOWN_WEEKS = 52.0
 """Weeks over which a backer would hand over its whole stock above the floor at full
-willingness. Not a scenario field yet (see docs/model.md, 'missing fields')."""
+willingness: the default of the optional scenario field `stock_drawdown_weeks` of a backer."""
 
 SUPPORT_FACTOR_CAP = 1.5
 
@@ -107,7 +107,7 @@ def step(
     from_production = np.minimum(1.0, backers.share_of_production_sent * willingness) \
         * production_per_week
     excess = np.maximum(0.0, shell_stock - aid_plan.shell_floor)
-    from_stock = np.minimum(excess, excess * (willingness / DRAWDOWN_WEEKS))
+    from_stock = np.minimum(excess, excess * (willingness / backers.stock_drawdown_weeks))
     shells_sent = from_production + from_stock
 
     high_end_excess = np.maximum(0.0, high_end_stock - aid_plan.high_end_floor)

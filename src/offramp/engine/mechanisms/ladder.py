@@ -18,7 +18,7 @@ once full talks are open):
   One uniform draw decides it, through the distribution of the lowest violated rung,
   P(lowest = k) = v_k * prod_{s < k} (1 - v_s);
 - a ceasefire in force breaks with weekly probability
-  1 - (1 - ceasefire_relapse_per_week * exp(-RELAPSE_REDUCTION_PER_RUNG * lower rungs in force))
+  1 - (1 - ceasefire_relapse_per_week * exp(-relapse_reduction_per_rung * lower rungs in force))
     * (1 - violation_per_week of the ceasefire rung),
   the first term the structural relapse Fortna's measures reduce, the second an incident;
 - then the lowest rung not in force is adopted with probability
@@ -52,7 +52,8 @@ LINE_MEMORY_WEIGHT = 0.25
 
 RELAPSE_REDUCTION_PER_RUNG = 0.35
 """Fall in the log relapse hazard of a ceasefire per lower rung in force (model-theory §5.2:
-beta_k 0.2-0.7 per measure, Fortna). Not a scenario field yet (see docs/model.md)."""
+beta_k 0.2-0.7 per measure, Fortna): the default of the optional scenario field
+`ladder.relapse_reduction_per_rung`."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def step(
     ceasefire = state.ceasefire
     if c is not None:
         lower_in_force = np.minimum(level, lp.ordinary_below_ceasefire).astype(FLOAT)
-        structural = relapse_per_week * np.exp(FLOAT(-RELAPSE_REDUCTION_PER_RUNG)
+        structural = relapse_per_week * np.exp(-ladder.relapse_reduction_per_rung
                                                * lower_in_force)
         breaks = 1.0 - (1.0 - structural) * (1.0 - ladder.violation_per_week[c])
         ceasefire = ceasefire & ~(draw[1] < breaks)

@@ -9,7 +9,7 @@ Belligerent i (arrays (2, n)):
     logit S_i = logit S_i(0)
                 - weariness_per_log_casualties_i * ln(1 + casualties_i / casualty_scale_i)
                 - weariness_per_energy_loss_i * (capacity_i(0) - capacity_i)+  + u_i
-    u_i      <- OPINION_PERSISTENCE * u_i + support_noise_sd_i * z          (AR(1) opinion noise)
+    u_i      <- support_persistence_i * u_i + support_noise_sd_i * z        (AR(1) opinion noise)
 
 with casualties counted from week 0 and capacity the generating capacity (`strikes`; side b's is
 not struck). Backer k (arrays (K, n)), a random walk in logit with drift:
@@ -33,7 +33,7 @@ from offramp.engine.noise import NoiseSource, Stream
 
 OPINION_PERSISTENCE = 0.95
 """Week-to-week persistence of belligerents' opinion shocks (stationary sd about 3.2 weekly sds).
-Not a scenario field yet (see docs/model.md)."""
+The default of the optional scenario field `support_persistence` of a belligerent."""
 
 _EDGE = 1e-6
 
@@ -68,7 +68,8 @@ def step(
 ) -> PoliticsState:
     """Update support after this week's losses, strikes and last week's escalation."""
     z = noise.normals(Stream.SUPPORT, week, 2 + backers.count)
-    shock = OPINION_PERSISTENCE * state.opinion_shock + belligerents.support_noise_sd * z[:2]
+    shock = belligerents.support_persistence * state.opinion_shock \
+        + belligerents.support_noise_sd * z[:2]
     weariness = belligerents.weariness_per_log_casualties * np.log1p(
         casualties_total / belligerents.casualty_scale)
     support_logit = state.initial_support_logit - weariness + shock
