@@ -47,8 +47,10 @@ def run_fused(inputs: EngineInputs, levers: Levers, seed: int, future_index: np.
     """Outcomes (`OUTCOMES`) of one policy over the chunk, from the fused loop."""
     if levers.pursue_ladder or levers.salient_posture == "withdraw":
         raise ValueError("the fused peer covers policies without the ladder and without withdraw")
-    if inputs.combat.rout is not None or inputs.theaters.opens_after is not None:
-        raise ValueError("the fused peer does not cover combat.rout or opens_after")
+    th = inputs.theaters
+    if inputs.combat.rout is not None or th.opens_after is not None \
+            or th.attacker_side is not None:
+        raise ValueError("the fused peer does not cover combat.rout, opens_after or defender")
     x = in_working_precision(inputs)
     b, k, r, th, cal = x.belligerents, x.backers, x.rivals, x.theaters, x.calendar
     n, weeks = x.n_futures, x.horizon_weeks
