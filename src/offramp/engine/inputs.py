@@ -96,8 +96,21 @@ class Belligerents:
         _check_shapes(self, (2,))
 
 
+class _NamedRows:
+    """For inputs with one row per named actor: every array has shape (count, n)."""
+
+    names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        _check_shapes(self, (len(self.names),))
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
 @dataclass(frozen=True)
-class Backers:
+class Backers(_NamedRows):
     """States arming a belligerent; arrays (K, n). `backs_side[k]` is 0 (side a) or 1 (side b)."""
 
     names: tuple[str, ...]
@@ -116,16 +129,9 @@ class Backers:
     high_end_sent_per_month: np.ndarray
     stock_drawdown_weeks: np.ndarray
 
-    def __post_init__(self) -> None:
-        _check_shapes(self, (len(self.names),))
-
-    @property
-    def count(self) -> int:
-        return len(self.names)
-
 
 @dataclass(frozen=True)
-class Rivals:
+class Rivals(_NamedRows):
     """Latent rivals of a backer; arrays (R, n). `of_backer[r]` indexes `Backers`."""
 
     names: tuple[str, ...]
@@ -138,13 +144,6 @@ class Rivals:
     distraction_effect: np.ndarray
     aid_priority_share: np.ndarray
     high_end_use_per_month: np.ndarray
-
-    def __post_init__(self) -> None:
-        _check_shapes(self, (len(self.names),))
-
-    @property
-    def count(self) -> int:
-        return len(self.names)
 
 
 @dataclass(frozen=True)
