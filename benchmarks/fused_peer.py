@@ -49,8 +49,9 @@ def run_fused(inputs: EngineInputs, levers: Levers, seed: int, future_index: np.
         raise ValueError("the fused peer covers policies without the ladder and without withdraw")
     th = inputs.theaters
     if inputs.combat.rout is not None or th.opens_after is not None \
-            or th.attacker_side is not None:
-        raise ValueError("the fused peer does not cover combat.rout, opens_after or defender")
+            or th.attacker_side is not None or th.occupier_strength_loss is not None:
+        raise ValueError("the fused peer does not cover combat.rout or the theater options "
+                         "opens_after, defender and occupier_strength_loss")
     x = in_working_precision(inputs)
     b, k, r, th, cal = x.belligerents, x.backers, x.rivals, x.theaters, x.calendar
     n, weeks = x.n_futures, x.horizon_weeks

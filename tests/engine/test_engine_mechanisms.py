@@ -563,3 +563,37 @@ def test_optional_fields_default_to_the_engine_constants_and_can_be_set(kursk_da
     assert np.all((changed.backers.stock_drawdown_weeks[usa] >= 26)
                   & (changed.backers.stock_drawdown_weeks[usa] <= 104))
     assert np.all(changed.ladder.relapse_reduction_per_rung == np.float32(0.6))
+
+
+def test_the_occupier_loses_strength_with_the_depth_of_its_advance(small):
+    """Kursk is on b's soil (a occupies it), Donbas on a's (b occupies it)."""
+    inputs, _ = small
+    n = inputs.n_futures
+    theaters = dataclasses.replace(inputs.theaters,
+                                   occupier_strength_loss=np.full((2, n), 0.5, np.float32))
+    plan = combat.plan(theaters, inputs.combat)
+    half = 0.5 * theaters.contested_area_km2  # each occupier holds half its theater
+    kept = combat.strength_kept(plan, half)
+    assert kept[1, 0] == pytest.approx(np.full(n, 0.75))  # b in Donbas: 1 - 0.5 * 0.5
+    assert kept[0, 1] == pytest.approx(np.full(n, 0.75))  # a in Kursk
+    assert np.all(kept[0, 0] == 1) and np.all(kept[1, 1] == 1)  # owners keep all
+    assert combat.strength_kept(combat.plan(inputs.theaters, inputs.combat), half) is None
+    b = inputs.belligerents
+    forces_now = inputs.theaters.initial_forces
+    rules = dataclasses.replace(inputs.combat, attacker_loss_multiplier=np.ones(n),
+                                noise_sd=np.zeros(n))
+
+    def fight(theaters_used):
+        return combat.step(
+            b, rules, combat.plan(theaters_used, rules), combat.initial_state(b, inputs.theaters),
+            forces=forces_now, shell_stock=np.full((2, n), 1e12), at_war=np.ones(n),
+            damp=np.ones((2, n)), logistics_hit=0.0,
+            noise=NoiseSource(make_key(0), np.arange(n)), week=0, enemy_held_km2=half)
+
+    plain, strained = fight(inputs.theaters), fight(theaters)
+    np.testing.assert_allclose(strained.state.power, plain.state.power * kept, rtol=1e-6)
+    # Losses scale with the firer's power to the firer exponent q: a's losses in Donbas (from
+    # b, the occupier there) by 0.75 ** q.
+    lost = forces_now - np.stack([plain.forces, strained.forces])  # (2 runs, 2, J, n)
+    np.testing.assert_allclose(lost[1, 0, 0] / lost[0, 0, 0],
+                               0.75 ** rules.firer_exponent, rtol=1e-4)

@@ -163,6 +163,9 @@ class Theaters:
     initial_forces: np.ndarray
     reinforcement_weight: np.ndarray
     terrain_factor: np.ndarray
+    occupier_strength_loss: np.ndarray | None = None
+    """(J, n) share of the occupier's power lost when it holds the whole contested area (0 where
+    a theater has none); None when no theater has it."""
     attacker_side: tuple[int, ...] | None = None
     """Per theater, the side that always counts as the attacker (-1: the stronger side that
     week); None when no theater fixes it."""

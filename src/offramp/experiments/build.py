@@ -195,6 +195,11 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         initial_forces=per_side("initial_forces"),
         reinforcement_weight=per_side("reinforcement_weight"),
         terrain_factor=col.rows([f"theaters.{t}.terrain_factor" for t in theater_ids]),
+        occupier_strength_loss=None if all(
+            scenario.theaters[t].occupier_strength_loss is None for t in theater_ids)
+        else np.stack([col(f"theaters.{t}.occupier_strength_loss")
+                       if scenario.theaters[t].occupier_strength_loss is not None
+                       else np.zeros(col.n, dtype=FLOAT) for t in theater_ids]),
         attacker_side=None if all(scenario.theaters[t].defender is None for t in theater_ids)
         else tuple(-1 if scenario.theaters[t].defender is None
                    else 1 - side_of[scenario.theaters[t].defender] for t in theater_ids),

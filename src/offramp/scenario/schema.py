@@ -259,6 +259,12 @@ class Theater(Section):
         description="Each belligerent's priority on this theater when sending reinforcements."
     )
     terrain_factor: Share = Field(description="Multiplier on advance rates (1 open, <1 close).")
+    occupier_strength_loss: Share | None = Field(
+        default=None,
+        description="Optional: share of its combat power the side whose soil this is not loses "
+        "here as it comes to hold the whole contested area (linearly in the share it holds: the "
+        "loss of strength with the depth of an advance). Without it: none.",
+    )
     defender: Identifier | None = Field(
         default=None,
         description="Optional: the belligerent standing on the defensive here. The other side "

@@ -135,6 +135,8 @@ class CombatPlan:
     floor_logs: bool  # an exponent is exactly 0: keep 0 ** 0 = 1 by flooring the logs
     fixed_attacker: np.ndarray | None = None  # (2, J, 1) bool: side attacking in each theater
     has_fixed_attacker: np.ndarray | None = None  # (J, 1) bool: theaters with a defender
+    occupier: np.ndarray | None = None  # (2, J, 1) 1.0 for the side whose soil j is not
+    strain_per_km2: np.ndarray | None = None  # (J, n) occupier_strength_loss / contested area
 
 
 def _floored_log(values: np.ndarray) -> np.ndarray:
@@ -151,7 +153,28 @@ def plan(theaters: Theaters, rules: CombatRules) -> CombatPlan:
         log_attacker_multiplier=_floored_log(rules.attacker_loss_multiplier),
         floor_logs=bool((rules.firer_exponent == 0).any() or (rules.target_exponent == 0).any()),
         **_fixed_attackers(theaters),
+        **_strain(theaters),
     )
+
+
+def _strain(theaters: Theaters) -> dict:
+    """CombatPlan fields for the occupier's loss of strength (no theater has it: {})."""
+    if theaters.occupier_strength_loss is None:
+        return {}
+    occupier_side = 1 - np.array(theaters.soil_side)
+    return {
+        "occupier": np.stack([occupier_side == SIDE_A, occupier_side == SIDE_B]
+                             ).astype(FLOAT)[:, :, None],
+        "strain_per_km2": theaters.occupier_strength_loss / theaters.contested_area_km2,
+    }
+
+
+def strength_kept(combat_plan: CombatPlan, enemy_held_km2: np.ndarray) -> np.ndarray | None:
+    """(2, J, n) share of each side's power it keeps in each theater: 1 - loss * held / area
+    for the occupier, 1 for the owner (None without occupier_strength_loss)."""
+    if combat_plan.occupier is None:
+        return None
+    return 1.0 - combat_plan.occupier * (combat_plan.strain_per_km2 * enemy_held_km2)
 
 
 def _fixed_attackers(theaters: Theaters) -> dict:
@@ -169,12 +192,13 @@ def step(
     belligerents: Belligerents, rules: CombatRules, combat_plan: CombatPlan,
     state: CombatState, *, forces: np.ndarray, shell_stock: np.ndarray, at_war: np.ndarray,
     damp: np.ndarray, logistics_hit: np.ndarray | float, noise: NoiseSource, week: int,
+    enemy_held_km2: np.ndarray | None = None,
 ) -> CombatResult:
     """One week of fighting in every theater.
 
     `at_war` (n,) is 1 while fighting, 0 otherwise; `damp` (J, n) scales attrition per theater
     (already including `at_war`); `logistics_hit` (n,) is the cut in side b's power from side
-    a's deep strikes.
+    a's deep strikes; `enemy_held_km2` (J, n) is needed only for a loss of strength with depth.
     """
     need = belligerents.shells_needed_per_soldier_week * forces.sum(axis=1) * at_war
     support, fired = fire_support(shell_stock, need, belligerents.fire_elasticity)
@@ -182,6 +206,9 @@ def step(
     if not np.isscalar(logistics_hit) or logistics_hit != 0.0:
         power_per_soldier[SIDE_B] *= 1.0 - logistics_hit
     power = forces * power_per_soldier[:, None, :]
+    kept = strength_kept(combat_plan, enemy_held_km2) if enemy_held_km2 is not None else None
+    if kept is not None:
+        power *= kept
 
     # lanchester_casualties(...) * attacker multiplier * lognormal shock, computed as one exp
     # of a sum of logs (half the work of the powers; the same numbers up to rounding).
@@ -189,6 +216,9 @@ def step(
     with np.errstate(divide="ignore"):
         log_forces = np.log(forces)
         log_power = np.log(power_per_soldier)[:, None, :] + log_forces
+    if kept is not None:
+        with np.errstate(divide="ignore"):
+            log_power += np.log(kept)
     if combat_plan.floor_logs:
         np.maximum(log_forces, _LOG_FLOOR, out=log_forces)
         np.maximum(log_power, _LOG_FLOOR, out=log_power)
