@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from offramp.errors import UserError
+from offramp.terminal import stdout_console
 
 app = typer.Typer(
     name="offramp",
@@ -20,10 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Piped output (make run, CI logs) gets a report-friendly width instead of rich's 80 columns,
-# unless COLUMNS says otherwise.
-_PIPED_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 130
-console = Console(soft_wrap=True, width=_PIPED_WIDTH)
+console = stdout_console()
 err_console = Console(stderr=True, soft_wrap=True)
 
 SetOption = Annotated[

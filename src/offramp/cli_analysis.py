@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from offramp.errors import UserError
+from offramp.terminal import stdout_console
 
 if TYPE_CHECKING:  # pandas is imported by the commands, not by every `offramp` start
     import pandas as pd
@@ -40,7 +41,7 @@ METHOD_COLUMNS = {
 
 
 def _console() -> Console:
-    return Console(soft_wrap=True)
+    return stdout_console()
 
 
 def _open(run_dir: Path):

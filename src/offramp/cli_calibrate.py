@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from offramp.errors import UserError
+from offramp.terminal import stdout_console
 
 if TYPE_CHECKING:
     from offramp.calibration import FitResult
@@ -111,7 +111,7 @@ def calibrate(
     1945) and rank them. Calibration evidence for the combat model, not a forecast."""
     from offramp.calibration import LAW_NAMES, calibrate_laws, list_datasets, load_dataset
 
-    console = Console()
+    console = stdout_console()
     datasets = list_datasets()
     names = [info.name for info in datasets]
     if list_:

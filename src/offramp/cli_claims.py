@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from offramp.errors import UserError
+from offramp.terminal import stdout_console
 
 if TYPE_CHECKING:
     from offramp.analysis.claims import ClaimResult
@@ -154,7 +154,7 @@ def claims(
     else:
         results, title = _scenario_claims(target, futures, seed or 0, sampler or "lhs", claim,
                                           set_)
-    console = Console()
+    console = stdout_console()
     console.print(claims_rich_table(results, title))
     console.print(
         "[dim]holds share: futures where the arm does better than versus in the expected "

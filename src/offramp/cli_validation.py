@@ -11,14 +11,13 @@ op-ed's measures. docs/validation.md ("War endings") reads the results. Kept apa
 from __future__ import annotations
 
 import math
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from offramp.errors import UserError
+from offramp.terminal import stdout_console
 
 if TYPE_CHECKING:
     from offramp.validation import WarMeasurement
@@ -104,8 +103,7 @@ def validate_history(
 
     if futures < 1:
         raise UserError(f"--futures must be at least 1, not {futures}.")
-    # Piped output gets a report-friendly width, as in offramp.cli.
-    console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 130)
+    console = stdout_console()
     for name in (POLISH_SOVIET, WINTER_WAR):
         measurement = measure_war(name, futures, seed, replicates=REPLICATES)
         console.print(war_table(measurement))
