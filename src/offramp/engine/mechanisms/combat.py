@@ -39,6 +39,12 @@ theater by `pursuit_multiplier` in the week of the rout. It stands for what attr
 produce, a fast and lopsided defeat (Warsaw and the Niemen, 1920: some 80,000 Soviet prisoners);
 the threshold reads Dupuy's and Helmbold's observation that forces break off or collapse well
 before they are destroyed.
+
+Loss of strength with depth (optional theater field `occupier_strength_loss`; without it none):
+the side holding ground on the other's soil keeps 1 - loss_j * held_j / contested_area_km2_j of
+its power in theater j, in E and in the power that decides attack roles and the advance
+(Boulding's loss-of-strength gradient: an army deep in enemy country fights at the end of its
+supply lines).
 """
 
 from __future__ import annotations
