@@ -37,12 +37,12 @@ import pandas as pd
 from pydantic import ValidationError
 from scipy.stats import binomtest
 
+from offramp.analysis.discovery import varying_columns
 from offramp.engine import OUTCOME_NAMES, SETTLED
 from offramp.errors import UserError
 from offramp.experiments.sampling import Sampler, sample_futures
 from offramp.experiments.simulate import PolicyRun, resolve_scenario, run_futures
 from offramp.report.run_analysis import ParameterNames, box_condition_phrases, join_phrases
-from offramp.report.run_analysis import varying_columns as run_varying_columns
 from offramp.scenario.loader import LoadedScenario
 from offramp.scenario.schema import (
     DEFAULT_WINDOW_WEEKS,
@@ -423,11 +423,6 @@ def escalation_comparison(scenario: Scenario, claim: Claim, run: PolicyRun) -> C
 
 
 # --- conditions (PRIM) ---------------------------------------------------------------------------
-
-
-def varying_columns(futures: pd.DataFrame) -> pd.DataFrame:
-    """The futures' uncertain parameters: constant columns say nothing about where a claim fails."""
-    return run_varying_columns(futures)
 
 
 def screen_columns(X: pd.DataFrame, y: np.ndarray, keep: int) -> pd.DataFrame:

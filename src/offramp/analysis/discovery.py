@@ -35,7 +35,7 @@ import pandas as pd
 from offramp.errors import UserError
 
 __all__ = ["Box", "CartResult", "PrimBox", "PrimIndex", "PrimResult", "cart", "prim",
-           "significant_box"]
+           "significant_box", "varying_columns"]
 
 # Value buckets per column for the lazy sort (at most 256: bucket ids are uint8).
 _SORT_BUCKETS = 64
@@ -423,6 +423,26 @@ class PrimIndex:
         if X is not self.X:
             raise UserError("this PrimIndex was made for another futures table: make one with "
                             "PrimIndex(X) for the X given to prim")
+
+
+def _varies(column: pd.Series) -> bool:
+    """Whether a column holds more than one distinct value (NaN counting as one value), as
+    ``column.nunique(dropna=False) > 1`` says, without hashing a million values."""
+    values = column.to_numpy() if isinstance(column.dtype, np.dtype) else None
+    if values is None or values.dtype.kind not in "biuf":
+        return bool(column.nunique(dropna=False) > 1)
+    if len(values) == 0:
+        return False
+    first = values[0]
+    if values.dtype.kind == "f" and np.isnan(first):
+        return bool(not np.isnan(values).all())
+    return bool((values != first).any())  # a NaN differs from a number, as nunique counts it
+
+
+def varying_columns(futures: pd.DataFrame) -> pd.DataFrame:
+    """The columns of `futures` that take more than one value (its uncertain parameters)."""
+    keep = [_varies(futures.iloc[:, position]) for position in range(futures.shape[1])]
+    return futures.loc[:, keep]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -123,14 +123,13 @@ def _main_backer(scenario: Scenario, side_a: str) -> int | None:
     return best
 
 
-def _ripeness(col: _Columns, rungs: list) -> np.ndarray | None:
-    """(L, n) line-movement thresholds of the rungs that wait for a stalemate, inf elsewhere."""
-    if all(rung.ripe_below_line_movement is None for rung in rungs):
+def _optional_rows(col: _Columns, paths: list[str | None], fill: float) -> np.ndarray | None:
+    """(len(paths), n): the column of each path, `fill` where an item leaves the optional field
+    out (path None); None when every item leaves it out."""
+    if all(path is None for path in paths):
         return None
-    return np.stack([
-        col(f"ladder.rungs[{i}].ripe_below_line_movement")
-        if rung.ripe_below_line_movement is not None else np.full(col.n, np.inf, dtype=FLOAT)
-        for i, rung in enumerate(rungs)])
+    return np.stack([np.full(col.n, fill, dtype=FLOAT) if path is None else col(path)
+                     for path in paths])
 
 
 def _openings(scenario: Scenario, col: _Columns, theater_ids: list[str]) -> dict:
@@ -141,10 +140,9 @@ def _openings(scenario: Scenario, col: _Columns, theater_ids: list[str]) -> dict
     return {
         "opens_after": tuple(-1 if rule is None else theater_ids.index(rule.theater)
                              for rule in opens),
-        "opens_below_km2": np.stack([
-            np.zeros(col.n, dtype=FLOAT) if rule is None
-            else col(f"theaters.{t}.opens_after.enemy_held_below_km2")
-            for t, rule in zip(theater_ids, opens, strict=True)]),
+        "opens_below_km2": _optional_rows(
+            col, [None if rule is None else f"theaters.{t}.opens_after.enemy_held_below_km2"
+                  for t, rule in zip(theater_ids, opens, strict=True)], 0.0),
     }
 
 
@@ -195,11 +193,9 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         initial_forces=per_side("initial_forces"),
         reinforcement_weight=per_side("reinforcement_weight"),
         terrain_factor=col.rows([f"theaters.{t}.terrain_factor" for t in theater_ids]),
-        occupier_strength_loss=None if all(
-            scenario.theaters[t].occupier_strength_loss is None for t in theater_ids)
-        else np.stack([col(f"theaters.{t}.occupier_strength_loss")
-                       if scenario.theaters[t].occupier_strength_loss is not None
-                       else np.zeros(col.n, dtype=FLOAT) for t in theater_ids]),
+        occupier_strength_loss=_optional_rows(
+            col, [None if scenario.theaters[t].occupier_strength_loss is None
+                  else f"theaters.{t}.occupier_strength_loss" for t in theater_ids], 0.0),
         attacker_side=None if all(scenario.theaters[t].defender is None for t in theater_ids)
         else tuple(-1 if scenario.theaters[t].defender is None
                    else 1 - side_of[scenario.theaters[t].defender] for t in theater_ids),
@@ -236,7 +232,10 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         relapse_reduction_per_rung=col("ladder.relapse_reduction_per_rung"),
         **{name: col.rows([f"ladder.rungs[{i}].{name}" for i in range(len(rungs))])
            for name in ("adoption_per_week", "violation_per_week", "strength")},
-        ripe_below_line_movement=_ripeness(col, rungs),
+        ripe_below_line_movement=_optional_rows(
+            col, [None if rung.ripe_below_line_movement is None
+                  else f"ladder.rungs[{i}].ripe_below_line_movement"
+                  for i, rung in enumerate(rungs)], np.inf),
     )
 
     inputs = EngineInputs(

@@ -26,7 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from offramp.analysis.discovery import Box, PrimIndex, PrimResult, prim, significant_box
+from offramp.analysis.discovery import (
+    Box,
+    PrimIndex,
+    PrimResult,
+    prim,
+    significant_box,
+    varying_columns,
+)
 from offramp.analysis.robustness import (
     DEFAULT_REQUIREMENTS,
     requirements_met,
@@ -307,26 +314,6 @@ class Discovery:
 def run_requirements(manifest: dict[str, Any]) -> list[str]:
     """A run's requirements (runs made before `--require` existed get the defaults)."""
     return list(manifest.get("requirements") or DEFAULT_REQUIREMENTS)
-
-
-def _varies(column: pd.Series) -> bool:
-    """Whether a column holds more than one distinct value (NaN counting as one value), as
-    ``column.nunique(dropna=False) > 1`` says, without hashing a million values."""
-    values = column.to_numpy() if isinstance(column.dtype, np.dtype) else None
-    if values is None or values.dtype.kind not in "biuf":
-        return bool(column.nunique(dropna=False) > 1)
-    if len(values) == 0:
-        return False
-    first = values[0]
-    if values.dtype.kind == "f" and np.isnan(first):
-        return bool(not np.isnan(values).all())
-    return bool((values != first).any())  # a NaN differs from a number, as nunique counts it
-
-
-def varying_columns(futures: pd.DataFrame) -> pd.DataFrame:
-    """The columns of `futures` that take more than one value (its uncertain parameters)."""
-    keep = [_varies(futures.iloc[:, position]) for position in range(futures.shape[1])]
-    return futures.loc[:, keep]
 
 
 def _did_you_mean(name: str, known: Sequence[str]) -> str:
