@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean browser bench
+.PHONY: run test lint clean browser bench regen-golden mutate
 
 # The stamp files make set-up idempotent: pip runs again only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -25,20 +25,29 @@ test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-# The report test opens the HTML in Debian's Chromium; install it when we can (root with apt).
+# The report tests open the HTML in Debian's Chromium: install it (root with apt), or fail.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian's chromium for the report test"; \
+	    echo "installing Debian's chromium for the report tests"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-	      >/dev/null 2>&1 || echo "could not install chromium: the report test will be skipped"; \
-	  else echo "chromium not found: the report test will be skipped"; fi; }
+	      >/dev/null 2>&1 || { echo "could not install chromium (apt-get failed)" >&2; exit 1; }; \
+	  else echo "chromium not found and cannot be installed here (needs root and apt-get):" \
+	    "install Debian's chromium package" >&2; exit 1; fi; }
 
 # Speed, side by side with the peer (EMA Workbench), reported as ratios. Not part of `test`.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/engine_throughput.py
 	$(BIN)/python benchmarks/analysis.py
+
+# kursk-2024's pinned values (tests/golden): print what moved and record the current values.
+regen-golden: $(VENV)/.installed-test
+	$(BIN)/python tests/golden/pinned.py --write
+
+# Named one-line mutations of src/, each run against its tests; prints the kill rate per area.
+mutate: $(VENV)/.installed-test
+	$(BIN)/python tests/mutants/mutate.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

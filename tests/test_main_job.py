@@ -168,30 +168,13 @@ def test_resume_with_another_scenario_is_refused(reference_run, tmp_path):
     assert "holds a run of 'kursk-2024'" in result.stderr
 
 
-def test_report_renders_in_chromium_without_console_errors(reference_run):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
-    from playwright.sync_api import sync_playwright
-
+def test_report_renders_in_chromium_without_console_errors(reference_run, open_in_chromium):
     from offramp.report.html import write_report
 
-    path = write_report(reference_run)
-    problems: list[str] = []
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        page = browser.new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto(path.as_uri())
-        assert "Not a forecast" in page.inner_text("body")
-        assert page.locator("svg").count() >= 3
-        browser.close()
-    assert problems == []
+    with open_in_chromium(write_report(reference_run)) as visit:
+        assert "Not a forecast" in visit.page.inner_text("body")
+        assert visit.page.locator("svg").count() >= 3
+    assert visit.problems == [] and visit.requests == []
 
 
 def test_python_api(reference_run, tmp_path):

@@ -92,11 +92,22 @@ def test_the_corpus_is_large_enough():
 
 @pytest.mark.parametrize("path", MALFORMED, ids=[p.name for p in MALFORMED])
 def test_malformed_scenario_gets_a_clear_error(path):
+    expected_texts = expectations(path)
+    assert expected_texts, f"{path.name} has no '# expect:' line"
+    # Every message names the file: an expectation found in its name (or in the folders of the
+    # corpus) would match any error about the file, and prove nothing.
+    where = path.relative_to(HERE.parent).as_posix().lower()
+    assert path.name.lower() in where
+    for expected in expected_texts:
+        assert expected.lower() not in where, (
+            f"{path.name}: '# expect: {expected}' is part of the file's path, so any error "
+            "about this file matches it; expect the message's own words"
+        )
     result = run_cli("validate", str(path))
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert path.name in result.stderr or "extends" in path.name
-    for expected in expectations(path):
+    for expected in expected_texts:
         assert expected in result.stderr, f"{expected!r} not in:\n{result.stderr}"
 
 

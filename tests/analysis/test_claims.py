@@ -21,6 +21,7 @@ from offramp.analysis.claims import (
     claims_table,
     concentrates,
     directed_effect,
+    directed_interval,
     escalation_window_effect,
     evaluate_claims,
     evaluate_run_claims,
@@ -70,16 +71,41 @@ def kursk_results():
     return evaluate_claims("kursk-2024", n_futures=400, seed=0)
 
 
+# The verdicts at 400 futures, seed 0, where they do not hang on a hair: the directed interval
+# lies clearly on one side of -tolerance, or the shares decide. Left out:
+# lifting_restrictions_gains_ground (interval [-0.0006, +0.0045]: its lower end is about 0) and
+# sequencing_avoids_two_fronts (a 0/1 outcome: the interval's upper end is exactly 0).
+KURSK_VERDICTS_400 = {
+    "delay_weakens_hand": "holds",  # interval [+0.003, +0.007]
+    "held_soil_is_leverage": "holds",  # [+0.010, +0.015]
+    "arming_beats_drip_feed": "holds",  # [+0.013, +0.022]
+    # expect: lower, tolerance 0.5, but lifting adds [+0.80, +1.03] escalation events (no
+    # region where it holds is confirmed at 400 futures; docs/claims.md has it at 10,000).
+    "lifting_restrictions_escalation_tolerable": "fails",
+    "ladder_makes_peace_last": "fails",  # [-0.030, -0.005]: the wrong way
+    "escalation_before_talks": "fails",  # worse in 22% of futures, better in 6%
+}
+
+
 def test_every_kursk_claim_runs_and_gets_a_verdict(kursk_results):
     assert {r.claim_id for r in kursk_results} == KURSK_CLAIMS
     for result in kursk_results:
         assert result.verdict in VERDICTS, result.claim_id
+        # The verdict is the rule applied to the result's own numbers.
+        directed_low, _ = directed_interval(result.ci_low, result.ci_high, result.expect)
+        shares = PairedShares(result.holds_share, result.fails_share, result.tie_share)
+        assert result.verdict == verdict_for(
+            directed_low, shares, result.tolerance, result.holding_conditions is not None,
+            result.n_compared,
+        ), result.claim_id
         assert result.n_futures == 400
         assert result.n_compared > 0, result.claim_id
         assert result.ci_low <= result.mean_effect <= result.ci_high, result.claim_id
         shares = result.holds_share + result.fails_share
         assert shares <= 1.0 + 1e-12, result.claim_id
         assert result.failure_conditions.strip(), result.claim_id
+    verdicts = {r.claim_id: r.verdict for r in kursk_results}
+    assert {claim: verdicts[claim] for claim in KURSK_VERDICTS_400} == KURSK_VERDICTS_400
 
 
 def test_claims_table_has_one_row_per_claim(kursk_results):
@@ -385,13 +411,28 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, env=env, timeout=120)
 
 
+def printed_verdicts(stdout: str) -> dict[str, str]:
+    """claim -> the verdict cell of its row (a row's cells may wrap over several lines)."""
+    verdicts: dict[str, list[str]] = {}
+    claim = None
+    for line in table_rows(stdout):
+        if not line.startswith("│"):  # a rule between rows, or the header
+            claim = None
+            continue
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        claim = cells[0] or claim
+        if claim is not None and cells[4]:
+            verdicts.setdefault(claim, []).append(cells[4])
+    return {claim: " ".join(parts) for claim, parts in verdicts.items()}
+
+
 def test_cli_prints_a_verdict_per_claim():
     result = run_cli("claims", "kursk-2024", "--futures", "300")
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    for claim_id in KURSK_CLAIMS:
-        row = next(line for line in lines if re.search(rf"\b{claim_id}\b", line))
-        assert re.search(r"\b(holds|fails|not testable)\b", row), row
+    assert "300 futures, seed 0, sampler lhs" in result.stdout
+    expected = {r.claim_id: r.verdict for r in evaluate_claims("kursk-2024", n_futures=300, seed=0)}
+    assert set(expected.values()) <= VERDICTS
+    assert printed_verdicts(result.stdout) == expected
 
 
 def table_rows(stdout: str) -> list[str]:

@@ -78,11 +78,12 @@ def drivers_section(analysis: RunAnalysis, outcomes: tuple[str, ...] = DRIVER_OU
         parts.append(f"<h3>{html.escape(_label(outcome).capitalize())}</h3>")
         parts.append(_p(f"Across policies it depends most on {', '.join(leaders[:-1])} and "
                         f"{leaders[-1]}."))
+        shown = min(TOP_DRIVERS, *(len(table) for table in tables.values()))
         ranks = pd.DataFrame({
             policy: [f"{row.label} ({row.importance:.2f})"
-                     for row in table.head(TOP_DRIVERS).itertuples()]
+                     for row in table.head(shown).itertuples()]
             for policy, table in tables.items()
-        }, index=pd.RangeIndex(1, TOP_DRIVERS + 1, name="rank"))
+        }, index=pd.RangeIndex(1, shown + 1, name="rank"))
         parts.append(_table(ranks, text_columns=tuple(ranks.columns)))
     return "".join(parts)
 

@@ -1,0 +1,313 @@
+"""Oracle tests: small hand-built cases whose expected numbers are worked out by hand from the
+formulas in the mechanisms' docstrings, independently of the code that implements them.
+
+Each test pins one piece of arithmetic that a plausible one-line slip would change without
+breaking the engine's invariants or directions: the mean-one correction of the casualty noise,
+the side that deep strikes hit, the end of the settlement range the terms are measured from,
+and side a's premium on its own salient soil held by the enemy.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from engine_testkit import inputs_for, run_engine
+
+from offramp.engine import WAR, BargainingRules, Belligerents, CombatRules, Levers, Theaters
+from offramp.engine.inputs import FLOAT
+from offramp.engine.mechanisms import bargaining, combat
+from offramp.engine.noise import NoiseSource, make_key
+from offramp.engine.state import SETTLED, STATUS_DTYPE
+from offramp.experiments.sampling import sample_futures
+from offramp.scenario.loader import load_scenario
+from offramp.scenario.schema import Scenario
+
+MINIMAL = Path(__file__).parents[1] / "scenarios" / "minimal.yaml"
+
+
+def _per_side(a: float, b: float, n: int) -> np.ndarray:
+    """(2, n) FLOAT: side a's value in row 0 and side b's in row 1, in every future."""
+    return np.array([[a], [b]], dtype=FLOAT) * np.ones((2, n), dtype=FLOAT)
+
+
+def _full(value: float, n: int) -> np.ndarray:
+    return np.full(n, value, dtype=FLOAT)
+
+
+def _belligerents(n: int, **per_side: tuple[float, float]) -> Belligerents:
+    """Belligerents with every field 1 for both sides except those given as (a, b)."""
+    names = [f for f in Belligerents.__dataclass_fields__ if f != "names"]
+    unknown = set(per_side) - set(names)
+    assert not unknown, unknown
+    return Belligerents(names=("a", "b"), **{
+        name: _per_side(*per_side.get(name, (1.0, 1.0)), n) for name in names})
+
+
+def _theaters(n: int, soil_side: tuple[int, ...], is_salient: tuple[bool, ...],
+              frontage_km: tuple[float, ...], contested_area_km2: tuple[float, ...],
+              forces: tuple[tuple[float, float], ...] | None = None) -> Theaters:
+    """Theaters with the given layout; forces per theater as (a, b) (1 each if not given)."""
+    j = len(soil_side)
+
+    def rows(values):
+        return np.array(values, dtype=FLOAT)[:, None] * np.ones((j, n), dtype=FLOAT)
+
+    forces = forces or ((1.0, 1.0),) * j
+    initial_forces = np.array(forces, dtype=FLOAT).T[:, :, None] * np.ones((2, j, n), FLOAT)
+    return Theaters(
+        names=tuple(f"t{i}" for i in range(j)), soil_side=soil_side, is_salient=is_salient,
+        contested_area_km2=rows(contested_area_km2), initial_enemy_held_km2=rows([0.0] * j),
+        frontage_km=rows(frontage_km), initial_forces=initial_forces,
+        reinforcement_weight=np.ones((2, j, n), FLOAT), terrain_factor=rows([1.0] * j))
+
+
+def _combat_rules(n: int, noise_sd: float) -> CombatRules:
+    return CombatRules(
+        attrition_per_week=_full(0.01, n), firer_exponent=_full(0.75, n),
+        target_exponent=_full(0.4, n), attacker_loss_multiplier=_full(2.0, n),
+        noise_sd=_full(noise_sd, n), killed_share=_full(0.3, n),
+        wounded_return_share=_full(0.5, n), reference_density_per_km=_full(1.0, n))
+
+
+def _fight(n: int, noise_sd: float, *, forces_a: float, forces_b: float,
+           quality: tuple[float, float], logistics_hit: np.ndarray | float = 0.0,
+           week: int = 0) -> combat.CombatResult:
+    """One week in one 10 km theater on a's soil, shells plentiful (fire support 1)."""
+    b = _belligerents(n, combat_quality=quality, shells_needed_per_soldier_week=(0.1, 0.1),
+                      fire_elasticity=(0.5, 0.5))
+    theaters = _theaters(n, (0,), (False,), (10.0,), (1000.0,), ((forces_a, forces_b),))
+    rules = _combat_rules(n, noise_sd)
+    return combat.step(
+        b, rules, combat.plan(theaters, rules), combat.initial_state(b, theaters),
+        forces=theaters.initial_forces, shell_stock=_per_side(1e12, 1e12, n),
+        at_war=_full(1.0, n), damp=np.ones((1, n), FLOAT), logistics_hit=logistics_hit,
+        noise=NoiseSource(make_key(7), np.arange(n)), week=week)
+
+
+# --- combat ---------------------------------------------------------------------------------
+
+
+def test_casualty_noise_is_a_mean_one_lognormal_with_log_sd_noise_sd():
+    """noise = exp(sd z - sd**2 / 2) has mean exactly 1 (E exp(sd z) = exp(sd**2 / 2)), so
+    the noise adds spread but no bias to expected casualties. Measured as the ratio of each
+    future's casualties with noise_sd = 0.5 to the same fight with noise_sd = 0: 2 sides x
+    250,000 futures x 2 weeks = 10**6 draws, so the standard error of the mean is about 5e-4.
+    A wrong sign on the correction gives mean exp(0.25) = 1.28 and mean log +0.125."""
+    n, sd = 250_000, 0.5
+    ratios = []
+    for week in (0, 1):
+        # Casualties are about 3% of the forces: the cap at the forces present never binds,
+        # even at the largest draw (|z| <= 3.9, a factor of 6).
+        quiet = _fight(n, 0.0, forces_a=1000.0, forces_b=2000.0, quality=(1.0, 1.0), week=week)
+        noisy = _fight(n, sd, forces_a=1000.0, forces_b=2000.0, quality=(1.0, 1.0), week=week)
+        assert np.all(quiet.casualties > 0) and np.all(noisy.forces > 0)
+        ratios.append(noisy.casualties.astype(np.float64) / quiet.casualties)
+    ratio = np.concatenate(ratios).ravel()
+    log_ratio = np.log(ratio)
+    assert ratio.mean() == pytest.approx(1.0, abs=0.005)
+    assert log_ratio.mean() == pytest.approx(-sd**2 / 2, abs=0.005)
+    assert log_ratio.std() == pytest.approx(sd, abs=0.005)
+
+
+def test_deep_strikes_cut_side_b_power_and_so_side_a_losses():
+    """Lifting restrictions lets side a strike b's logistics: m_b = 1 - logistics_hit scales
+    b's power E_b, hence a's losses (inflicted by b) by m_b ** q; b's losses (inflicted by a)
+    do not change. Worked by hand, q = 0.75, p = 0.4, W = 10 km, d = 1/km, attrition 0.01:
+
+        F_a = 1000, quality 1.5 -> E_a = 1500;  F_b = 3000, quality 1 -> E_b = 3000 m_b
+        b is the stronger side (3000 and 2100 > 1500): b attacks, b pays the multiplier 2
+        casualties_a = 0.01 * 10 * (E_b / 10) ** 0.75 * (1000 / 10) ** 0.4
+        casualties_b = 0.01 * 10 * (1500 / 10) ** 0.75 * (3000 / 10) ** 0.4 * 2
+    """
+    hit = np.array([0.0, 0.3], dtype=FLOAT)  # future 0 without deep strikes, future 1 with
+    result = _fight(2, 0.0, forces_a=1000.0, forces_b=3000.0, quality=(1.5, 1.0),
+                    logistics_hit=hit)
+    e_b = 3000.0 * (1.0 - np.array([0.0, 0.3]))
+    expected_a = 0.01 * 10 * (e_b / 10) ** 0.75 * (1000 / 10) ** 0.4
+    expected_b = 0.01 * 10 * (1500 / 10) ** 0.75 * (3000 / 10) ** 0.4 * 2.0
+    assert result.casualties[0] == pytest.approx(expected_a, rel=1e-5)
+    assert result.casualties[1] == pytest.approx([expected_b, expected_b], rel=1e-5)
+    assert result.casualties[0, 1] / result.casualties[0, 0] == pytest.approx(0.7**0.75,
+                                                                              rel=1e-5)
+    assert result.state.power[:, 0, 1] == pytest.approx([1500.0, 2100.0], rel=1e-6)
+
+
+# --- bargaining -----------------------------------------------------------------------------
+
+_AREA_A = 600_000.0
+_BARGAINING_SIDES = dict(
+    national_area_km2=(_AREA_A, 17_000_000.0), belief_receptivity=(0.5, 0.5),
+    cost_of_war_per_year=(0.10, 0.05), initial_support=(0.6, 0.5),
+    territorial_floor=(0.60, 0.25), audience_cost=(1.5, 1.5),
+)
+
+
+def _bargaining_rules(n: int, power_a: np.ndarray) -> BargainingRules:
+    # Talks are open and never close, every week with a deal in range settles, and the fog is
+    # so thin (R = 1e-24 against P = 1e-6) that the Kalman gain is receptivity * 1.
+    return BargainingRules(
+        planning_horizon_weeks=_full(52.0, n), talks_open_per_week=_full(0.0, n),
+        offers_from_b_per_week=_full(0.0, n), talks_close_per_week=_full(0.0, n),
+        settle_per_week=_full(1.0, n), bargaining_power_a=np.asarray(power_a, dtype=FLOAT),
+        observation_noise=_full(1e-12, n), trend_volatility=_full(0.0, n),
+        ceasefire_relapse_per_week=_full(0.0, n))
+
+
+def _bargain(belligerents: Belligerents, theaters: Theaters, rules: BargainingRules,
+             enemy_held_km2: np.ndarray) -> tuple[bargaining.BargainingState, np.ndarray]:
+    """One week of bargaining with talks open: a's share fell from 0.800 to 0.798 this week;
+    beliefs about its weekly drift were +0.001 (a) and -0.003 (b), with variance 1e-6; support
+    is 0.5 for both (a started at 0.6); intensity 1.2 (a) and 0.8 (b); the shipping rung holds
+    at strength 0.25."""
+    n = belligerents.reserves.shape[-1]
+    on_b_soil = np.array([s == 1 for s in theaters.soil_side])[:, None]
+    salient_km2 = (enemy_held_km2 * on_b_soil).sum(axis=0)
+    e = salient_km2 / _AREA_A
+    state = bargaining.BargainingState(
+        talks_open=np.ones(n, bool), talks_ever_opened=np.ones(n, bool),
+        belief_q=_per_side(0.001, -0.003, n), belief_e=_full(0.0, n),
+        belief_variance=_per_side(1e-6, 1e-6, n), last_a_share=_full(0.800, n), last_e=e,
+        surplus=_full(np.nan, n), terms=_full(np.nan, n), settlement_week=_full(np.nan, n),
+        traded_km2=_full(0.0, n))
+    return bargaining.step(
+        belligerents, rules, bargaining.plan(belligerents, theaters, rules, Levers()), state,
+        status=np.full(n, WAR, STATUS_DTYPE), a_share=_full(0.798, n), e=e,
+        salient_km2=salient_km2, enemy_held_km2=enemy_held_km2,
+        support=_per_side(0.5, 0.5, n), intensity=_per_side(1.2, 0.8, n), shipping=0.25,
+        talks_push=0.0, closes_talks=np.zeros(n, bool),
+        noise=NoiseSource(make_key(5), np.arange(n)), week=9)
+
+
+def test_settlement_terms_are_measured_from_the_low_end_of_the_range():
+    """B1-B9 worked by hand for one week with talks open and a certain settlement. Side a holds
+    1,200 km2 of b's soil (e = 1200 / 600,000 = 0.002); the main front is on a's soil.
+
+    B1 gain K = 0.5 (receptivity 0.5, fog negligible), observed change dq = -0.002:
+       m_a = 0.001 + 0.5 * (-0.002 - 0.001) = -0.0005
+       m_b = -0.003 + 0.5 * (-0.002 + 0.003) = -0.0025;  m_e stays 0 (e did not move)
+    B2 H = 52: Q_a = 0.798 - 52 * 0.0005 = 0.772;  Q_b = 0.798 - 52 * 0.0025 = 0.668
+       chip = b's premium 10 * e 0.002 = 0.02
+    B3 C_a = 0.10 * 52/52 * intensity 1.2 * (0.6 / 0.5) * (1 - shipping 0.25) = 0.108
+       C_b = 0.05 * 0.8 * (0.5 / 0.5) = 0.04
+    B5 r_a = 0.772 - 0.108 = 0.664 >= f_a 0.60: x_low = 0.664
+       r_b = 1 - 0.668 - 0.02 - 0.04 = 0.272 >= f_b 0.25: x_high = 1 - 0.272 = 0.728
+    B7 surplus = 0.728 - 0.664 = 0.064
+    B9 x* = x_low + beta_a * surplus: beta_a 0.3 -> 0.6832, beta_a 0.8 -> 0.7152
+       (measured from the high end, x_high - beta_a * surplus, they would be 0.7088 and 0.6768)
+    """
+    n = 2
+    b = _belligerents(n, **_BARGAINING_SIDES, home_soil_premium=(1.0, 10.0))
+    theaters = _theaters(n, soil_side=(0, 1), is_salient=(False, True),
+                         frontage_km=(1000.0, 100.0), contested_area_km2=(60_000.0, 3000.0))
+    held = np.array([[20_000.0], [1200.0]], FLOAT) * np.ones((2, n), FLOAT)
+    state, status = _bargain(b, theaters, _bargaining_rules(n, [0.3, 0.8]), held)
+
+    assert np.all(status == SETTLED)
+    assert state.surplus == pytest.approx([0.064, 0.064], abs=2e-6)
+    assert state.terms == pytest.approx([0.664 + 0.3 * 0.064, 0.664 + 0.8 * 0.064], abs=2e-6)
+    assert state.terms == pytest.approx([0.6832, 0.7152], abs=2e-6)
+    assert np.all(state.settlement_week == 9)
+    assert state.traded_km2 == pytest.approx([1200.0, 1200.0])
+
+
+def test_settlement_range_with_floors_met_and_missed():
+    """B6: a side whose reservation r is at or above its floor f accepts r; below it, the
+    audience cost a pulls its demand towards the floor: (r + a f) / (1 + a). By hand:
+
+       r_a = 0.80 - 0.05 = 0.75;  r_b = 1 - 0.78 - 0.02 - 0.04 = 0.16
+       floor_a 0.70 (met): x_low = 0.75;  floor_a 0.85 (missed, a_a = 1.5):
+           x_low = (0.75 + 1.5 * 0.85) / 2.5 = 0.81
+       floor_b 0.10 (met): x_high = 1 - 0.16 = 0.84;  floor_b 0.25 (missed, a_b = 0.5):
+           x_high = 1 - (0.16 + 0.5 * 0.25) / 1.5 = 1 - 0.19 = 0.81
+    """
+    one = np.ones(4)
+    floor_a = np.array([0.70, 0.85, 0.70, 0.85])  # met, missed, met, missed
+    floor_b = np.array([0.10, 0.10, 0.25, 0.25])  # met, met, missed, missed
+    x_low, x_high = bargaining.settlement_range(
+        0.80 * one, 0.78 * one, 0.02 * one, 0.05 * one, 0.04 * one, floor_a, floor_b,
+        1.5 * one, 0.5 * one)
+    assert x_low == pytest.approx([0.75, 0.81, 0.75, 0.81])
+    assert x_high == pytest.approx([0.84, 0.84, 0.81, 0.81])
+
+
+def test_side_a_values_its_salient_soil_held_by_b_at_its_home_soil_premium():
+    """B5: r_a = Q_a - C_a - (premium_a - 1) * S_a, S_a = a's soil held by b in salient theaters
+    on a's soil (not on its main front). Same week as the settlement-terms case, but both
+    theaters are on a's soil: the front (b holds 20,000 km2, which does not count) and a salient
+    where b holds 3,000 km2: S_a = 3000 / 600,000 = 0.005. No ground of b's is held (chip 0):
+
+       premium_a 3: r_a = 0.772 - 0.108 - 2 * 0.005 = 0.654 >= 0.60: x_low = 0.654
+       premium_a 1: the lost soil counts at face value only (in Q_a): x_low = 0.664
+       r_b = 1 - 0.668 - 0 - 0.04 = 0.292: x_high = 0.708
+       surplus 0.054 and 0.044; x* (beta_a 0.3) = 0.654 + 0.3 * 0.054 = 0.6702
+                                                and 0.664 + 0.3 * 0.044 = 0.6772
+    """
+    n = 2
+    b = _belligerents(n, **_BARGAINING_SIDES)
+    b = dataclasses.replace(b, home_soil_premium=np.array([[3.0, 1.0], [10.0, 10.0]], FLOAT))
+    theaters = _theaters(n, soil_side=(0, 0), is_salient=(False, True),
+                         frontage_km=(1000.0, 100.0), contested_area_km2=(60_000.0, 8000.0))
+    held = np.array([[20_000.0], [3000.0]], FLOAT) * np.ones((2, n), FLOAT)
+    state, status = _bargain(b, theaters, _bargaining_rules(n, [0.3, 0.3]), held)
+
+    assert np.all(status == SETTLED)
+    x_high = 0.708
+    assert x_high - state.surplus == pytest.approx([0.654, 0.664], abs=2e-6)  # x_low
+    assert state.terms == pytest.approx([0.6702, 0.6772], abs=2e-6)
+
+
+@pytest.fixture(scope="module")
+def minimal_data() -> dict:
+    return load_scenario(MINIMAL).data
+
+
+def _with_border_salient(data: dict, premium_a: float) -> Scenario:
+    """minimal.yaml plus a salient on Blue's (side a's) soil where Red holds 5,000 km2 at
+    week 0, with Blue's home_soil_premium set."""
+    data = copy.deepcopy(data)
+    source = "assumption: a toy salient on side a's soil for an oracle test"
+
+    def value(number: float, unit: str) -> dict:
+        return {"value": number, "unit": unit, "source": source}
+
+    data["theaters"]["border"] = {
+        "kind": "salient", "name": "Border strip", "soil_of": "blue",
+        "contested_area_km2": value(8000, "km2"), "initial_enemy_held_km2": value(5000, "km2"),
+        "frontage_km": value(60, "km"),
+        "initial_forces": {"blue": value(10_000.0, "personnel"),
+                           "red": value(20_000.0, "personnel")},
+        "reinforcement_weight": {"blue": value(1.0, "weight"), "red": value(1.0, "weight")},
+        "terrain_factor": value(0.8, "multiplier"),
+    }
+    data["actors"]["blue"]["home_soil_premium"] = value(premium_a, "multiplier")
+    return Scenario.model_validate(data)
+
+
+def test_a_higher_home_soil_premium_brings_settlements_sooner_and_lower(minimal_data):
+    """Whole engine, common random numbers. The premium enters only side a's reservation, so
+    until a future settles both runs are the same bit for bit, and with premium 5 instead of 1
+    side a's x_low is lower every week Red holds part of the border salient: the surplus is
+    larger, a deal is in range whenever it was, so each future settles no later (talks and
+    settlement draws are the same). A future settling in the same week gets lower terms
+    (x* = (1 - beta) x_low + beta x_high, beta = 0.5)."""
+    runs = {}
+    for premium in (1.0, 5.0):
+        scenario = _with_border_salient(minimal_data, premium)
+        inputs, levers = inputs_for(scenario, sample_futures(scenario, 400, seed=1), "talk")
+        runs[premium] = run_engine(inputs, levers, seed=3).outcomes
+    face, premium = runs[1.0], runs[5.0]
+
+    def week(outcomes):
+        return np.nan_to_num(outcomes["settlement_week"], nan=np.inf)
+
+    assert np.all(week(premium) <= week(face))
+    assert np.any(week(premium) < week(face))  # some deals come sooner (or at all)
+    same = np.isfinite(week(face)) & (week(premium) == week(face))
+    assert same.sum() >= 100
+    assert np.all(premium["settlement_terms"][same] < face["settlement_terms"][same])
+    assert np.mean(premium["end_kind"] == SETTLED) > np.mean(face["end_kind"] == SETTLED)
+    assert np.nanmean(premium["settlement_terms"]) < np.nanmean(face["settlement_terms"])

@@ -1,0 +1,128 @@
+"""The report's sections: the claims section is rendered for a scenario with claims, and the
+paired comparison reads "A vs B" as the share of futures in which A does better than B."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from offramp.analysis.compare import HEADLINES, paired_wins
+from offramp.experiments.runner import RunSettings, start_run
+from offramp.report.html import _table, render_report, write_report
+from offramp.scenario.loader import load_scenario
+
+LABELS = {h.column: h.label for h in HEADLINES}
+
+
+def _sections(page: str) -> dict[str, str]:
+    """Each section's HTML by its heading (as shown, entities decoded)."""
+    sections = {}
+    for section in re.findall(r"<section>(.*?)</section>", page, flags=re.DOTALL):
+        heading = re.match(r"<h2>(.*?)</h2>", section)
+        assert heading, section[:200]
+        sections[html.unescape(heading.group(1))] = section
+    return sections
+
+
+# --- the claims section ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kursk_report(tmp_path_factory) -> str:
+    """The full report of a small kursk-2024 run (its claims are run on the run's 300 futures)."""
+    settings = RunSettings(scenario="kursk-2024", n_futures=300, seed=0, chunk_size=150)
+    store = start_run(settings, tmp_path_factory.mktemp("runs") / "kursk")
+    return write_report(store).read_text(encoding="utf-8")
+
+
+def test_claims_section_is_rendered_with_every_claim(kursk_report):
+    claim_ids = list(load_scenario("kursk-2024").scenario.claims)
+    assert claim_ids, "kursk-2024 declares claims: this test needs them"
+    sections = _sections(kursk_report)
+    assert "Claims" in sections, f"no Claims section; sections: {list(sections)}"
+    claims = sections["Claims"]
+    assert "Not computed" not in claims
+    assert claims.count("<tr>") == len(claim_ids) + 1  # the header and one row per claim
+    for claim_id in claim_ids:
+        assert f'<span class="meta">{html.escape(claim_id)}</span>' in claims, claim_id
+    # It opens the report with the other analysis sections, before the main job's tables.
+    order = list(sections)
+    assert order.index("What decides the answer") < order.index("Claims")
+    assert order.index("Claims") < order.index("Comparison per policy")
+
+
+# --- paired wins -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def good_and_bad() -> pd.DataFrame:
+    """Five futures in which "good" holds more territory with fewer casualties than "bad";
+    every other headline outcome is the same for both."""
+    rows = []
+    for future in range(5):
+        for policy, territory, casualties in (
+            ("good", 0.8 + 0.01 * future, 10_000.0 + future),
+            ("bad", 0.6 + 0.02 * future, 20_000.0 - future),
+        ):
+            row = {column: 1.0 for column in LABELS}
+            row.update(
+                future=future, policy=policy, a_territory_share=territory, casualties_a=casualties
+            )
+            rows.append(row)
+    return pd.DataFrame(rows)[["future", "policy", *LABELS]]
+
+
+def test_paired_wins_count_the_first_policy_doing_better(good_and_bad):
+    wins = paired_wins(good_and_bad)
+    assert list(wins.index) == ["good vs bad", "bad vs good"]
+    for column in ("a_territory_share", "casualties_a"):  # larger / smaller is better
+        assert wins.loc["good vs bad", LABELS[column]] == 1.0, column
+        assert wins.loc["bad vs good", LABELS[column]] == 0.0, column
+    ties = [LABELS[c] for c in LABELS if c not in ("a_territory_share", "casualties_a")]
+    assert (wins[ties] == 0.0).all().all(), "equal outcomes count as beating neither way"
+
+
+def _rows(table_html: str) -> dict[str, list[str]]:
+    """An HTML table's body rows by their first cell (the text of each cell)."""
+    rows = {}
+    body = table_html.split("<tbody>", 1)[1]
+    for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.DOTALL):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        cells = [html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in cells]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_paired_table_shows_the_winner_first(good_and_bad):
+    table = _table(paired_wins(good_and_bad))
+    header = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", table)][1:]
+    rows = _rows(table)
+    territory = header.index(LABELS["a_territory_share"])
+    casualties = header.index(LABELS["casualties_a"])
+    assert float(rows["good vs bad"][territory]) == pytest.approx(1.0)
+    assert float(rows["good vs bad"][casualties]) == pytest.approx(1.0)
+    assert float(rows["bad vs good"][territory]) == pytest.approx(0.0)
+    assert float(rows["bad vs good"][casualties]) == pytest.approx(0.0)
+
+
+def test_drivers_are_listed_when_fewer_parameters_vary_than_the_table_shows(tmp_path):
+    """A scenario with two uncertain parameters still gets its drivers table (it once failed
+    for fewer than five: the table's index was fixed at five rows)."""
+    data = yaml.safe_load((Path(__file__).parents[1] / "scenarios" / "minimal.yaml").read_text())
+    for actor in ("blue", "red"):
+        param = data["actors"][actor]["combat_quality"]
+        del param["value"]
+        param.update(dist="uniform", low=0.8, high=1.2)
+    path = tmp_path / "two-uncertain.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    store = start_run(RunSettings(scenario=str(path), n_futures=200, seed=0, chunk_size=200),
+                      tmp_path / "run")
+    page = render_report(store)
+    drivers = page.split("What decides the answer", 1)[1].split("<h2>", 1)[0]
+    assert "Not computed" not in drivers
+    assert drivers.count("<tr>") == 2 * (1 + 2)  # two outcomes: a header, two ranked rows
