@@ -4,7 +4,7 @@ formulas in the mechanisms' docstrings, independently of the code that implement
 Each test pins one piece of arithmetic that a plausible one-line slip would change without
 breaking the engine's invariants or directions: the mean-one correction of the casualty noise,
 the side that deep strikes hit, the end of the settlement range the terms are measured from,
-and side a's premium on its own salient soil held by the enemy.
+side a's premium on its own salient soil held by the enemy, and the direction of war-weariness.
 """
 
 from __future__ import annotations
@@ -17,9 +17,17 @@ import numpy as np
 import pytest
 from engine_testkit import inputs_for, run_engine
 
-from offramp.engine import WAR, BargainingRules, Belligerents, CombatRules, Levers, Theaters
+from offramp.engine import (
+    WAR,
+    Backers,
+    BargainingRules,
+    Belligerents,
+    CombatRules,
+    Levers,
+    Theaters,
+)
 from offramp.engine.inputs import FLOAT
-from offramp.engine.mechanisms import bargaining, combat
+from offramp.engine.mechanisms import bargaining, combat, politics
 from offramp.engine.noise import NoiseSource, make_key
 from offramp.engine.state import SETTLED, STATUS_DTYPE
 from offramp.experiments.sampling import sample_futures
@@ -311,3 +319,31 @@ def test_a_higher_home_soil_premium_brings_settlements_sooner_and_lower(minimal_
     assert np.all(premium["settlement_terms"][same] < face["settlement_terms"][same])
     assert np.mean(premium["end_kind"] == SETTLED) > np.mean(face["end_kind"] == SETTLED)
     assert np.nanmean(premium["settlement_terms"]) < np.nanmean(face["settlement_terms"])
+
+
+def test_support_falls_with_the_log_of_casualties_and_with_lost_power():
+    """Politics (Mueller 1973): with no opinion noise, logit S = logit S(0)
+    - w ln(1 + C / scale) - v (capacity(0) - capacity)+, the energy term for side a only.
+
+    Side a: S(0) = 0.6, w = 0.5, C = 30,000, scale = 10,000, v = 2, capacity 0.8 -> 0.5:
+        logit 0.6 = ln 1.5 = 0.405465; 0.5 ln 4 = 0.693147; 2 * 0.3 = 0.6;
+        logit S = -0.887682 -> S = 0.291588.
+    Side b: S(0) = 0.7, w = 0.2, C = 90,000, scale = 30,000: logit 0.7 = 0.847298,
+        0.2 ln 4 = 0.277259 -> logit S = 0.570039 -> S = 0.638772.
+    """
+    n = 3
+    belligerents = _belligerents(
+        n, initial_support=(0.6, 0.7), weariness_per_log_casualties=(0.5, 0.2),
+        casualty_scale=(10_000.0, 30_000.0), weariness_per_energy_loss=(2.0, 2.0),
+        generating_capacity_share=(0.8, 0.8), support_noise_sd=(0.0, 0.0),
+        support_persistence=(0.0, 0.0))
+    no_backers = Backers(names=(), backs_side=(), **{
+        name: np.zeros((0, n), dtype=FLOAT) for name in Backers.__dataclass_fields__
+        if name not in ("names", "backs_side")})
+    state = politics.initial_state(belligerents, no_backers)
+    after = politics.step(
+        belligerents, no_backers, state, casualties_total=_per_side(30_000.0, 90_000.0, n),
+        capacity_a=_full(0.5, n), escalation_event=np.zeros(n, dtype=bool),
+        support_shock=_full(0.0, n), noise=NoiseSource(make_key(0), np.arange(n)), week=0)
+    np.testing.assert_allclose(after.support[0], 0.291588, rtol=1e-5)
+    np.testing.assert_allclose(after.support[1], 0.638772, rtol=1e-5)

@@ -67,6 +67,10 @@ MUTANTS: tuple[Mutant, ...] = (
       "lever = np.array([levers.aid_multiplier if side == SIDE_A else 1.0",
       "lever = np.array([1.0 if side == SIDE_A else 1.0", ENGINE_TESTS,
       "the policy's aid multiplier is ignored"),
+    M("politics-weariness-sign", "engine", "engine/mechanisms/politics.py",
+      "support_logit = state.initial_support_logit - weariness + shock",
+      "support_logit = state.initial_support_logit + weariness + shock", ENGINE_TESTS,
+      "casualties raise support for fighting on instead of wearing it down"),
     # --- runner and store -------------------------------------------------------------------
     M("sampling-ignores-seed", "runner/store", "experiments/sampling.py",
       "rng = np.random.default_rng(np.random.SeedSequence(seed))",
@@ -86,6 +90,10 @@ MUTANTS: tuple[Mutant, ...] = (
       "return all(path.is_file() for path in self._chunk_files(index))", "return False",
       ("tests/test_main_job.py", "tests/store"),
       "resume redoes finished chunks"),
+    M("resume-scenario-unchecked", "runner/store", "experiments/runner.py",
+      "if expected_scenario is not None and expected_scenario.digest != manifest",
+      "if False and expected_scenario is not None and expected_scenario.digest != manifest",
+      ("tests/test_main_job.py",), "resume finishes a run with another scenario than its own"),
     # --- analysis ---------------------------------------------------------------------------
     M("claims-expect-lower-ignored", "analysis", "analysis/claims.py",
       'return effect if expect == "higher" else -effect', "return effect",
@@ -116,6 +124,10 @@ MUTANTS: tuple[Mutant, ...] = (
     M("set-override-ignored", "loader", "scenario/loader.py",
       "        apply_override(data, key_path, value, text)\n", "",
       ("tests/test_scenario_language.py",), "`--set` overrides are parsed and then dropped"),
+    M("uniform-bounds-unchecked", "loader", "scenario/params.py",
+      "        if not self.low < self.high:\n            raise ValueError(\n                f\"uniform",
+      "        if False:\n            raise ValueError(\n                f\"uniform",
+      ("tests/test_scenario_language.py",), "a uniform distribution may have low >= high"),
     # --- report -----------------------------------------------------------------------------
     M("report-cells-unescaped", "report", "report/html.py",
       "    return html.escape(str(value))", "    return str(value)", ("tests/report",),
@@ -130,6 +142,10 @@ MUTANTS: tuple[Mutant, ...] = (
       "better = a > b if headline.larger_is_better else a < b",
       "better = a < b if headline.larger_is_better else a > b", ("tests/report",),
       "the paired table credits the worse policy"),
+    M("report-caveat-dropped", "report", "report/html.py",
+      "<p class=\"caveat\"><strong>Not a forecast.</strong>", "<p class=\"caveat\">",
+      ("tests/report", "tests/test_main_job.py"),
+      "the report no longer says it is not a forecast"),
 )
 
 
