@@ -169,9 +169,9 @@ def test_resume_with_another_scenario_is_refused(reference_run, tmp_path):
 
 
 def test_report_renders_in_chromium_without_console_errors(reference_run, open_in_chromium):
-    from offramp.report.html import write_report
+    import offramp
 
-    with open_in_chromium(write_report(reference_run)) as visit:
+    with open_in_chromium(offramp.open_run(reference_run.root).report()) as visit:
         assert "Not a forecast" in visit.page.inner_text("body")
         assert visit.page.locator("svg").count() >= 3
     assert visit.problems == [] and visit.requests == []

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from offramp.validation import (
+from offramp.studies.endings import (
     POLISH_SOVIET,
     WINTER_WAR,
     measure_war,

@@ -20,16 +20,42 @@ from pathlib import Path
 import pandas as pd
 
 from offramp.analysis.compare import paired_wins, summary_table
-from offramp.analysis.robustness import DEFAULT_REQUIREMENTS
+from offramp.experiments import DEFAULT_CHUNK_SIZE
 from offramp.experiments.executors import make_executor
-from offramp.experiments.runner import (
-    DEFAULT_CHUNK_SIZE,
-    RunSettings,
-    default_run_dir,
-    start_run,
+from offramp.experiments.manifest import RunManifest
+from offramp.experiments.runner import RunSettings, default_run_dir, start_run
+from offramp.report.words import (
+    discovery_restrictions,
+    discovery_sentence,
+    names_of_run,
 )
-from offramp.report.run_analysis import Discovery, RunAnalysis
+from offramp.scenario.conditions import DEFAULT_REQUIREMENTS
 from offramp.store import RunStore
+from offramp.studies.runs import Discovery, RunAnalysis
+
+
+class DiscoveryView:
+    """A PRIM search on a run, with its plain words (`sentence`), its box as a table
+    (`restrictions`) and its trade-off plot (`figure`); `discovery` holds the data."""
+
+    def __init__(self, discovery: Discovery, manifest: RunManifest):
+        self.discovery = discovery
+        self._names = names_of_run(manifest)
+
+    @property
+    def result(self):
+        return self.discovery.result
+
+    def sentence(self, box_index: int = 0) -> str:
+        return discovery_sentence(self.discovery, self._names, box_index)
+
+    def restrictions(self, box_index: int = 0) -> pd.DataFrame:
+        return discovery_restrictions(self.discovery, self._names, box_index)
+
+    def figure(self, box_index: int = 0, title: str | None = None):
+        from offramp.report.figures import discovery_figure
+
+        return discovery_figure(self.discovery, box_index, title=title)
 
 
 class Run:
@@ -41,8 +67,8 @@ class Run:
     def __repr__(self) -> str:
         m = self.manifest
         return (
-            f"Run({m['scenario']!r}, {m['n_futures']:,} futures × {len(m['policies'])} "
-            f"policies, seed {m['seed']}, path={str(self.path)!r})"
+            f"Run({m.scenario!r}, {m.n_futures:,} futures × {len(m.policies)} "
+            f"policies, seed {m.seed}, path={str(self.path)!r})"
         )
 
     @property
@@ -50,8 +76,8 @@ class Run:
         return self._store.root
 
     @property
-    def manifest(self) -> dict:
-        return self._store.manifest
+    def manifest(self) -> RunManifest:
+        return RunManifest.of(self._store)
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
@@ -70,7 +96,7 @@ class Run:
 
     def compare(self) -> pd.DataFrame:
         """The headline statistics per policy (rows: policies)."""
-        return summary_table(self.outcomes, self.manifest["policies"])
+        return summary_table(self.outcomes, self.manifest.policies)
 
     def paired(self) -> pd.DataFrame:
         """Share of futures in which one policy does strictly better than another."""
@@ -88,14 +114,15 @@ class Run:
     def discover(
         self, where: str, policy: str, threshold: float = 0.8, peel_alpha: float = 0.05,
         boxes: int = 1,
-    ) -> Discovery:
+    ) -> DiscoveryView:
         """PRIM over the futures where `where` (SQL on the outcomes) holds under `policy`.
 
         The result's ``sentence()`` says the box in plain words; ``result`` is the PrimResult,
         ``restrictions()`` the box as a table, ``figure()`` the trade-off plot.
         """
-        return self._analysis.discover(where, policy, threshold=threshold,
-                                       peel_alpha=peel_alpha, boxes=boxes)
+        found = self._analysis.discover(where, policy, threshold=threshold,
+                                        peel_alpha=peel_alpha, boxes=boxes)
+        return DiscoveryView(found, self.manifest)
 
     def sensitivity(
         self, outcome: str, policy: str | Sequence[str] | None = None, method: str = "pawn",
@@ -107,6 +134,9 @@ class Run:
         """
         policies = [policy] if isinstance(policy, str) else policy
         tables = self._analysis.sensitivity(outcome, policies=policies, method=method)
+        names = names_of_run(self.manifest)
+        for table in tables.values():
+            table.insert(0, "label", [names.label(path) for path in table.index])
         return pd.concat(tables, names=["policy", "parameter"])
 
     def query(self, sql: str) -> pd.DataFrame:
@@ -116,10 +146,15 @@ class Run:
         return run_sql(self._store, sql)
 
     def report(self) -> Path:
-        """Write the self-contained HTML report; return its path."""
+        """Write the self-contained HTML report; return its path. The scenario's claims are
+        judged on the run's futures (and stored) the first time."""
         from offramp.report.html import write_report
+        from offramp.studies.claims import load_claims
+        from offramp.studies.summary import judge_claims, summarize
 
-        return write_report(self._store)
+        if load_claims(self._store) is None:
+            judge_claims(self._store)
+        return write_report(summarize(self._store))
 
 
 def run(

@@ -120,8 +120,11 @@ def test_several_boxes_cover_separate_regions():
 
 
 def test_plot_writes_the_tradeoff_figure(tmp_path):
+    from offramp.report.figures import tradeoff_figure
+
     X, y = planted_box(3000, n_noise=2)
-    path = prim(X, y).plot(tmp_path / "tradeoff.png")
+    path = tmp_path / "tradeoff.png"
+    tradeoff_figure(prim(X, y)).savefig(path, dpi=120)
     assert path.stat().st_size > 10_000
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

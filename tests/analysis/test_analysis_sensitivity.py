@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from offramp.analysis import saltelli_design, sensitivity
+from offramp.analysis import sensitivity
 from offramp.errors import UserError
+from offramp.experiments.sampling import saltelli_design
 
 ISHIGAMI_BOUNDS = {"x1": (-np.pi, np.pi), "x2": (-np.pi, np.pi), "x3": (-np.pi, np.pi)}
 

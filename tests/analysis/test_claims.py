@@ -7,40 +7,41 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from offramp.analysis import discovery
-from offramp.analysis.claims import (
-    DEFAULT_FUTURES,
+from offramp.analysis.paired import (
     PairedShares,
     bootstrap_mean_ci,
-    claim_futures,
-    claims_table,
-    concentrates,
     directed_effect,
     directed_interval,
     escalation_window_effect,
-    evaluate_claims,
-    evaluate_run_claims,
-    failure_conditions,
     fighting_weeks,
     first_talks_week,
     paired_shares,
-    parameter_names,
-    plan_runs,
-    run_plan,
     verdict_for,
     weekly_counts,
 )
-from offramp.cli_claims import DEFAULT_FUTURES as CLI_DEFAULT_FUTURES
+from offramp.analysis.regions import concentrates, failure_region
+from offramp.cli.claims import DEFAULT_FUTURES as CLI_DEFAULT_FUTURES
 from offramp.errors import UserError
+from offramp.experiments.manifest import RunManifest
 from offramp.experiments.runner import RunSettings, start_run
+from offramp.report.words import ParameterNames, failure_text, names_of_scenario
 from offramp.scenario.loader import ScenarioError, load_scenario
-from offramp.scenario.schema import Scenario
 from offramp.store import RunStore
+from offramp.studies.claims import (
+    DEFAULT_FUTURES,
+    claim_futures,
+    claims_frame,
+    evaluate_claims,
+    evaluate_run_claims,
+    plan_runs,
+    run_plan,
+)
 
 VERDICTS = {"holds", "holds only under conditions", "fails", "not testable"}
 KURSK_CLAIMS = {
@@ -95,7 +96,7 @@ def test_every_kursk_claim_runs_and_gets_a_verdict(kursk_results):
         directed_low, _ = directed_interval(result.ci_low, result.ci_high, result.expect)
         shares = PairedShares(result.holds_share, result.fails_share, result.tie_share)
         assert result.verdict == verdict_for(
-            directed_low, shares, result.tolerance, result.holding_conditions is not None,
+            directed_low, shares, result.tolerance, result.holding is not None,
             result.n_compared,
         ), result.claim_id
         assert result.n_futures == 400
@@ -103,15 +104,16 @@ def test_every_kursk_claim_runs_and_gets_a_verdict(kursk_results):
         assert result.ci_low <= result.mean_effect <= result.ci_high, result.claim_id
         shares = result.holds_share + result.fails_share
         assert shares <= 1.0 + 1e-12, result.claim_id
-        assert result.failure_conditions.strip(), result.claim_id
+        assert result.failure.total == result.n_compared, result.claim_id
     verdicts = {r.claim_id: r.verdict for r in kursk_results}
     assert {claim: verdicts[claim] for claim in KURSK_VERDICTS_400} == KURSK_VERDICTS_400
 
 
-def test_claims_table_has_one_row_per_claim(kursk_results):
-    table = claims_table(kursk_results)
-    assert set(table.index) == KURSK_CLAIMS
-    assert {"holds share", "mean effect", "ci low", "ci high", "verdict"} <= set(table.columns)
+def test_claims_frame_has_one_row_per_claim(kursk_results):
+    table = claims_frame(kursk_results)
+    assert set(table["claim_id"]) == KURSK_CLAIMS
+    assert {"holds_share", "mean_effect", "ci_low", "ci_high", "verdict", "failure"} <= set(
+        table.columns)
 
 
 def test_claims_trace_to_the_two_op_eds():
@@ -307,15 +309,15 @@ def test_failure_conditions_name_the_driver_in_plain_words():
     X = pd.DataFrame(rng.uniform(size=(3000, 30)), columns=[f"noise_{i}" for i in range(30)])
     X["combat.driver"] = rng.uniform(size=3000)
     fails = (X["combat.driver"].to_numpy() > 0.7) & (rng.uniform(size=3000) < 0.9)
-    text = failure_conditions(X, fails, discovery)
+    text = failure_text(failure_region(X, fails), ParameterNames({}))
     limit = re.search(r"where combat driver is above ([0-9.]+);", text)
     assert text.startswith("the claim fails in") and limit, text
     assert 0.65 < float(limit.group(1)) < 0.75 and "noise_" not in text
     assert "(coverage)" in text and "Overall it fails in" in text
-    spread = failure_conditions(X, rng.uniform(size=3000) < 0.3, discovery)
-    assert spread.startswith("no region found")
-    assert failure_conditions(X, np.zeros(3000, dtype=bool), discovery).startswith("none")
-    assert "PRIM unavailable" in failure_conditions(X, fails, None)
+    spread = failure_region(X, rng.uniform(size=3000) < 0.3)
+    assert spread.kind == "spread"
+    assert failure_text(spread, ParameterNames({})).startswith("no region found")
+    assert failure_region(X, np.zeros(3000, dtype=bool)).kind == "none"
 
 
 def test_failure_conditions_use_the_scenarios_names():
@@ -326,7 +328,7 @@ def test_failure_conditions_use_the_scenarios_names():
     X = pd.DataFrame(rng.uniform(size=(3000, 12)), columns=[f"noise_{i}" for i in range(12)])
     X[path] = rng.uniform(0.05, 0.15, size=3000)
     fails = (X[path].to_numpy() > 0.1) & (rng.uniform(size=3000) < 0.9)
-    text = failure_conditions(X, fails, discovery, parameter_names(scenario))
+    text = failure_text(failure_region(X, fails), names_of_scenario(scenario))
     assert re.search(r"where Ukraine's cost of war per year is above 0\.0\d+;", text), text
     assert path not in text
 
@@ -353,17 +355,17 @@ def small_run(tmp_path_factory) -> Path:
 
 def test_claims_on_a_run_folder_match_claims_on_its_futures(small_run):
     store = RunStore.open(small_run)
-    scenario = Scenario.model_validate(store.manifest["scenario_data"])
+    scenario = RunManifest.of(store).scenario_model()
     futures = store.read_futures()
     assert futures.index.tolist() == list(range(400))  # global future indices
-    direct = claims_table(evaluate_claims(scenario, futures=futures, seed=RUN_SEED))
+    direct = claims_frame(evaluate_claims(scenario, futures=futures, seed=RUN_SEED))
 
     run = evaluate_run_claims(small_run)  # default cap 2,000 > 400: every future
     assert (run.n_used, run.n_run, run.seed, run.scenario) == (400, 400, RUN_SEED, "kursk-2024")
     assert run.selection == "all 400"
-    pd.testing.assert_frame_equal(claims_table(run.results), direct)
+    pd.testing.assert_frame_equal(claims_frame(run.results), direct)
     # The run's futures are the ones `offramp claims kursk-2024 --futures 400 --seed 5` samples.
-    sampled = claims_table(evaluate_claims("kursk-2024", n_futures=400, seed=RUN_SEED))
+    sampled = claims_frame(evaluate_claims("kursk-2024", n_futures=400, seed=RUN_SEED))
     pd.testing.assert_frame_equal(sampled, direct)
 
     # --futures caps at the run's first futures.
@@ -371,16 +373,16 @@ def test_claims_on_a_run_folder_match_claims_on_its_futures(small_run):
     assert capped.selection == "the first 150 (of 400)"
     first = evaluate_claims(scenario, futures=futures.iloc[:150], seed=RUN_SEED,
                             claims=["held_soil_is_leverage"])
-    pd.testing.assert_frame_equal(claims_table(capped.results), claims_table(first))
+    pd.testing.assert_frame_equal(claims_frame(capped.results), claims_frame(first))
 
 
 def test_claim_arms_on_a_run_reproduce_its_outcomes(small_run):
     # Run's seed and global future indices: an arm equal to a run policy gives the run's outcomes.
     store = RunStore.open(small_run)
-    scenario = Scenario.model_validate(store.manifest["scenario_data"])
+    scenario = RunManifest.of(store).scenario_model()
     claim = scenario.claims["held_soil_is_leverage"]  # arm: arm-and-hold as it is
     plan = plan_runs(scenario, {"held_soil_is_leverage": claim})
-    futures, _ = claim_futures(store.manifest, store.read_futures(), 300)
+    futures, _ = claim_futures(RunManifest.of(store), store.read_futures(), 300)
     arm = run_plan(scenario, plan, futures, RUN_SEED)[plan.run_of[("held_soil_is_leverage",
                                                                    "arm")]]
     stored = store.read_outcomes()
@@ -391,7 +393,8 @@ def test_claim_arms_on_a_run_reproduce_its_outcomes(small_run):
 
 
 def test_a_saltelli_run_uses_one_row_per_block():
-    manifest = {"sampler": "saltelli", "saltelli": {"rows_per_base_sample": 4}}
+    design = SimpleNamespace(rows_per_base_sample=4)
+    manifest = SimpleNamespace(sampler="saltelli", saltelli=design)
     futures = pd.DataFrame({"x": np.arange(20.0)})
     chosen, selection = claim_futures(manifest, futures, 3)
     assert chosen.index.tolist() == [0, 4, 8]

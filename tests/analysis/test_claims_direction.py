@@ -8,18 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from offramp.analysis.claims import (
-    ClaimComparison,
+from offramp.analysis.paired import (
     PairedShares,
     bootstrap_mean_ci,
     directed_effect,
     directed_interval,
-    evaluate_claims,
-    judge,
     paired_shares,
     verdict_for,
 )
 from offramp.scenario.schema import Claim
+from offramp.studies.claims import ClaimComparison, evaluate_claims, judge
 
 SOURCE = "assumption: a claim written only to test its direction"
 
@@ -37,13 +35,14 @@ def make_claim(expect: str, tolerance: float = 0.0) -> Claim:
 
 
 def judged(effect, expect: str, tolerance: float = 0.0):
-    """Judge a claim on hand-made per-future effects (arm minus versus), without PRIM."""
+    """Judge a claim on hand-made per-future effects (arm minus versus), without PRIM: no
+    parameter varies across these futures, so there is no region to search."""
     effect = np.asarray(effect, dtype=float)
     index = pd.RangeIndex(effect.size, name="future")
-    futures = pd.DataFrame({"x": np.linspace(0.0, 1.0, effect.size)}, index=index)
+    futures = pd.DataFrame({"x": np.full(effect.size, 0.5)}, index=index)
     comparison = ClaimComparison(effect=effect, futures=index, versus_label="drip-feed")
     return judge("hand_made", make_claim(expect, tolerance), comparison, "arm-and-hold", futures,
-                 effect.size, seed=0, discovery=None)
+                 effect.size, seed=0)
 
 
 def around(centre: float, spread: float = 0.05, n: int = 200) -> np.ndarray:

@@ -50,8 +50,8 @@ def outcomes_digest(outcomes: pd.DataFrame) -> str:
 
 def compute() -> dict:
     """Run kursk-2024 (2,000 futures, seed 0) and judge its claims on the same futures."""
-    from offramp.analysis.claims import evaluate_run_claims
     from offramp.experiments.runner import RunSettings, start_run
+    from offramp.studies.claims import evaluate_run_claims
 
     with tempfile.TemporaryDirectory() as folder:
         store = start_run(RunSettings(scenario=SCENARIO, n_futures=FUTURES, seed=SEED),

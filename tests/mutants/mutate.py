@@ -125,7 +125,8 @@ MUTANTS: tuple[Mutant, ...] = (
       "        apply_override(data, key_path, value, text)\n", "",
       ("tests/test_scenario_language.py",), "`--set` overrides are parsed and then dropped"),
     M("uniform-bounds-unchecked", "loader", "scenario/params.py",
-      "        if not self.low < self.high:\n            raise ValueError(\n                f\"uniform",
+      "        if not self.low < self.high:\n            raise ValueError(\n"
+      "                f\"uniform",
       "        if False:\n            raise ValueError(\n                f\"uniform",
       ("tests/test_scenario_language.py",), "a uniform distribution may have low >= high"),
     # --- report -----------------------------------------------------------------------------

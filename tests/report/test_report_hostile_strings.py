@@ -16,8 +16,8 @@ import pydantic
 import pytest
 import yaml
 
+import offramp
 from offramp.experiments.runner import RunSettings, start_run
-from offramp.report.html import write_report
 from offramp.scenario.schema import Scenario
 
 MINIMAL = Path(__file__).parents[1] / "scenarios" / "minimal.yaml"
@@ -89,7 +89,7 @@ def report_path(tmp_path_factory) -> Path:
         scenario=str(scenario), n_futures=200, seed=0, chunk_size=100, series=True
     )
     store = start_run(settings, folder / "run")
-    return write_report(store)
+    return offramp.open_run(store.root).report()
 
 
 @pytest.fixture(scope="module")

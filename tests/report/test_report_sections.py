@@ -11,10 +11,13 @@ import pandas as pd
 import pytest
 import yaml
 
+import offramp
 from offramp.analysis.compare import HEADLINES, paired_wins
 from offramp.experiments.runner import RunSettings, start_run
-from offramp.report.html import _table, render_report, write_report
+from offramp.report.html import render_report
+from offramp.report.tables import html_table
 from offramp.scenario.loader import load_scenario
+from offramp.studies.summary import summarize
 
 LABELS = {h.column: h.label for h in HEADLINES}
 
@@ -37,7 +40,7 @@ def kursk_report(tmp_path_factory) -> str:
     """The full report of a small kursk-2024 run (its claims are run on the run's 300 futures)."""
     settings = RunSettings(scenario="kursk-2024", n_futures=300, seed=0, chunk_size=150)
     store = start_run(settings, tmp_path_factory.mktemp("runs") / "kursk")
-    return write_report(store).read_text(encoding="utf-8")
+    return offramp.open_run(store.root).report().read_text(encoding="utf-8")
 
 
 def test_claims_section_is_rendered_with_every_claim(kursk_report):
@@ -99,7 +102,7 @@ def _rows(table_html: str) -> dict[str, list[str]]:
 
 
 def test_paired_table_shows_the_winner_first(good_and_bad):
-    table = _table(paired_wins(good_and_bad))
+    table = html_table(paired_wins(good_and_bad))
     header = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", table)][1:]
     rows = _rows(table)
     territory = header.index(LABELS["a_territory_share"])
@@ -122,7 +125,7 @@ def test_drivers_are_listed_when_fewer_parameters_vary_than_the_table_shows(tmp_
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     store = start_run(RunSettings(scenario=str(path), n_futures=200, seed=0, chunk_size=200),
                       tmp_path / "run")
-    page = render_report(store)
+    page = render_report(summarize(store))
     drivers = page.split("What decides the answer", 1)[1].split("<h2>", 1)[0]
     assert "Not computed" not in drivers
     assert drivers.count("<tr>") == 2 * (1 + 2)  # two outcomes: a header, two ranked rows

@@ -1,15 +1,18 @@
-"""Analysis of outcome tables: robustness, scenario discovery and global sensitivity.
+"""Analysis of outcome tables: comparison, robustness, scenario discovery, global sensitivity,
+paired statistics and the verdict rule.
 
 Everything here works on plain DataFrames and arrays (the futures table ``X``, one row per future,
-and the long outcomes table, one row per future and policy); nothing imports the engine, the
-experiment layer or the scenario language, so data flows one way.
+and the long outcomes table, one row per future and policy); it imports nothing of offramp's but
+the condition language (`offramp.scenario.conditions`) and errors, so data flows one way.
 
 * `regret`, `regret_summary`, `satisficing`, `requirements_met`, `robustness_table` — robustness
   of policies across futures (`offramp.analysis.robustness`).
 * `prim`, `cart`, `significant_box` — scenario discovery: boxes of futures where an outcome of
   interest concentrates (`offramp.analysis.discovery`).
-* `sensitivity`, `saltelli_design` — which uncertain parameters drive an outcome, through SALib
+* `sensitivity` — which uncertain parameters drive an outcome, through SALib
   (`offramp.analysis.sensitivity`).
+* `offramp.analysis.paired` — paired statistics over shared futures and a claim's verdict rule;
+  `offramp.analysis.regions` — where an event concentrates (PRIM), kept only when significant.
 """
 
 from offramp.analysis.discovery import (
@@ -28,7 +31,7 @@ from offramp.analysis.robustness import (
     robustness_table,
     satisficing,
 )
-from offramp.analysis.sensitivity import saltelli_design, sensitivity
+from offramp.analysis.sensitivity import sensitivity
 
 __all__ = [
     "Box",
@@ -41,7 +44,6 @@ __all__ = [
     "regret_summary",
     "requirements_met",
     "robustness_table",
-    "saltelli_design",
     "satisficing",
     "sensitivity",
     "significant_box",

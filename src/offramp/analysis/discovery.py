@@ -26,7 +26,6 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -191,47 +190,6 @@ class PrimResult:
     boxes: list[PrimBox]
     tradeoff: pd.DataFrame
     threshold: float
-
-    def figure(self, box: int = 0, title: str | None = None, size: tuple[float, float] = (6, 5)):
-        """The coverage–density trade-off of one box's peeling, as a matplotlib ``Figure``.
-
-        Points are coloured by the number of restricted dimensions (as in EMA's
-        ``show_tradeoff``); the chosen box (after pasting) is circled.
-        """
-        from matplotlib.colors import BoundaryNorm
-        from matplotlib.figure import Figure  # no pyplot: no global state, Agg by default
-        from matplotlib.ticker import MaxNLocator
-
-        curve = self.tradeoff[self.tradeoff["box"] == box]
-        chosen = self.boxes[box]
-        n_max = int(curve["n_restricted"].max())
-        norm = BoundaryNorm(np.arange(-0.5, n_max + 1.5), 256)
-        fig = Figure(figsize=size)
-        ax = fig.add_subplot()
-        points = ax.scatter(
-            curve["coverage"], curve["density"], c=curve["n_restricted"], cmap="viridis",
-            norm=norm, s=18,
-        )
-        ax.scatter([chosen.coverage], [chosen.density], s=160, facecolors="none",
-                   edgecolors="crimson", linewidths=1.5, label="chosen box")
-        ax.axhline(self.threshold, color="grey", lw=0.8, ls="--", label="density threshold")
-        ax.set(xlabel="coverage", ylabel="density", xlim=(0, 1.05), ylim=(0, 1.05),
-               title=title or f"PRIM trade-off, box {box + 1}")
-        ax.legend(loc="lower left", fontsize="small")
-        # One tick per dimension reads well up to a dozen; beyond that (a box over ~100
-        # parameters can restrict 30), integer ticks at a readable spacing.
-        colorbar = fig.colorbar(points, drawedges=n_max <= 12)
-        colorbar.locator = MaxNLocator(nbins=min(n_max + 1, 12), integer=True)
-        colorbar.update_ticks()
-        colorbar.set_label("restricted dimensions")
-        return fig
-
-    def plot(self, path: str | Path, box: int = 0) -> Path:
-        """Write the coverage–density trade-off of one box's peeling to an image file
-        (see `figure`); the format follows the suffix (.png, .svg, .pdf)."""
-        path = Path(path)
-        self.figure(box).savefig(path, dpi=120, bbox_inches="tight")
-        return path
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,22 +8,22 @@ Rhodium's "regret type 2"), and the comparison is paired, not noisy.
 
 from __future__ import annotations
 
-import difflib
-import math
-import operator
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from offramp.analysis.compare import Headline
 from offramp.errors import UserError
+from offramp.scenario.conditions import (
+    DEFAULT_REQUIREMENTS,
+    check_conditions,
+    unknown_name,
+)
 
 __all__ = [
     "DEFAULT_REQUIREMENTS",
     "REGRET_HEADLINES",
-    "check_requirements",
     "requirements_met",
     "regret",
     "regret_summary",
@@ -33,9 +33,6 @@ __all__ = [
 
 _KEYS = ("future", "policy")
 
-# What an analyst asks of a policy unless told otherwise (`offramp run --require`): side a keeps
-# at least 80% of its territory and no second front opens.
-DEFAULT_REQUIREMENTS: tuple[str, ...] = ("a_territory_share >= 0.8", "two_front_war == false")
 
 # Outcomes on which regret reads naturally: continuous, with a clear better direction for side a.
 # Booleans (two-front war) are better put as requirements and judged by satisficing.
@@ -43,20 +40,6 @@ REGRET_HEADLINES: tuple[Headline, ...] = (
     Headline("a_territory_share", "territory share", True),
     Headline("casualties_a", "casualties a", False),
 )
-
-_OPERATORS: dict[str, Callable[[object, object], object]] = {
-    ">=": operator.ge,
-    "<=": operator.le,
-    "==": operator.eq,
-    "!=": operator.ne,
-    ">": operator.gt,
-    "<": operator.lt,
-}
-# Two-character operators first, so that ">=" is never read as ">" followed by "=...".
-_REQUIREMENT = re.compile(
-    r"^\s*(?P<column>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<value>\S+)\s*$"
-)
-
 
 def _outcome_columns(outcomes: pd.DataFrame) -> list[str]:
     return [c for c in outcomes.columns if c not in _KEYS]
@@ -75,13 +58,7 @@ def _check_table(outcomes: pd.DataFrame) -> None:
 
 
 def _unknown_column(name: str, outcomes: pd.DataFrame, context: str) -> UserError:
-    known = _outcome_columns(outcomes)
-    close = difflib.get_close_matches(name, [str(c) for c in known], n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return UserError(
-        f"{context}: there is no outcome column {name!r}.{hint} "
-        f"Known outcome columns: {', '.join(map(str, known)) or '(none)'}."
-    )
+    return unknown_name(name, _outcome_columns(outcomes), context)
 
 
 def regret(outcomes: pd.DataFrame, outcome: str, larger_is_better: bool) -> pd.DataFrame:
@@ -166,39 +143,6 @@ def regret_summary(
     return summary
 
 
-def _parse_value(text: str) -> float | bool:
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    value = float(text)  # ValueError for anything that is not a plain number
-    if math.isnan(value):
-        raise ValueError(text)
-    return value
-
-
-def _parse_requirement(text: object, outcomes: pd.DataFrame) -> tuple[str, str, float | bool]:
-    if not isinstance(text, str):
-        raise UserError(f"a requirement must be a string like 'territory_share >= 0.8', "
-                        f"not {text!r}")
-    match = _REQUIREMENT.match(text)
-    form = ("the form is '<outcome> <op> <value>' with <op> one of >=, <=, >, <, ==, != and "
-            "<value> a number or true/false, e.g. 'territory_share >= 0.8' or "
-            "'two_front_war == false'")
-    if match is None:
-        raise UserError(f"cannot read the requirement {text!r}: {form}.")
-    column, op, raw = match["column"], match["op"], match["value"]
-    try:
-        value = _parse_value(raw)
-    except ValueError:
-        raise UserError(
-            f"cannot read the requirement {text!r}: {raw!r} is not a number or true/false; "
-            f"{form}."
-        ) from None
-    if column not in outcomes.columns or column in _KEYS:
-        raise _unknown_column(column, outcomes, f"requirement {text!r}")
-    return column, op, value
-
-
 def requirements_met(outcomes: pd.DataFrame, requirements: Sequence[str]) -> np.ndarray:
     """Per row of `outcomes`: whether every requirement is met (see `satisficing`).
 
@@ -209,21 +153,19 @@ def requirements_met(outcomes: pd.DataFrame, requirements: Sequence[str]) -> np.
     [True, False]
     """
     _check_table(outcomes)
-    if isinstance(requirements, str):
-        requirements = [requirements]  # a single requirement is an easy slip; accept it
     met = np.ones(len(outcomes), dtype=bool)
-    for text in requirements:
-        column, op, value = _parse_requirement(text, outcomes)
-        values = outcomes[column]
+    for condition in check_conditions(requirements, _outcome_columns(outcomes)):
+        values = outcomes[condition.name]
         if not (pd.api.types.is_numeric_dtype(values.dtype)
                 or pd.api.types.is_bool_dtype(values.dtype)):
             raise UserError(
-                f"requirement {text!r}: outcome {column!r} is not numeric or boolean "
-                f"(dtype {values.dtype}), so it cannot be compared with {value!r}"
+                f"requirement {condition.text!r}: outcome {condition.name!r} is not numeric or "
+                f"boolean (dtype {values.dtype}), so it cannot be compared with "
+                f"{condition.value!r}"
             )
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         # NaN compares False under every operator except !=, so exclude it explicitly.
-        met &= np.asarray(_OPERATORS[op](numbers, float(value)), dtype=bool) & ~np.isnan(numbers)
+        met &= np.asarray(condition.holds(numbers), dtype=bool) & ~np.isnan(numbers)
     return met
 
 
@@ -264,24 +206,6 @@ def satisficing(outcomes: pd.DataFrame, requirements: Sequence[str]) -> pd.Serie
     share = pd.Series(met, index=outcomes.index).groupby(outcomes["policy"], sort=True).mean()
     share.name = "satisficing"
     return share
-
-
-def check_requirements(requirements: Sequence[str], outcome_columns: Sequence[str]) -> None:
-    """Raise `UserError` for a malformed requirement or one on an unknown outcome column.
-
-    For checking requirements before a run exists: the columns are the outcomes the engine will
-    produce (all numeric or boolean), so only syntax and names can be wrong.
-
-    Examples
-    --------
-    >>> check_requirements(["territory_share >= 0.8"], ["territory_share"])
-    >>> check_requirements(["territory >= 0.8"], ["territory_share"])
-    Traceback (most recent call last):
-    ...
-    offramp.errors.UserError: requirement 'territory >= 0.8': ... Did you mean 'territory_share'?...
-    """
-    empty = pd.DataFrame({name: pd.Series(dtype=float) for name in [*_KEYS, *outcome_columns]})
-    satisficing(empty, list(requirements))
 
 
 def robustness_table(

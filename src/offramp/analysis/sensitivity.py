@@ -6,7 +6,8 @@ Three of SALib's analyzers, chosen for what offramp's runs provide:
   moment-independent and work on *any* sample of futures (Monte Carlo or LHS), so they can be run
   on an ordinary run's futures table.
 * ``"sobol"`` (variance-based first- and total-order indices) needs the structured Saltelli
-  design; `saltelli_design` makes one so that the experiment layer can run it.
+  design, which the experiment layer makes and runs
+  (`offramp.experiments.sampling.saltelli_design`).
 
 The indices are SALib's; this module only prepares the inputs (drops constant columns, sub-samples
 large tables, keeps SALib's global random state and warning settings untouched) and returns one
@@ -27,7 +28,7 @@ import pandas as pd
 
 from offramp.errors import UserError
 
-__all__ = ["pawn_indices", "saltelli_design", "sensitivity"]
+__all__ = ["pawn_indices", "sensitivity"]
 
 METHODS = ("pawn", "delta", "sobol")
 
@@ -53,45 +54,6 @@ def _as_problem(bounds_or_problem: Mapping[str, Any]) -> dict[str, Any]:
         problem.setdefault("num_vars", len(problem["names"]))
         return problem
     return _problem_from_bounds(bounds_or_problem)
-
-
-def saltelli_design(
-    bounds: Mapping[str, Any], n: int, seed: int = 0, calc_second_order: bool = False
-) -> np.ndarray:
-    """A Saltelli design (SALib's ``sample.sobol``) for Sobol indices.
-
-    Parameters
-    ----------
-    bounds : dict
-        Parameter -> ``(low, high)`` (uniform), or a SALib problem dict
-        (``{"names": [...], "bounds": [...], ...}``).
-    n : int
-        Base sample size; a power of 2 keeps the Sobol' sequence balanced.
-    seed : int
-        Seed of the scrambling.
-    calc_second_order : bool
-        Also allow second-order indices (2D + 2 runs per base sample instead of D + 2).
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(n * (D + 2), D)`` (or ``n * (2D + 2)``), columns in the order of the names.
-        Run the model on every row, in order, and pass rows and outputs to
-        ``sensitivity(..., method="sobol")``.
-
-    Examples
-    --------
-    >>> design = saltelli_design({"a": (0.0, 1.0), "b": (-1.0, 1.0)}, n=8)
-    >>> design.shape
-    (32, 2)
-    """
-    from SALib.sample import sobol as sobol_sample
-
-    if not (isinstance(n, int) and n >= 1):
-        raise UserError(f"n must be a positive integer, got {n!r}")
-    problem = _as_problem(bounds)
-    with _salib_quiet():
-        return sobol_sample.sample(problem, n, calc_second_order=calc_second_order, seed=seed)
 
 
 @contextlib.contextmanager
@@ -139,8 +101,9 @@ def _sobol_second_order(values: np.ndarray, d: int) -> bool:
     fits_first, fits_second = n % (d + 2) == 0, n % (2 * d + 2) == 0
     if not (fits_first or fits_second):
         raise UserError(
-            f"method 'sobol' needs a Saltelli design (see saltelli_design): {n} rows is not a "
-            f"multiple of D + 2 = {d + 2} or 2D + 2 = {2 * d + 2} for D = {d} parameters"
+            f"method 'sobol' needs a Saltelli design (offramp.experiments.sampling."
+            f"saltelli_design): {n} rows is not a multiple of D + 2 = {d + 2} or "
+            f"2D + 2 = {2 * d + 2} for D = {d} parameters"
         )
     if fits_first and fits_second:
         return bool(values[d + 1, 0] == values[0, 0])
@@ -163,7 +126,7 @@ def sensitivity(
     ----------
     X : pandas.DataFrame
         One row per future, one numeric column per parameter. For ``"sobol"`` the rows must be a
-        Saltelli design (`saltelli_design`), in its order.
+        Saltelli design (`offramp.experiments.sampling.saltelli_design`), in its order.
     y : array, shape (len(X),)
         The outcome in each future (booleans are read as 0/1).
     method : {"pawn", "delta", "sobol"}

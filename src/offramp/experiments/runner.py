@@ -10,31 +10,34 @@ the executor or the order in which chunks finish: the same seed gives the same b
 from __future__ import annotations
 
 import datetime as dt
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from offramp.analysis.robustness import DEFAULT_REQUIREMENTS
+from offramp.engine import OUTCOME_NAMES
 from offramp.errors import UserError
+from offramp.experiments import DEFAULT_CHUNK_SIZE
 from offramp.experiments.executors import Executor, SerialExecutor
+from offramp.experiments.manifest import (
+    RunManifest,
+    created_now,
+    package_versions,
+    parameter_provenance,
+    policy_details,
+)
 from offramp.experiments.sampling import (
     SAMPLERS,
     saltelli_size,
     sample_futures,
     uncertain_parameters,
 )
+from offramp.scenario.conditions import DEFAULT_REQUIREMENTS, check_conditions
 from offramp.scenario.loader import LoadedScenario, load_scenario
 from offramp.scenario.schema import Scenario
-from offramp.scenario.walk import scenario_parameters
 from offramp.store import RunStore, StoreError
-
-DEFAULT_CHUNK_SIZE = 8_192
-VERSIONED_PACKAGES = ("offramp", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
 
 
 @dataclass(frozen=True)
@@ -128,40 +131,6 @@ def chunk_bounds(n_futures: int, chunk_size: int) -> list[tuple[int, int]]:
     ]
 
 
-def _versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in VERSIONED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "unknown"
-    return versions
-
-
-def parameter_provenance(scenario: Scenario) -> list[dict[str, str]]:
-    """Every parameter with its value or distribution, unit and source (for the report)."""
-    return [
-        {
-            "parameter": path,
-            "value or distribution": param.describe(),
-            "unit": param.unit,
-            "source": param.source,
-        }
-        for path, param in scenario_parameters(scenario).items()
-    ]
-
-
-def policy_details(scenario: Scenario, name: str) -> dict[str, str]:
-    policy = scenario.policies[name]
-    levers = policy.model_dump(exclude={"description", "source"})
-    return {
-        "policy": name,
-        "description": policy.description,
-        "source": policy.source,
-        "levers": ", ".join(f"{key}={value}" for key, value in levers.items()),
-    }
-
-
 def check_settings(settings: RunSettings, loaded: LoadedScenario) -> tuple[str, ...]:
     """Validate the run settings against the scenario; return the policies to run."""
     if settings.n_futures < 1:
@@ -192,10 +161,7 @@ def check_settings(settings: RunSettings, loaded: LoadedScenario) -> tuple[str, 
 
 def check_requirements(requirements: tuple[str, ...]) -> None:
     """Reject a malformed requirement, or one on an outcome the engine does not produce."""
-    from offramp.analysis.robustness import check_requirements as check
-    from offramp.engine import OUTCOME_NAMES
-
-    check(list(requirements), OUTCOME_NAMES)
+    check_conditions(list(requirements), OUTCOME_NAMES)
 
 
 def design_manifest(settings: RunSettings, scenario: Scenario, n_rows: int) -> dict[str, object]:
@@ -246,10 +212,11 @@ def start_run(
         "chunk_bounds": chunk_bounds(n_futures, settings.chunk_size),
         "series": settings.series,
         "requirements": list(settings.requirements),
-        "versions": _versions(),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": package_versions(),
+        "created": created_now(),
     }
     store = RunStore.create(out_dir, manifest, futures.reset_index(drop=True))
+    RunManifest.of(store)  # what was written reads back as a manifest
     execute(store, loaded.scenario, executor, on_progress, futures)
     return store
 
@@ -262,22 +229,21 @@ def resume_run(
 ) -> RunStore:
     """Finish only what is missing in a run folder."""
     store = RunStore.open(run_dir)
-    manifest = store.manifest
-    if expected_scenario is not None and expected_scenario.digest != manifest["scenario_hash"]:
+    manifest = RunManifest.of(store)
+    if expected_scenario is not None and expected_scenario.digest != manifest.scenario_hash:
         given = expected_scenario.scenario.scenario.name
         raise StoreError(
-            f"{run_dir} holds a run of '{manifest['scenario']}' (hash "
-            f"{manifest['scenario_hash'][:12]}), not of '{given}' as given (hash "
+            f"{run_dir} holds a run of '{manifest.scenario}' (hash "
+            f"{manifest.scenario_hash[:12]}), not of '{given}' as given (hash "
             f"{expected_scenario.digest[:12]}); resume it without a scenario argument"
         )
-    ours = _versions()["offramp"]
-    if manifest["versions"].get("offramp") != ours:
+    ours = package_versions()["offramp"]
+    if manifest.offramp_version != ours:
         raise StoreError(
-            f"{run_dir} was made by offramp {manifest['versions'].get('offramp')}, this is {ours}: "
+            f"{run_dir} was made by offramp {manifest.offramp_version}, this is {ours}: "
             "results would not be reproducible; start a new run"
         )
-    scenario = Scenario.model_validate(manifest["scenario_data"])
-    execute(store, scenario, executor, on_progress, store.read_futures())
+    execute(store, manifest.scenario_model(), executor, on_progress, store.read_futures())
     return store
 
 
@@ -289,18 +255,18 @@ def execute(
     futures: pd.DataFrame,
 ) -> None:
     """Run the chunks not yet done, writing each as it arrives, then join them."""
-    manifest = store.manifest
+    manifest = RunManifest.of(store)
     executor = executor or SerialExecutor()
-    bounds = manifest["chunk_bounds"]
+    bounds = manifest.chunk_bounds
     tasks = (
         ChunkTask(
             index=i,
             scenario=scenario,
             futures=futures.iloc[bounds[i][0] : bounds[i][1]].reset_index(drop=True),
             first_future=bounds[i][0],
-            policies=tuple(manifest["policies"]),
-            seed=manifest["seed"],
-            series=manifest["series"],
+            policies=tuple(manifest.policies),
+            seed=manifest.seed,
+            series=manifest.series,
         )
         for i in store.missing_chunks()
     )

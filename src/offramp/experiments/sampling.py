@@ -13,7 +13,8 @@ N = futures // (2D + 2) base samples and N·(2D + 2) futures (`saltelli_size`).
 
 from __future__ import annotations
 
-from typing import Literal
+import warnings
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -69,8 +70,6 @@ def uniform_design(n_futures: int, n_dims: int, seed: int, sampler: Sampler) -> 
 
 def _saltelli_unit_design(n_futures: int, n_dims: int, seed: int) -> np.ndarray:
     """SALib's Saltelli scheme over the unit hypercube (scrambled, so no row sits on 0)."""
-    from offramp.analysis.sensitivity import saltelli_design
-
     if n_dims == 0:
         raise UserError("--sampler saltelli needs at least one uncertain parameter")
     base, _ = saltelli_size(n_futures, n_dims)
@@ -80,6 +79,34 @@ def _saltelli_unit_design(n_futures: int, n_dims: int, seed: int) -> np.ndarray:
         "bounds": [[0.0, 1.0]] * n_dims,
     }
     return saltelli_design(problem, base, seed=seed, calc_second_order=True)
+
+
+def saltelli_design(
+    problem: dict[str, Any], n: int, seed: int = 0, calc_second_order: bool = False
+) -> np.ndarray:
+    """A Saltelli design (SALib's ``sample.sobol``) for Sobol indices.
+
+    `problem` is a SALib problem dict (``{"names": [...], "bounds": [[low, high], ...]}``) or
+    a mapping name -> (low, high), `n`
+    the base sample size (a power of 2 keeps the Sobol' sequence balanced), `seed` the seed of
+    the scrambling; `calc_second_order` also allows second-order indices (2D + 2 runs per base
+    sample instead of D + 2). The result has ``n * (D + 2)`` (or ``n * (2D + 2)``) rows, columns
+    in the order of the names: run the model on every row, in order, and pass rows and outputs
+    to ``offramp.analysis.sensitivity.sensitivity(..., method="sobol")``.
+
+    >>> saltelli_design({"a": (0.0, 1.0), "b": (-1.0, 1.0)}, n=8).shape
+    (32, 2)
+    """
+    from SALib.sample import sobol as sobol_sample
+
+    if not (isinstance(n, int) and n >= 1):
+        raise UserError(f"n must be a positive integer, got {n!r}")
+    if "names" not in problem:
+        problem = {"names": list(problem), "bounds": [list(pair) for pair in problem.values()]}
+    problem = {**problem, "num_vars": len(problem["names"])}
+    with warnings.catch_warnings():  # SALib warns for a base size that is not a power of 2
+        warnings.simplefilter("ignore")
+        return sobol_sample.sample(problem, n, calc_second_order=calc_second_order, seed=seed)
 
 
 def sample_futures(scenario, n_futures: int, seed: int, sampler: Sampler = "lhs") -> pd.DataFrame:

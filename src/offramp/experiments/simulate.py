@@ -20,14 +20,11 @@ import numpy as np
 import pandas as pd
 
 from offramp.engine import OUTCOME_NAMES, simulate
+from offramp.experiments import DEFAULT_CHUNK_SIZE
 from offramp.experiments.build import build_inputs, levers_for
 from offramp.experiments.sampling import Sampler, sample_futures
 from offramp.scenario.loader import LoadedScenario, load_scenario
 from offramp.scenario.schema import Scenario
-
-DEFAULT_CHUNK_SIZE = 16_384
-"""Futures per engine call when none is given: small enough that a week's arrays stay in the
-CPU cache (larger chunks run slower per future), large enough to amortise Python overhead."""
 
 
 class WeeklySeries(Mapping[str, np.ndarray]):

@@ -1,9 +1,13 @@
-"""What the terminal shows: a progress bar, the comparison tables."""
+"""What the terminal shows: the console, a progress bar, the comparison and claims tables.
+
+Everything printed is escaped for rich markup; numbers go through `format_cell` as in the report.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import math
+import os
+import sys
 from collections.abc import Callable, Iterator
 
 import pandas as pd
@@ -19,14 +23,33 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from offramp.analysis.compare import paired_wins, summary_table
-from offramp.analysis.robustness import robustness_table
-from offramp.store import RunStore
-
-CAVEAT = (
-    "These are consequences of the scenario's stated assumptions across sampled futures, "
-    "not forecasts."
+from offramp.report.html import CAVEAT
+from offramp.report.words import (
+    ParameterNames,
+    effect_text,
+    failure_text,
+    first_sentence,
+    format_cell,
+    holding_text,
 )
+from offramp.studies.claims import ClaimResult
+from offramp.studies.summary import Comparison
+
+PIPED_WIDTH = 130
+"""Columns for piped output (make run, CI logs) instead of rich's 80, unless COLUMNS is set."""
+STATEMENT_CHARS = 90
+VERDICT_STYLE = {
+    "holds": "green",
+    "holds only under conditions": "yellow",
+    "fails": "red",
+    "not testable": "dim",
+}
+
+
+def stdout_console() -> Console:
+    """A rich console on standard output: the terminal's width, or PIPED_WIDTH when piped."""
+    piped = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
+    return Console(soft_wrap=True, width=PIPED_WIDTH if piped else None)
 
 
 @contextlib.contextmanager
@@ -51,16 +74,6 @@ def progress_bar(console: Console, total: int, done: int = 0) -> Iterator[Callab
         yield advance
 
 
-def _format(value: object) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:.3g}" if abs(value) >= 1 else f"{value:.3f}"
-    return str(value)
-
-
 def frame_table(frame: pd.DataFrame, title: str | None = None, index: bool = True) -> Table:
     table = Table(title=title)
     if index:
@@ -68,41 +81,33 @@ def frame_table(frame: pd.DataFrame, title: str | None = None, index: bool = Tru
     for column in frame.columns:
         table.add_column(escape(str(column)), justify="right", overflow="fold")
     for label, row in frame.iterrows():
-        cells = [_format(v) for v in row.tolist()]
+        cells = [format_cell(v) for v in row.tolist()]
         table.add_row(*([escape(str(label))] if index else []), *map(escape, cells))
     return table
 
 
-def comparison_table(outcomes: pd.DataFrame, manifest: dict) -> pd.DataFrame:
-    """The main job's table, one row per policy: the headline statistics, then regret on the
-    headline outcomes and satisficing against the run's requirements."""
-    from offramp.report.run_analysis import run_requirements
-
-    policies = manifest["policies"]
-    robustness = robustness_table(outcomes, run_requirements(manifest), policies=policies)
-    return summary_table(outcomes, policies).join(robustness)
-
-
-def print_comparison(console: Console, store: RunStore) -> None:
-    from offramp.report.run_analysis import run_requirements
-
-    outcomes = store.read_outcomes()
-    manifest = store.manifest
+def print_comparison(console: Console, comparison: Comparison) -> None:
+    """The main job's tables: one row per policy (headline statistics, regret, satisficing),
+    then paired wins."""
+    manifest = comparison.manifest
     console.rule(
-        f"{manifest['scenario']}: {manifest['n_futures']:,} futures × "
-        f"{len(manifest['policies'])} policies, seed {manifest['seed']}"
+        f"{manifest.scenario}: {manifest.n_futures:,} futures × "
+        f"{len(manifest.policies)} policies, seed {manifest.seed}"
     )
     console.print(f"[italic]{CAVEAT}[/]")
-    console.print(frame_table(comparison_table(outcomes, manifest).T, title="Per policy"))
+    table = comparison.table
+    if not isinstance(comparison.robustness, str):
+        table = table.join(comparison.robustness)
+    console.print(frame_table(table.T, title="Per policy"))
     console.print(
         "regret: how far a policy falls short of the best policy in the same future (mean, "
         "90th percentile, max over futures; lower is better). meets: share of futures meeting "
-        f"the requirements ({' and '.join(run_requirements(manifest))}).",
+        f"the requirements ({' and '.join(manifest.requirements)}).",
         highlight=False,
     )
     console.print(
         frame_table(
-            paired_matrix(paired_wins(outcomes)),
+            paired_matrix(comparison.paired),
             title="Paired, same futures: share of futures in which A does better than B / "
             "B does better than A (the rest are ties)",
         )
@@ -123,3 +128,39 @@ def paired_matrix(wins: pd.DataFrame) -> pd.DataFrame:
     frame.columns = [name.replace(" vs ", " (A)\nvs ") + " (B)" for name in frame.columns]
     frame.index.name = "outcome"
     return frame
+PIPED_WIDTH = 130
+"""Columns for piped output (make run, CI logs) instead of rich's 80, unless COLUMNS is set."""
+
+
+def _shares(result: ClaimResult) -> str:
+    if result.n_compared == 0:
+        return "n/a"
+    return (f"{result.holds_share:.0%} (worse {result.fails_share:.0%}, "
+            f"ties {result.tie_share:.0%}; n={result.n_compared})")
+
+
+def _conditions(result: ClaimResult, names: ParameterNames) -> str:
+    failing = failure_text(result.failure, names)
+    holding = holding_text(result.holding, names, result.tolerance)
+    return f"holds where: {holding}\nfails where: {failing}" if holding else failing
+
+
+def claims_table(results: list[ClaimResult], names: ParameterNames, title: str) -> Table:
+    """One row per claim: what is compared, how often it holds, the effect, verdict, where not."""
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("claim", no_wrap=True)
+    table.add_column("statement (arm vs versus, outcome)", overflow="fold", ratio=2)
+    table.add_column("holds share", overflow="fold")
+    table.add_column("mean effect [95% CI]", overflow="fold")
+    table.add_column("verdict", overflow="fold")
+    table.add_column("failure conditions", overflow="fold", ratio=3)
+    for r in results:
+        tolerance = f", tolerance {r.tolerance:g}" if r.tolerance else ""
+        compared = (f"{escape(first_sentence(r.statement, STATEMENT_CHARS))}\n"
+                    f"[dim]{escape(r.arm)} vs {escape(r.versus)}; "
+                    f"{r.outcome} expected {r.expect}{tolerance}[/]")
+        table.add_row(
+            r.claim_id, compared, _shares(r), effect_text(r.mean_effect, r.ci_low, r.ci_high),
+            f"[{VERDICT_STYLE[r.verdict]}]{r.verdict}[/]", escape(_conditions(r, names)),
+        )
+    return table

@@ -76,7 +76,7 @@ class ScenarioError(UserError):
 
 def builtin_scenarios() -> dict[str, Path]:
     """Names and paths of the scenarios shipped inside the package."""
-    folder = resources.files("offramp") / "scenarios"
+    folder = resources.files("offramp.scenario") / "builtin"
     return {
         Path(entry.name).stem: Path(str(entry))
         for entry in sorted(folder.iterdir(), key=lambda e: e.name)

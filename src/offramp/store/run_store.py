@@ -8,6 +8,8 @@ runs/<name>/
   chunks/              outcomes-00000.parquet, series-00000.parquet, ... (one per chunk)
   outcomes.parquet     one row per future x policy (written when every chunk is done)
   series.parquet       weekly series, when asked for
+  results/             what studies found on the run (claims.parquet, summary.parquet, ...),
+                       each with the settings that made it in the file's metadata
 ```
 
 Every file is written atomically (temporary file, then rename), and a chunk counts as done only
@@ -149,6 +151,30 @@ class RunStore:
         if not path.is_file():
             raise StoreError(f"{self.root}: the run is not complete; resume it with --resume")
         return pq.read_table(path).to_pandas()
+
+
+    # --- results of studies ------------------------------------------------------------------
+
+    def result_path(self, name: str) -> Path:
+        return self.root / "results" / f"{name}.parquet"
+
+    def write_result(self, name: str, frame: pd.DataFrame, settings: dict[str, Any]) -> Path:
+        """Store a study's table (atomically) with the settings that made it (as JSON)."""
+        table = _table(frame)
+        metadata = {**(table.schema.metadata or {}),
+                    b"offramp.settings": json.dumps(settings, default=str).encode()}
+        path = self.result_path(name)
+        write_parquet(path, table.replace_schema_metadata(metadata))
+        return path
+
+    def read_result(self, name: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+        """A stored study's table and settings, or None if the study has not been stored."""
+        path = self.result_path(name)
+        if not path.is_file():
+            return None
+        table = pq.read_table(path)
+        settings = json.loads((table.schema.metadata or {}).get(b"offramp.settings", b"{}"))
+        return table.to_pandas(), settings
 
 
 def _table(frame: pd.DataFrame) -> pa.Table:

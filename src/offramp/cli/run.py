@@ -1,76 +1,15 @@
-"""The `offramp` command line."""
+"""`offramp run`, `report` and `query`: the main job, its report, and SQL over a run folder."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from offramp.cli.app import SetOption, app, console, err_console
 from offramp.errors import UserError
-from offramp.terminal import stdout_console
-
-app = typer.Typer(
-    name="offramp",
-    help="A lab for war-termination strategy. It explores assumptions; it does not forecast.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-console = stdout_console()
-err_console = Console(stderr=True, soft_wrap=True)
-
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        help="Override a scenario value: PATH=VALUE, e.g. combat.noise_sd.value=0.2 (repeatable).",
-    ),
-]
-
-
-@app.command()
-def scenarios() -> None:
-    """List the built-in scenarios."""
-    from offramp.scenario.explain import scenarios_table
-    from offramp.scenario.loader import builtin_scenarios, load_scenario
-
-    loaded = [load_scenario(name) for name in builtin_scenarios()]
-    console.print(scenarios_table(loaded))
-
-
-@app.command()
-def validate(
-    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
-    set_: SetOption = None,
-) -> None:
-    """Check a scenario file; exit 2 with the file, line and field of every problem."""
-    from offramp.scenario.loader import load_scenario
-    from offramp.scenario.walk import scenario_parameters
-
-    loaded = load_scenario(scenario, overrides=set_)
-    params = scenario_parameters(loaded.scenario)
-    uncertain = sum(p.is_uncertain for p in params.values())
-    console.print(
-        f"[green]valid[/]: {escape(loaded.source)} — {len(params)} parameters "
-        f"({uncertain} uncertain), {len(loaded.scenario.policies)} policies",
-        highlight=False,
-    )
-
-
-@app.command()
-def explain(
-    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
-    set_: SetOption = None,
-) -> None:
-    """Print a scenario: actors, theaters, every parameter with unit and source, the policies."""
-    from offramp.scenario.explain import explain_scenario
-    from offramp.scenario.loader import load_scenario
-
-    explain_scenario(load_scenario(scenario, overrides=set_), console)
+from offramp.experiments import DEFAULT_CHUNK_SIZE
 
 
 def _parse_policies(text: str | None) -> tuple[str, ...]:
@@ -107,7 +46,9 @@ def run(
     series: Annotated[
         bool, typer.Option(help="Also store weekly series (for fan charts).")
     ] = False,
-    chunk_size: Annotated[int, typer.Option(help="Futures per chunk (a run setting).")] = 8_192,
+    chunk_size: Annotated[
+        int, typer.Option(help="Futures per chunk (a run setting).")
+    ] = DEFAULT_CHUNK_SIZE,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/NAME-TIME).")] = None,
     resume: Annotated[
         Path | None, typer.Option(help="Finish an interrupted run in this folder.")
@@ -125,8 +66,8 @@ def run(
     set_: SetOption = None,
 ) -> None:
     """Run policies across sampled futures; print the comparison; write the report."""
-    from offramp.analysis.robustness import DEFAULT_REQUIREMENTS
     from offramp.experiments.executors import make_executor
+    from offramp.experiments.manifest import RunManifest
     from offramp.experiments.runner import (
         RunSettings,
         check_requirements,
@@ -136,18 +77,18 @@ def run(
     )
     from offramp.experiments.sampling import design_size
     from offramp.report.console import print_comparison, progress_bar
+    from offramp.scenario.conditions import DEFAULT_REQUIREMENTS
     from offramp.scenario.loader import load_scenario
+    from offramp.studies.summary import compare_policies
 
     if resume is not None:
         from offramp.store import RunStore
 
         store = RunStore.open(resume)
-        total = store.manifest["n_futures"]
-        remaining = sum(
-            b - a
-            for i, (a, b) in enumerate(store.manifest["chunk_bounds"])
-            if not store.chunk_is_done(i)
-        )
+        manifest = RunManifest.of(store)
+        total = manifest.n_futures
+        remaining = sum(b - a for i, (a, b) in enumerate(manifest.chunk_bounds)
+                        if not store.chunk_is_done(i))
         given = scenario if scenario != "kursk-2024" or set_ else None
         expected = load_scenario(given, overrides=set_) if given else None
         run_dir = resume
@@ -184,23 +125,31 @@ def run(
         raise typer.Exit(130) from None
     finally:
         executor.close()
-    print_comparison(console, store)
+    print_comparison(console, compare_policies(store))
     console.print(f"run folder: {store.root}", highlight=False)
     if report:
-        from offramp.report.html import write_report
+        from offramp.studies.summary import judge_claims
 
-        console.print(f"report: {write_report(store)}", highlight=False)
+        judge_claims(store)
+        _write_report(store)
+
+
+def _write_report(store) -> None:
+    from offramp.report.html import write_report
+    from offramp.studies.summary import summarize
+
+    console.print(f"report: {write_report(summarize(store))}", highlight=False)
 
 
 @app.command("report")
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
 ) -> None:
-    """Write (again) the self-contained HTML report of a run."""
-    from offramp.report.html import write_report
+    """Write (again) the self-contained HTML report of a run, from what is stored in its folder
+    (it never runs the model: `offramp claims RUN` stores the claims it shows)."""
     from offramp.store import RunStore
 
-    console.print(f"report: {write_report(RunStore.open(run_dir))}", highlight=False)
+    _write_report(RunStore.open(run_dir))
 
 
 @app.command()
@@ -216,30 +165,3 @@ def query(
 
     frame = run_sql(RunStore.open(run_dir), sql)
     console.print(frame_table(frame.head(limit), title=f"{len(frame)} rows"))
-
-
-def main() -> None:
-    """Entry point: user mistakes become one paragraph on stderr and exit code 2."""
-    try:
-        app()  # standalone: usage errors exit 2 with click's message
-    except UserError as error:
-        err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
-        sys.exit(error.exit_code)
-
-
-from offramp.cli_calibrate import calibrate  # noqa: E402
-
-app.command("calibrate")(calibrate)
-
-from offramp.cli_claims import claims  # noqa: E402
-
-app.command("claims")(claims)
-
-from offramp.cli_analysis import discover, sensitivity  # noqa: E402
-
-app.command("discover")(discover)
-app.command("sensitivity")(sensitivity)
-
-from offramp.cli_validation import validate_history  # noqa: E402
-
-app.command("validate-history")(validate_history)

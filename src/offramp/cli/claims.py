@@ -9,75 +9,20 @@ the kursk-2024 results.
 from __future__ import annotations
 
 import difflib
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
+from offramp.cli.app import app
 from offramp.errors import UserError
-from offramp.terminal import stdout_console
+from offramp.report.console import claims_table, stdout_console
 
 if TYPE_CHECKING:
-    from offramp.analysis.claims import ClaimResult
+    from offramp.report.words import ParameterNames
+    from offramp.studies.claims import ClaimResult
 
-DEFAULT_FUTURES = 2000  # = offramp.analysis.claims.DEFAULT_FUTURES (not imported: it is slow)
-STATEMENT_CHARS = 90
-VERDICT_STYLE = {
-    "holds": "green",
-    "holds only under conditions": "yellow",
-    "fails": "red",
-    "not testable": "dim",
-}
-
-
-def short_statement(text: str, limit: int = STATEMENT_CHARS) -> str:
-    """The statement's first sentence, cut to `limit` characters."""
-    first = text.strip().split(". ")[0].rstrip(".")
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
-
-
-def _number(value: float) -> str:
-    return "n/a" if not math.isfinite(value) else f"{value:+.3g}"
-
-
-def _shares(result: ClaimResult) -> str:
-    if result.n_compared == 0:
-        return "n/a"
-    return (f"{result.holds_share:.0%} (worse {result.fails_share:.0%}, "
-            f"ties {result.tie_share:.0%}; n={result.n_compared})")
-
-
-def _effect(result: ClaimResult) -> str:
-    return f"{_number(result.mean_effect)} [{_number(result.ci_low)}, {_number(result.ci_high)}]"
-
-
-def _conditions(result: ClaimResult) -> str:
-    if result.holding_conditions:
-        return f"holds where: {result.holding_conditions}\nfails where: {result.failure_conditions}"
-    return result.failure_conditions
-
-
-def claims_rich_table(results: list[ClaimResult], title: str) -> Table:
-    """One row per claim: what is compared, how often it holds, the effect, verdict, where not."""
-    table = Table(title=title, title_justify="left", show_lines=True)
-    table.add_column("claim", no_wrap=True)
-    table.add_column("statement (arm vs versus, outcome)", overflow="fold", ratio=2)
-    table.add_column("holds share", overflow="fold")
-    table.add_column("mean effect [95% CI]", overflow="fold")
-    table.add_column("verdict", overflow="fold")
-    table.add_column("failure conditions", overflow="fold", ratio=3)
-    for r in results:
-        tolerance = f", tolerance {r.tolerance:g}" if r.tolerance else ""
-        compared = (f"{short_statement(r.statement)}\n[dim]{escape(r.arm)} vs {escape(r.versus)}; "
-                    f"{r.outcome} expected {r.expect}{tolerance}[/]")
-        table.add_row(
-            r.claim_id, compared, _shares(r), _effect(r),
-            f"[{VERDICT_STYLE[r.verdict]}]{r.verdict}[/]", escape(_conditions(r)),
-        )
-    return table
+DEFAULT_FUTURES = 2000  # = offramp.studies.claims.DEFAULT_FUTURES (not imported: it is slow)
 
 
 def check_target(target: str) -> str:
@@ -105,6 +50,7 @@ def check_target(target: str) -> str:
     )
 
 
+@app.command()
 def claims(
     target: Annotated[
         str, typer.Argument(help="A built-in scenario name, a scenario YAML file, or a run "
@@ -150,12 +96,12 @@ def claims(
                 f"{' and '.join(given)} cannot be used with a run folder: the claims run on the "
                 f"run's own scenario, futures and seed (run them on a scenario instead)"
             )
-        results, title = _run_claims(target, futures, claim)
+        results, names, title = _run_claims(target, futures, claim)
     else:
-        results, title = _scenario_claims(target, futures, seed or 0, sampler or "lhs", claim,
-                                          set_)
+        results, names, title = _scenario_claims(target, futures, seed or 0, sampler or "lhs",
+                                                 claim, set_)
     console = stdout_console()
-    console.print(claims_rich_table(results, title))
+    console.print(claims_table(results, names, title))
     console.print(
         "[dim]holds share: futures where the arm does better than versus in the expected "
         "direction (paired). Verdict: holds if the 95% interval of the mean effect lies on the "
@@ -170,10 +116,11 @@ def claims(
 
 def _scenario_claims(target: str, futures: int, seed: int, sampler: str,
                      claim: list[str] | None, set_: list[str] | None
-                     ) -> tuple[list[ClaimResult], str]:
-    from offramp.analysis.claims import evaluate_claims
+                     ) -> tuple[list[ClaimResult], ParameterNames, str]:
     from offramp.experiments.sampling import SAMPLERS
+    from offramp.report.words import names_of_scenario
     from offramp.scenario.loader import load_scenario
+    from offramp.studies.claims import evaluate_claims
 
     if sampler not in SAMPLERS:
         raise UserError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
@@ -181,14 +128,22 @@ def _scenario_claims(target: str, futures: int, seed: int, sampler: str,
     results = evaluate_claims(loaded, n_futures=futures, seed=seed, sampler=sampler,
                               claims=claim or None)
     name = loaded.scenario.scenario.name
-    return results, f"claims of {name}: {futures} futures, seed {seed}, sampler {sampler}"
+    return (results, names_of_scenario(loaded.scenario),
+            f"claims of {name}: {futures} futures, seed {seed}, sampler {sampler}")
 
 
 def _run_claims(target: str, futures: int, claim: list[str] | None
-                ) -> tuple[list[ClaimResult], str]:
-    from offramp.analysis.claims import evaluate_run_claims
+                ) -> tuple[list[ClaimResult], ParameterNames, str]:
+    """Judge the claims on a run folder; all of them are stored with the run for its report."""
+    from offramp.experiments.manifest import RunManifest
+    from offramp.report.words import names_of_run
+    from offramp.store import RunStore
+    from offramp.studies.claims import evaluate_run_claims, save_claims
 
-    run = evaluate_run_claims(target, max_futures=futures, claims=claim or None)
+    store = RunStore.open(Path(target))
+    run = evaluate_run_claims(store, max_futures=futures, claims=claim or None)
     title = (f"claims of {run.scenario} on run {run.root}: {run.selection} futures, "
              f"seed {run.seed}")
-    return run.results, title
+    if not claim:
+        title += f"; stored in {save_claims(store, run)}"
+    return run.results, names_of_run(RunManifest.of(store)), title

@@ -4,8 +4,7 @@ Runs every policy of `polish-soviet-1920` and `winter-war-1939` over the same sa
 scores each future against the criteria of docs/historical-scenarios.md (P1–P3, F1–F4) and
 prints one table per war: the share of futures meeting each criterion and the whole ending, per
 policy, with Wilson 95 % intervals, the paired difference of seed 003's comparison, and the
-op-ed's measures. docs/validation.md ("War endings") reads the results. Kept apart from
-`offramp.cli` so the validation code is only imported by the command that needs it.
+op-ed's measures. docs/validation.md ("War endings") reads the results.
 """
 
 from __future__ import annotations
@@ -16,11 +15,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from offramp.cli.app import app
 from offramp.errors import UserError
-from offramp.terminal import stdout_console
+from offramp.report.console import stdout_console
 
 if TYPE_CHECKING:
-    from offramp.validation import WarMeasurement
+    from offramp.studies.endings import WarMeasurement
 
 DEFAULT_FUTURES = 20_000
 REPLICATES = 2000
@@ -51,7 +51,7 @@ def _plain(value: float) -> str:
 def war_table(measurement: WarMeasurement) -> Table:
     """One table: criteria × policies (share [95 %]), paired difference, then the op-ed's
     measures."""
-    from offramp.validation import WARS
+    from offramp.studies.endings import WARS
 
     spec = WARS[measurement.scenario]
     first, second = spec.compared
@@ -90,6 +90,7 @@ def war_table(measurement: WarMeasurement) -> Table:
     return table
 
 
+@app.command("validate-history")
 def validate_history(
     futures: Annotated[
         int, typer.Option("--futures", help="Futures per war (every policy runs on all of them).")
@@ -99,7 +100,7 @@ def validate_history(
     """Score the Polish–Soviet War (1920) and the Winter War (1939–40) against how they ended:
     the share of futures reproducing each criterion and the whole ending, per policy, and the
     op-ed's comparison (holding the enemy's soil or not). A hindcast check, not a forecast."""
-    from offramp.validation import POLISH_SOVIET, WINTER_WAR, measure_war
+    from offramp.studies.endings import POLISH_SOVIET, WINTER_WAR, measure_war
 
     if futures < 1:
         raise UserError(f"--futures must be at least 1, not {futures}.")

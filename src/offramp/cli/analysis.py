@@ -16,8 +16,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from offramp.cli.app import app
 from offramp.errors import UserError
-from offramp.terminal import stdout_console
+from offramp.report.console import stdout_console
 
 if TYPE_CHECKING:  # pandas is imported by the commands, not by every `offramp` start
     import pandas as pd
@@ -45,14 +46,10 @@ def _console() -> Console:
 
 
 def _open(run_dir: Path):
-    from offramp.report.run_analysis import RunAnalysis
     from offramp.store import RunStore
+    from offramp.studies.runs import RunAnalysis
 
-    store = RunStore.open(run_dir)
-    if not store.is_complete:
-        raise UserError(f"{run_dir}: the run is not complete; finish it with "
-                        f"`offramp run --resume {run_dir}`")
-    return RunAnalysis(store)
+    return RunAnalysis(RunStore.open(run_dir))
 
 
 def _p_value(value: float) -> str:
@@ -74,6 +71,7 @@ def _restrictions_table(frame: pd.DataFrame, title: str, limit: int) -> Table:
     return table
 
 
+@app.command()
 def discover(
     run_dir: RunArgument,
     policy: Annotated[str, typer.Option("--policy", help="The policy whose outcomes to ask.")],
@@ -106,7 +104,11 @@ def discover(
     """
     if conditions < 1:
         raise UserError(f"--conditions must be at least 1, found {conditions}")
+    from offramp.report.figures import discovery_figure
+    from offramp.report.words import discovery_restrictions, discovery_sentence, names_of_run
+
     analysis = _open(run_dir)
+    names = names_of_run(analysis.manifest)
     found = analysis.discover(where, policy, threshold=threshold, peel_alpha=peel_alpha,
                               boxes=boxes, max_conditions=conditions)
     console = _console()
@@ -123,7 +125,7 @@ def discover(
         return
     for index, box in enumerate(found.result.boxes):
         console.rule(f"box {index + 1}")
-        console.print(escape(found.sentence(index)), highlight=False)
+        console.print(escape(discovery_sentence(found, names, index)), highlight=False)
         plain = found.plain[index]
         restricted = len(box.limits)
         console.print(
@@ -137,18 +139,19 @@ def discover(
                if plain is not None else "."),
             highlight=False,
         )
-        frame = found.restrictions(index)
+        frame = discovery_restrictions(found, names, index)
         more = len(frame) - show
         console.print(_restrictions_table(frame, "restrictions, most significant first", show))
         if more > 0:
             console.print(f"… and {more} more, quasi-p {_p_value(frame['quasi-p'].iloc[show])} "
                           "or above.", highlight=False)
         path = analysis.tradeoff_path(found, index)
-        figure = found.figure(index, title=f"{policy}: {found.question}")
+        figure = discovery_figure(found, index, title=f"{policy}: {found.question}")
         figure.savefig(path, dpi=120, bbox_inches="tight")
         console.print(f"trade-off plot: {path}", highlight=False)
 
 
+@app.command()
 def sensitivity(
     run_dir: RunArgument,
     outcome: Annotated[
@@ -172,9 +175,12 @@ def sensitivity(
     PAWN (default) and delta work on any run; Sobol indices need a run sampled with
     `offramp run --sampler saltelli`. Prints the top drivers per policy.
     """
+    from offramp.report.words import names_of_run
+
     if top < 1:
         raise UserError(f"--top must be at least 1, found {top}")
     analysis = _open(run_dir)
+    names = names_of_run(analysis.manifest)
     tables = analysis.sensitivity(outcome, policies=policy or None, method=method,
                                   max_rows=max_rows)
     console = _console()
@@ -183,7 +189,8 @@ def sensitivity(
     console.print(f"Sensitivity of {escape(outcome)} over {used:,} futures "
                   f"and {analysis.X.shape[1]} uncertain parameters. {METHOD_NOTES[method]}.",
                   highlight=False)
-    base = (analysis.manifest.get("saltelli") or {}).get("base_samples")
+    design = analysis.manifest.saltelli
+    base = design.base_samples if design is not None else None
     if method == "sobol" and base is not None and base < SOBOL_FEW_BASE_SAMPLES:
         console.print(f"[yellow]Only {base} base samples: Sobol estimates this rough are mostly "
                       "noise (see the confidence intervals); rank with --method pawn, or run "
@@ -198,6 +205,6 @@ def sensitivity(
             table.add_column(column, justify="right")
         table.add_column("path", overflow="fold")
         for rank, (path, row) in enumerate(frame.head(top).iterrows(), start=1):
-            table.add_row(str(rank), escape(row["label"]), f"{row['importance']:.3f}",
+            table.add_row(str(rank), escape(names.label(path)), f"{row['importance']:.3f}",
                           *(f"{row[c]:.3f}" for c in extra), escape(str(path)))
         console.print(table)

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from offramp.cli.app import app
 from offramp.errors import UserError
-from offramp.terminal import stdout_console
+from offramp.report.console import stdout_console
 
 if TYPE_CHECKING:
     from offramp.calibration import FitResult
@@ -84,6 +85,7 @@ def _plot_path(plot: Path, dataset: str, several: bool) -> Path:
     return plot.with_name(f"{plot.stem}-{dataset}{plot.suffix or '.png'}") if several else plot
 
 
+@app.command()
 def calibrate(
     dataset: Annotated[
         str | None,

@@ -1,0 +1,167 @@
+"""Paired statistics over shared futures, and the verdict rule of a claim.
+
+Every arm of a comparison runs on the same futures with the same noise, so an effect is a
+per-future difference, not a difference of two averages. These are pure functions over arrays,
+tested by hand in tests/analysis/test_claims.py; `offramp.studies.claims` runs the arms and
+applies them. docs/claims.md states the verdict rule in words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+Verdict = Literal["holds", "holds only under conditions", "fails", "not testable"]
+
+CONFIDENCE_LEVEL = 0.95
+BOOTSTRAP_REPLICATES = 2000
+BOOTSTRAP_BLOCK_CELLS = 4_000_000
+"""Resampled values drawn at once (replicates x futures): bounds memory to ~32 MB of indices."""
+
+
+@dataclass(frozen=True)
+class PairedShares:
+    """Shares of compared futures where the claim holds, fails, or both arms tie."""
+
+    holds: float  # directed effect > -tolerance
+    fails: float  # directed effect < -tolerance
+    ties: float  # the arms' outcomes are equal (directed effect == 0)
+
+
+def directed_effect(effect: np.ndarray, expect: str) -> np.ndarray:
+    """The effect signed so that positive means 'better in the direction the claim expects'."""
+    effect = np.asarray(effect, dtype=float)
+    return effect if expect == "higher" else -effect
+
+
+def paired_shares(directed: np.ndarray, tolerance: float = 0.0) -> PairedShares:
+    """Shares of futures where the claim holds (d > -tol), fails (d < -tol), or the arms tie.
+
+    With tolerance 0 the three add up to one. With a tolerance (a non-inferiority claim) a tie
+    counts as holding, and `ties` says how often the arms did not differ at all.
+    """
+    d = np.asarray(directed, dtype=float)
+    if d.size == 0:
+        return PairedShares(float("nan"), float("nan"), float("nan"))
+    return PairedShares(
+        holds=float(np.mean(d > -tolerance)),
+        fails=float(np.mean(d < -tolerance)),
+        ties=float(np.mean(d == 0.0)),
+    )
+
+
+def bootstrap_means(values: np.ndarray, replicates: int, rng: np.random.Generator) -> np.ndarray:
+    """Means of `replicates` resamples (with replacement) of `values`, drawn in blocks."""
+    values = np.asarray(values, dtype=float)
+    n = values.size
+    per_block = max(1, BOOTSTRAP_BLOCK_CELLS // max(n, 1))
+    means = np.empty(replicates)
+    for start in range(0, replicates, per_block):
+        count = min(per_block, replicates - start)
+        rows = rng.integers(0, n, size=(count, n))
+        means[start:start + count] = values[rows].mean(axis=1)
+    return means
+
+
+def bootstrap_mean_ci(
+    values: np.ndarray, replicates: int = BOOTSTRAP_REPLICATES, level: float = CONFIDENCE_LEVEL,
+    seed: int | np.random.SeedSequence = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean: the (1-level)/2 and (1+level)/2 quantiles."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return float("nan"), float("nan")
+    means = bootstrap_means(values, replicates, np.random.default_rng(seed))
+    low, high = np.quantile(means, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    return float(low), float(high)
+
+
+def directed_interval(low: float, high: float, expect: str) -> tuple[float, float]:
+    """The interval of the raw effect, turned into the interval of the directed effect."""
+    return (low, high) if expect == "higher" else (-high, -low)
+
+
+def verdict_for(
+    directed_ci_low: float, shares: PairedShares, tolerance: float, holds_in_subset: bool,
+    n_compared: int,
+) -> Verdict:
+    """The verdict rule (docs/claims.md).
+
+    holds: the 95% interval of the mean directed effect lies above -tolerance (above 0 for a
+        plain claim: better on average, beyond sampling noise) AND the arm is better in at
+        least as many futures as it is worse (not an average carried by a few futures);
+    holds only under conditions: not so overall, but PRIM finds a box of parameter space with
+        at least 10% of the futures where the claim holds in >= 80% of them and the interval
+        of the mean inside the box lies above -tolerance;
+    fails: otherwise; not testable: no future where the comparison is defined.
+    """
+    if n_compared == 0:
+        return "not testable"
+    if directed_ci_low > -tolerance and shares.holds >= shares.fails:
+        return "holds"
+    if holds_in_subset:
+        return "holds only under conditions"
+    return "fails"
+
+
+def first_talks_week(talks_open: np.ndarray) -> np.ndarray:
+    """Week in which talks first opened ((n,) float, NaN if never), from the weekly series.
+
+    Series row r is the state at the end of week r - 1 (row 0 is the start).
+    """
+    opened = np.asarray(talks_open, dtype=bool)[1:]
+    ever = opened.any(axis=0)
+    return np.where(ever, opened.argmax(axis=0).astype(float), np.nan)
+
+
+def weekly_counts(cumulative: np.ndarray) -> np.ndarray:
+    """(weeks, n) events in each week, from a (weeks + 1, n) series of running totals."""
+    return np.diff(np.asarray(cumulative, dtype=float), axis=0)
+
+
+def escalation_window_effect(
+    events: np.ndarray, fighting: np.ndarray, first_open: np.ndarray, window: int
+) -> np.ndarray:
+    """Per future: escalation rate in the `window` fighting weeks before talks first opened,
+    minus the rate in the other fighting weeks ((n,), NaN where either set of weeks is empty).
+
+    `events` and `fighting` are (weeks, n); `first_open` is (n,) (NaN: talks never opened).
+    The week talks open is in neither set: an escalation that week can stop them opening, which
+    would bias any comparison that included it.
+    """
+    weeks = np.arange(events.shape[0])[:, None]
+    opened = ~np.isnan(first_open)
+    start = np.where(opened, first_open, -1.0)
+    counted = opened & np.asarray(fighting, dtype=bool)
+    before = (weeks >= start - window) & (weeks < start)
+    in_window = before & counted
+    in_rest = ~before & (weeks != start) & counted
+    window_weeks = in_window.sum(axis=0)
+    rest_weeks = in_rest.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        window_rate = (events * in_window).sum(axis=0) / window_weeks
+        rest_rate = (events * in_rest).sum(axis=0) / rest_weeks
+    return np.where((window_weeks > 0) & (rest_weeks > 0), window_rate - rest_rate, np.nan)
+
+
+def fighting_weeks(
+    settlement_week: np.ndarray, ladder_rung: np.ndarray, ceasefire_rung: int | None,
+    top_rung: int,
+) -> np.ndarray:
+    """(weeks, n) bool: was the war being fought during week w (escalation can only happen then)?
+
+    A week is fought if no settlement came before it (the settlement week itself is fought) and
+    no ceasefire was in force at its start. The ceasefire is read from the `ladder_rung` series
+    (the highest rung in force): exact when the ceasefire is the top rung, as in every shipped
+    scenario; otherwise any rung at or above it is taken as a ceasefire (an approximation).
+    """
+    rung_at_start = np.asarray(ladder_rung, dtype=float)[:-1]  # row w: end of week w - 1
+    weeks = np.arange(rung_at_start.shape[0])[:, None]
+    not_settled = np.isnan(settlement_week) | (weeks <= settlement_week)
+    if ceasefire_rung is None:
+        return not_settled
+    level = ceasefire_rung + 1
+    in_ceasefire = rung_at_start == level if level == top_rung else rung_at_start >= level
+    return not_settled & ~in_ceasefire

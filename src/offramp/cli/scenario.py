@@ -1,0 +1,51 @@
+"""`offramp scenarios`, `validate` and `explain`: the built-in scenarios and a scenario's file."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from offramp.cli.app import SetOption, app, console
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    from offramp.report.explain import scenarios_table
+    from offramp.scenario.loader import builtin_scenarios, load_scenario
+
+    loaded = [load_scenario(name) for name in builtin_scenarios()]
+    console.print(scenarios_table(loaded))
+
+
+@app.command()
+def validate(
+    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
+    set_: SetOption = None,
+) -> None:
+    """Check a scenario file; exit 2 with the file, line and field of every problem."""
+    from offramp.scenario.loader import load_scenario
+    from offramp.scenario.walk import scenario_parameters
+
+    loaded = load_scenario(scenario, overrides=set_)
+    params = scenario_parameters(loaded.scenario)
+    uncertain = sum(p.is_uncertain for p in params.values())
+    console.print(
+        f"[green]valid[/]: {escape(loaded.source)} — {len(params)} parameters "
+        f"({uncertain} uncertain), {len(loaded.scenario.policies)} policies",
+        highlight=False,
+    )
+
+
+@app.command()
+def explain(
+    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
+    set_: SetOption = None,
+) -> None:
+    """Print a scenario: actors, theaters, every parameter with unit and source, the policies."""
+    from offramp.report.explain import explain_scenario
+    from offramp.scenario.loader import load_scenario
+
+    explain_scenario(load_scenario(scenario, overrides=set_), console)

@@ -1,0 +1,109 @@
+"""Figures: matplotlib `Figure` objects built without pyplot (no global state, no backend
+switch: a notebook keeps its own), and their inline SVG for the report.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import BoundaryNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from offramp.analysis.discovery import PrimResult
+from offramp.studies.runs import Discovery
+
+SMALL = (5.2, 3.0)
+
+
+def svg(figure: Figure) -> str:
+    """The figure as an inline <svg> element (matplotlib's metadata block dropped)."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    text = re.sub(r"<metadata>.*?</metadata>", "", buffer.getvalue(), flags=re.DOTALL)
+    return text[text.index("<svg"):]
+
+
+def tradeoff_figure(result: PrimResult, box: int = 0, title: str | None = None,
+                    size: tuple[float, float] = (6, 5)) -> Figure:
+    """The coverage–density trade-off of one PRIM box's peeling.
+
+    Points are coloured by the number of restricted dimensions (as in EMA's
+    ``show_tradeoff``); the chosen box (after pasting) is circled.
+    """
+    curve = result.tradeoff[result.tradeoff["box"] == box]
+    chosen = result.boxes[box]
+    n_max = int(curve["n_restricted"].max())
+    norm = BoundaryNorm(np.arange(-0.5, n_max + 1.5), 256)
+    fig = Figure(figsize=size)
+    ax = fig.add_subplot()
+    points = ax.scatter(curve["coverage"], curve["density"], c=curve["n_restricted"],
+                        cmap="viridis", norm=norm, s=18)
+    ax.scatter([chosen.coverage], [chosen.density], s=160, facecolors="none",
+               edgecolors="crimson", linewidths=1.5, label="chosen box")
+    ax.axhline(result.threshold, color="grey", lw=0.8, ls="--", label="density threshold")
+    ax.set(xlabel="coverage", ylabel="density", xlim=(0, 1.05), ylim=(0, 1.05),
+           title=title or f"PRIM trade-off, box {box + 1}")
+    ax.legend(loc="lower left", fontsize="small")
+    # One tick per dimension reads well up to a dozen; beyond that (a box over ~100 parameters
+    # can restrict 30), integer ticks at a readable spacing.
+    colorbar = fig.colorbar(points, drawedges=n_max <= 12)
+    colorbar.locator = MaxNLocator(nbins=min(n_max + 1, 12), integer=True)
+    colorbar.update_ticks()
+    colorbar.set_label("restricted dimensions")
+    return fig
+
+
+def discovery_figure(discovery: Discovery, box_index: int = 0, title: str | None = None,
+                     size: tuple[float, float] = (6, 5)) -> Figure:
+    """PRIM's trade-off plot, with the plain-words box marked next to PRIM's chosen one."""
+    assert discovery.result is not None
+    figure = tradeoff_figure(discovery.result, box_index, title=title, size=size)
+    plain = discovery.plain[box_index]
+    if plain is not None:
+        axes = figure.axes[0]
+        axes.scatter([plain.coverage], [plain.density], marker="D", s=60, color="crimson",
+                     label=f"plain-words box ({len(plain.limits)} restrictions)")
+        axes.legend(loc="lower left", fontsize="small")
+    return figure
+
+
+def distribution_figure(outcomes: pd.DataFrame, policies: list[str], column: str, title: str
+                        ) -> Figure | None:
+    """Step histograms of one outcome per policy (None when no value is finite)."""
+    values = outcomes[column].astype(float)
+    if column == "end_week":
+        values = values.where(outcomes["ended"].astype(bool))
+    finite = values[np.isfinite(values)]
+    if finite.empty:
+        return None
+    figure = Figure(figsize=SMALL)
+    axes = figure.add_subplot()
+    bins = np.histogram_bin_edges(finite, bins=40)
+    for policy in policies:
+        policy_values = values[(outcomes["policy"] == policy) & np.isfinite(values)]
+        axes.hist(policy_values, bins=bins, histtype="step", linewidth=1.5, label=policy,
+                  density=True)
+    axes.set_title(title, fontsize=10)
+    axes.set_ylabel("density")
+    axes.legend(fontsize=8)
+    return figure
+
+
+def fan_figure(series: pd.DataFrame, policies: list[str], column: str, title: str) -> Figure:
+    """Median and 10–90% band of a weekly series per policy."""
+    figure = Figure(figsize=SMALL)
+    axes = figure.add_subplot()
+    for policy in policies:
+        weekly = series.loc[series["policy"] == policy].groupby("week")[column]
+        bands = weekly.quantile([0.1, 0.5, 0.9]).unstack()
+        line = axes.plot(bands.index, bands[0.5], label=policy, linewidth=1.5)[0]
+        axes.fill_between(bands.index, bands[0.1], bands[0.9], alpha=0.15,
+                          color=line.get_color())
+    axes.set_title(f"{title}: median and 10–90% of futures", fontsize=10)
+    axes.set_xlabel("week")
+    axes.legend(fontsize=8)
+    return figure
