@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from engine_testkit import inputs_for, replace_in, run_engine
 
-from offramp.engine import CEASEFIRE, WAR, Ladder, Levers
+from offramp.engine import CEASEFIRE, WAR, LadderRules, Levers
 from offramp.engine.inputs import CombatRules, RoutRules
 from offramp.engine.mechanisms import (
     aid,
@@ -27,7 +27,7 @@ from offramp.engine.mechanisms import (
 from offramp.engine.noise import NoiseSource, make_key
 from offramp.engine.state import SETTLED
 
-_TOY_LADDER = Ladder(
+_TOY_LADDER = LadderRules(
     rung_ids=("a", "b", "c", "d"),
     effects=("shipping", "energy_strike_ban", "ceasefire", "disengagement"),
     pressure_effect=np.zeros(1), adoption_per_week=np.zeros((4, 1)),
@@ -535,9 +535,12 @@ def test_line_movement_is_a_moving_average_of_ground_changing_hands(small, recor
 def test_optional_fields_default_to_the_engine_constants_and_can_be_set(kursk_data):
     """A scenario that leaves out support_persistence, stock_drawdown_weeks and
     relapse_reduction_per_rung gets the documented constants; one that sets them gets its own."""
-    from offramp.engine.mechanisms.aid import DRAWDOWN_WEEKS
-    from offramp.engine.mechanisms.ladder import RELAPSE_REDUCTION_PER_RUNG
-    from offramp.engine.mechanisms.politics import OPINION_PERSISTENCE
+    from offramp.scenario.schema import Backer, Belligerent, Ladder, default_when_absent
+
+    OPINION_PERSISTENCE = default_when_absent(Belligerent, "support_persistence")
+    DRAWDOWN_WEEKS = default_when_absent(Backer, "stock_drawdown_weeks")
+    RELAPSE_REDUCTION_PER_RUNG = default_when_absent(Ladder, "relapse_reduction_per_rung")
+    assert (OPINION_PERSISTENCE, DRAWDOWN_WEEKS, RELAPSE_REDUCTION_PER_RUNG) == (0.95, 52.0, 0.35)
     from offramp.experiments.sampling import sample_futures
     from offramp.scenario.schema import Scenario
 

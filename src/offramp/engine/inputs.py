@@ -192,7 +192,7 @@ class Theaters:
 
 
 @dataclass(frozen=True)
-class Calendar:
+class CalendarRules:
     """Dates, seasons and scheduled elections.
 
     Seasons recur every year from (start_month, start_day) for `weeks` weeks; their advance
@@ -274,7 +274,7 @@ class EscalationRules:
 
 
 @dataclass(frozen=True)
-class Ladder:
+class LadderRules:
     """The de-escalation ladder, rungs in order; arrays (L, n)."""
 
     rung_ids: tuple[str, ...]
@@ -321,13 +321,13 @@ class EngineInputs:
     backers: Backers
     rivals: Rivals
     theaters: Theaters
-    calendar: Calendar
+    calendar: CalendarRules
     forces: ForcesRules
     combat: CombatRules
     territory: TerritoryRules
     strikes: StrikeRules
     escalation: EscalationRules
-    ladder: Ladder
+    ladder: LadderRules
     bargaining: BargainingRules
     main_backer: int | None = None
     """Index of side a's main backer (recorded stocks); None when side a has no backer."""

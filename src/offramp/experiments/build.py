@@ -23,12 +23,12 @@ from offramp.engine.inputs import (
     Backers,
     BargainingRules,
     Belligerents,
-    Calendar,
+    CalendarRules,
     CombatRules,
     EngineInputs,
     EscalationRules,
     ForcesRules,
-    Ladder,
+    LadderRules,
     Levers,
     Rivals,
     RoutRules,
@@ -36,10 +36,8 @@ from offramp.engine.inputs import (
     TerritoryRules,
     Theaters,
 )
-from offramp.engine.mechanisms.aid import DRAWDOWN_WEEKS
-from offramp.engine.mechanisms.ladder import RELAPSE_REDUCTION_PER_RUNG
-from offramp.engine.mechanisms.politics import OPINION_PERSISTENCE
 from offramp.errors import UserError
+from offramp.scenario import schema
 from offramp.scenario.schema import Scenario
 
 _STRUCTURAL = {"names", "backs_side", "of_backer", "soil_side", "is_salient"}
@@ -49,12 +47,13 @@ _NOT_IN_SCENARIO: set[str] = set()
 _SUBSECTIONS = {"rout"}
 
 
-# Optional scenario fields, by name, and the engine's default where a scenario leaves them out
-# (docs/model.md §9).
+# Optional scenario fields, by name, and the number they stand for when a scenario leaves them
+# out: declared once, in the schema (`with_default`).
 _DEFAULTS = {
-    "support_persistence": OPINION_PERSISTENCE,
-    "stock_drawdown_weeks": DRAWDOWN_WEEKS,
-    "relapse_reduction_per_rung": RELAPSE_REDUCTION_PER_RUNG,
+    name: default
+    for model in (schema.Belligerent, schema.Backer, schema.Ladder)
+    for name in model.model_fields
+    if (default := schema.default_when_absent(model, name)) is not None
 }
 
 
@@ -204,7 +203,7 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
 
     seasons = scenario.calendar.seasons
     elections = scenario.elections
-    calendar = Calendar(
+    calendar = CalendarRules(
         start_date=scenario.scenario.start_date,
         season_names=tuple(s.name for s in seasons),
         season_start=tuple((s.start_month, s.start_day) for s in seasons),
@@ -225,7 +224,7 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         return cls(**{name: col(f"{prefix}.{name}") for name in _array_fields(cls)})
 
     rungs = scenario.ladder.rungs
-    ladder = Ladder(
+    ladder = LadderRules(
         rung_ids=tuple(r.id for r in rungs),
         effects=tuple(r.effect for r in rungs),
         pressure_effect=col("ladder.pressure_effect"),
@@ -257,3 +256,50 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         main_backer=_main_backer(scenario, side_ids[SIDE_A]),
     )
     return inputs, levers
+
+
+# --- the schema and the engine's inputs: one set of names ---------------------------------------
+
+ENGINE_SECTIONS: dict[type, tuple[type, ...]] = {
+    Belligerents: (schema.Belligerent,), Backers: (schema.Backer,), Rivals: (schema.Rival,),
+    Theaters: (schema.Theater, schema.OpensAfter), ForcesRules: (schema.Forces,), CombatRules: (schema.Combat,),
+    RoutRules: (schema.Rout,), TerritoryRules: (schema.Territory,),
+    StrikeRules: (schema.Strikes,), EscalationRules: (schema.Escalation,),
+    LadderRules: (schema.Ladder, schema.LadderRung), BargainingRules: (schema.Bargaining,),
+    CalendarRules: (schema.Season, schema.Election),
+}
+"""Which scenario sections each engine input is read from (`build_inputs`)."""
+RENAMED = {
+    "season_advance_multiplier": "advance_multiplier",  # a season's, one row per season
+    "opens_below_km2": "enemy_held_below_km2",  # of a theater's `opens_after`
+}
+"""Engine fields named otherwise than the parameter they carry (the engine's name says the axis
+or the rule it belongs to)."""
+
+
+def _parameter_fields(model: type) -> set[str]:
+    """The fields of a schema section that hold parameters (one, or one per actor)."""
+    marker = repr(schema.Param).split("[", 2)[2].split(",")[0]  # the first parameter kind
+    return {name for name, field in model.model_fields.items()
+            if marker in repr(field.annotation)}
+
+
+def _engine_arrays(cls: type) -> set[str]:
+    """The fields of an engine input that carry numbers over futures (arrays)."""
+    return {f.name for f in fields(cls) if "ndarray" in str(f.type)}
+
+
+def unmatched_names() -> list[str]:
+    """Engine input fields with no parameter of the same name in their scenario sections, and
+    parameters no engine field reads: each is a second spelling of one quantity (or a forgotten
+    one). `build_inputs` relies on there being none; a test keeps it so."""
+    problems = []
+    for engine_class, models in ENGINE_SECTIONS.items():
+        engine = {RENAMED.get(name, name) for name in _engine_arrays(engine_class)}
+        declared = set().union(*(_parameter_fields(model) for model in models))
+        for name in sorted(engine - declared):
+            problems.append(f"engine {engine_class.__name__}.{name} has no scenario parameter")
+        for name in sorted(declared - engine - _SUBSECTIONS):
+            problems.append(f"scenario {'/'.join(m.__name__ for m in models)}.{name} reaches no "
+                            f"engine field of {engine_class.__name__}")
+    return problems

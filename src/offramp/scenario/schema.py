@@ -60,6 +60,21 @@ Identifier = Annotated[str, Field(pattern=IDENTIFIER, max_length=64)]
 SCENARIO_NAME = r"^[a-z][a-z0-9-]*$"
 
 
+def with_default(value: float, description: str):
+    """An optional parameter whose absence means `value` (a number, with no source of its own:
+    docs/model.md gives it). The default is declared here once; `default_when_absent` reads it
+    for the experiment layer, which gives the engine the number."""
+    return Field(default=None, description=f"Optional: {description} Without it {value:g}.",
+                 json_schema_extra={"default_when_absent": value})
+
+
+def default_when_absent(model: type[BaseModel], field: str) -> float | None:
+    """The number an optional parameter stands for when a scenario leaves it out (None: the
+    field has no such default)."""
+    extra = model.model_fields[field].json_schema_extra
+    return extra.get("default_when_absent") if isinstance(extra, dict) else None  # type: ignore[return-value]
+
+
 class FieldProblem(ValueError):
     """A cross-field problem that knows which field it is about (for the error's line number)."""
 
@@ -160,10 +175,9 @@ class Belligerent(Section):
     home_soil_premium: NonNegative = Field(
         description="Value of a unit of its own soil held by the enemy, relative to disputed land."
     )
-    support_persistence: Share | None = Field(
-        default=None,
-        description="Optional: AR(1) coefficient of the weekly opinion shocks (how long a shock "
-        "to support lasts); without it 0.95 (docs/model.md §4.8).",
+    support_persistence: Share | None = with_default(
+        0.95, "AR(1) coefficient of the weekly opinion shocks (how long a shock to support "
+        "lasts; docs/model.md §4.8).",
     )
 
 
@@ -189,10 +203,9 @@ class Backer(Section):
     )
     high_end_production_per_month: NonNegative
     high_end_sent_per_month: NonNegative = Field(description="Transfers at full support.")
-    stock_drawdown_weeks: Positive | None = Field(
-        default=None,
-        description="Optional: weeks over which it would hand over its whole stock above the "
-        "floor at full willingness; without it 52 (docs/model.md §4.6).",
+    stock_drawdown_weeks: Positive | None = with_default(
+        52.0, "weeks over which it would hand over its whole stock above the floor at full "
+        "willingness (docs/model.md §4.6).",
     )
 
 
@@ -358,7 +371,7 @@ class Combat(Section):
     )
 
 
-class TerritoryRules(Section):
+class Territory(Section):
     max_advance_km_per_week: Positive
     breakthrough_ratio: Positive = Field(
         description="Theater-level power ratio at which the attacker starts to gain ground."
@@ -420,10 +433,9 @@ class Ladder(Section):
     pressure_effect: NonNegative = Field(
         description="How much war-weariness on both sides speeds adoption."
     )
-    relapse_reduction_per_rung: NonNegative | None = Field(
-        default=None,
-        description="Optional: fall in the log relapse hazard of a ceasefire per lower rung in "
-        "force (Fortna's measures); without it 0.35 (docs/model.md §4.11).",
+    relapse_reduction_per_rung: NonNegative | None = with_default(
+        0.35, "fall in the log relapse hazard of a ceasefire per lower rung in force (Fortna's "
+        "measures; docs/model.md §4.11).",
     )
     rungs: list[LadderRung] = Field(min_length=1, max_length=12)
 
@@ -612,7 +624,7 @@ class Scenario(Section):
     elections: list[Election] = Field(default_factory=list, max_length=50)
     forces: Forces
     combat: Combat
-    territory: TerritoryRules
+    territory: Territory
     strikes: Strikes
     escalation: Escalation
     ladder: Ladder

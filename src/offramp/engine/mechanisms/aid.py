@@ -30,10 +30,6 @@ import numpy as np
 
 from offramp.engine.inputs import FLOAT, SIDE_A, WEEKS_PER_MONTH, Backers, Levers, Rivals, clip
 
-DRAWDOWN_WEEKS = 52.0
-"""Weeks over which a backer would hand over its whole stock above the floor at full
-willingness: the default of the optional scenario field `stock_drawdown_weeks` of a backer."""
-
 SUPPORT_FACTOR_CAP = 1.5
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import Calendar
+from offramp.engine.inputs import CalendarRules
 from offramp.engine.noise import NoiseSource, Stream
 
 
@@ -60,7 +60,7 @@ def _season_active(day: dt.date, start: tuple[int, int], weeks: int) -> bool:
     return False
 
 
-def plan(calendar: Calendar, horizon_weeks: int) -> CalendarPlan:
+def plan(calendar: CalendarRules, horizon_weeks: int) -> CalendarPlan:
     """Which seasons are active in each week, and the weeks of elections and inaugurations."""
     active = []
     for week in range(horizon_weeks):
@@ -77,12 +77,12 @@ def plan(calendar: Calendar, horizon_weeks: int) -> CalendarPlan:
     )
 
 
-def initial_state(calendar: Calendar, n: int) -> CalendarState:
+def initial_state(calendar: CalendarRules, n: int) -> CalendarState:
     return CalendarState(challenger_won=np.zeros((len(calendar.election_date), n), dtype=bool))
 
 
 def step(
-    calendar: Calendar, calendar_plan: CalendarPlan, state: CalendarState, noise: NoiseSource,
+    calendar: CalendarRules, calendar_plan: CalendarPlan, state: CalendarState, noise: NoiseSource,
     week: int,
 ) -> tuple[CalendarState, CalendarNow]:
     """Season multiplier for this week; draw election winners in their week."""
@@ -102,7 +102,7 @@ def step(
     return CalendarState(challenger_won=won), CalendarNow(multiplier, challenger_in_office)
 
 
-def aid_multiplier_by_backer(calendar: Calendar, now: CalendarNow, n_backers: int, n: int
+def aid_multiplier_by_backer(calendar: CalendarRules, now: CalendarNow, n_backers: int, n: int
                              ) -> np.ndarray:
     """(K, n) product of aid multipliers of elections won by the challenger now in office.
 
@@ -118,7 +118,7 @@ def aid_multiplier_by_backer(calendar: Calendar, now: CalendarNow, n_backers: in
     return multiplier
 
 
-def talks_push(calendar: Calendar, now: CalendarNow) -> np.ndarray | float:
+def talks_push(calendar: CalendarRules, now: CalendarNow) -> np.ndarray | float:
     """(n,) added pressure to open talks from challengers now in office (0.0 if none)."""
     if not len(calendar.election_date):
         return 0.0

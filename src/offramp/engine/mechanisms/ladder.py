@@ -43,17 +43,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import FLOAT, Ladder, Levers, clip
+from offramp.engine.inputs import FLOAT, LadderRules, Levers, clip
 from offramp.engine.noise import NoiseSource, Stream
 from offramp.engine.state import CEASEFIRE, SETTLED, WAR
 
 LINE_MEMORY_WEIGHT = 0.25
 """Weight of this week in the moving average of the line's movement (as for casualties)."""
-
-RELAPSE_REDUCTION_PER_RUNG = 0.35
-"""Fall in the log relapse hazard of a ceasefire per lower rung in force (model-theory §5.2:
-beta_k 0.2-0.7 per measure, Fortna): the default of the optional scenario field
-`ladder.relapse_reduction_per_rung`."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +95,7 @@ def in_force(ladder_plan: LadderPlan, state: LadderState) -> np.ndarray:
     return result
 
 
-def plan(ladder: Ladder, levers: Levers) -> LadderPlan:
+def plan(ladder: LadderRules, levers: Levers) -> LadderPlan:
     ceasefire = next((r for r, e in enumerate(ladder.effects) if e == "ceasefire"), None)
     ordinary = tuple(r for r in range(ladder.count) if r != ceasefire)
     n = ladder.pressure_effect.shape[-1]
@@ -125,14 +120,14 @@ def plan(ladder: Ladder, levers: Levers) -> LadderPlan:
     )
 
 
-def initial_state(ladder: Ladder, ladder_plan: LadderPlan) -> LadderState:
+def initial_state(ladder: LadderRules, ladder_plan: LadderPlan) -> LadderState:
     n = ladder.pressure_effect.shape[-1]
     zeros = np.zeros(n, dtype=np.int16)
     return LadderState(level=zeros, ceasefire=np.zeros(n, dtype=bool), top_rung=zeros,
                        highest_rung=zeros, line_movement=np.zeros(n, dtype=FLOAT))
 
 
-def effect_strength(ladder: Ladder, ladder_plan: LadderPlan, state: LadderState, effect: str
+def effect_strength(ladder: LadderRules, ladder_plan: LadderPlan, state: LadderState, effect: str
                     ) -> np.ndarray | float:
     """Strength in force of one kind of measure ((n,) in [0, 1], or 0.0 if never adopted)."""
     if not ladder_plan.pursued:
@@ -154,8 +149,8 @@ def weariness(support: np.ndarray, initial_support: np.ndarray) -> np.ndarray:
 
 
 def step(
-    ladder: Ladder, relapse_per_week: np.ndarray, ladder_plan: LadderPlan, state: LadderState, *,
-    status: np.ndarray, support: np.ndarray, initial_support: np.ndarray,
+    ladder: LadderRules, relapse_per_week: np.ndarray, ladder_plan: LadderPlan,
+    state: LadderState, *, status: np.ndarray, support: np.ndarray, initial_support: np.ndarray,
     line_moved: np.ndarray | None, noise: NoiseSource, week: int,
 ) -> tuple[LadderState, np.ndarray]:
     """Violations, ceasefire relapse and adoption for one week; returns (state, status).

@@ -31,10 +31,6 @@ from scipy.special import expit, logit
 from offramp.engine.inputs import SIDE_A, Backers, Belligerents
 from offramp.engine.noise import NoiseSource, Stream
 
-OPINION_PERSISTENCE = 0.95
-"""Week-to-week persistence of belligerents' opinion shocks (stationary sd about 3.2 weekly sds).
-The default of the optional scenario field `support_persistence` of a belligerent."""
-
 _EDGE = 1e-6
 
 
