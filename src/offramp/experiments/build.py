@@ -262,8 +262,8 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
 
 ENGINE_SECTIONS: dict[type, tuple[type, ...]] = {
     Belligerents: (schema.Belligerent,), Backers: (schema.Backer,), Rivals: (schema.Rival,),
-    Theaters: (schema.Theater, schema.OpensAfter), ForcesRules: (schema.Forces,), CombatRules: (schema.Combat,),
-    RoutRules: (schema.Rout,), TerritoryRules: (schema.Territory,),
+    Theaters: (schema.Theater, schema.OpensAfter), ForcesRules: (schema.Forces,),
+    CombatRules: (schema.Combat,), RoutRules: (schema.Rout,), TerritoryRules: (schema.Territory,),
     StrikeRules: (schema.Strikes,), EscalationRules: (schema.Escalation,),
     LadderRules: (schema.Ladder, schema.LadderRung), BargainingRules: (schema.Bargaining,),
     CalendarRules: (schema.Season, schema.Election),
