@@ -20,7 +20,7 @@ On a real run (issue 7: the whole analysis of a 1,000,000 x 3 run in under a min
 
 `--make-run N` runs kursk-2024 (N futures x its 3 policies, chunks of 16,384, 2 local worker
 processes) into a temporary folder and says how long that took, apart from the analysis. The
-analysis is then timed stage by stage as the report builds it (`offramp.report.analysis_sections`,
+analysis is then timed stage by stage as `offramp run` builds its report (`offramp.studies.summary`,
 which is also what `offramp sensitivity`, `offramp discover`, `offramp claims` compute): reading the
 run, the drivers (PAWN per policy and headline outcome), the claims (on the run's first 10,000
 futures: the report's cap, stated), the failure conditions (PRIM per policy on all futures) and
@@ -149,68 +149,65 @@ def make_run(n_futures: int, workers: int, folder: Path) -> float:
 
 def analyse_run(root: Path, skip_ema: bool, ema_policy: str | None,
                 ema_rows: int | None = None) -> None:
-    """Time the report's analysis of a run folder, stage by stage; then PRIM against EMA's."""
-    from offramp.analysis.claims import claim_futures
-    from offramp.report import analysis_sections as sections
-    from offramp.report.run_analysis import RunAnalysis
+    """Time the analysis of a run folder, stage by stage (as `offramp run` makes its report:
+    claims judged and stored, then the summary the report renders); then PRIM against EMA's."""
+    from offramp.report.html import render_report
     from offramp.store import RunStore
+    from offramp.studies import summary
+    from offramp.studies.claims import claim_futures, evaluate_run_claims
+    from offramp.studies.runs import RunAnalysis
 
     store = RunStore.open(root)
     analysis = RunAnalysis(store)
     n_policies = len(analysis.policies)
     prim_seconds: dict[str, float] = {}
     found = {}
-    failures = analysis.failures
-
-    def timed_failures(policy, *args, **kwargs):  # PRIM per policy, apart from the plots
-        start = time.perf_counter()
-        found[policy] = failures(policy, *args, **kwargs)
-        prim_seconds[policy] = time.perf_counter() - start
-        return found[policy]
-
-    analysis.failures = timed_failures
-
-    def read():
-        return analysis.futures, analysis.outcomes, analysis.X
-
     stages: list[tuple[str, float]] = []
 
-    def stage(label: str, build) -> None:
+    def stage(label: str, build):
         start = time.perf_counter()
-        body = sections._guarded(build)  # as the report does: a UserError becomes one line
+        result = build()
         stages.append((label, time.perf_counter() - start))
-        if isinstance(body, str) and body.startswith("<p>Not computed"):
-            label += f" [{body[3:-4]}]"
         print(f"  {label}: {stages[-1][1]:.2f} s", flush=True)
+        return result
 
-    print(f"analysis of {root} (stages in the report's order):")
-    stage("read the run (futures, outcomes) and find the uncertain parameters", read)
+    def failures():
+        for policy in analysis.policies:  # PRIM per policy, timed apart
+            start = time.perf_counter()
+            found[policy] = analysis.failures(policy)
+            prim_seconds[policy] = time.perf_counter() - start
+
+    print(f"analysis of {root} (stages in the order `offramp run` takes them):")
+    stage("read the run (futures, outcomes) and find the uncertain parameters",
+          lambda: (analysis.futures, analysis.outcomes, analysis.X))
     n_futures, n_rows, n_params = len(analysis.futures), len(analysis.outcomes), analysis.X.shape[1]
     print(f"    {n_futures:,} futures x {n_policies} policies = {n_rows:,} outcome rows; "
           f"{n_params} uncertain parameters of {analysis.futures.shape[1]}")
-    outcomes = [o for o in sections.DRIVER_OUTCOMES if o in analysis.numeric_outcomes]
+    outcomes = [o for o in summary.DRIVER_OUTCOMES if o in analysis.numeric_outcomes]
     stage(f"drivers: PAWN for {len(outcomes)} outcomes x {n_policies} policies on "
-          f"{min(n_futures, sections.DRIVER_MAX_ROWS):,} sampled futures",
-          lambda: sections.drivers_section(analysis))
-    _, selection = claim_futures(store.manifest, analysis.futures, sections.CLAIMS_MAX_FUTURES)
-    n_claims = len((store.manifest.get("scenario_data") or {}).get("claims") or {})
+          f"{min(n_futures, summary.DRIVER_MAX_ROWS):,} sampled futures",
+          lambda: [summary._drivers(analysis, outcome) for outcome in outcomes])
+    _, selection = claim_futures(analysis.manifest, analysis.futures, summary.CLAIMS_MAX_FUTURES)
+    n_claims = len(analysis.manifest.scenario_data.get("claims") or {})
     stage(f"claims: {n_claims} claims on {selection} futures (capped at "
-          f"{sections.CLAIMS_MAX_FUTURES:,}), their arms run again",
-          lambda: sections.claims_section(analysis))
+          f"{summary.CLAIMS_MAX_FUTURES:,}), their arms run again",
+          lambda: evaluate_run_claims(store, max_futures=summary.CLAIMS_MAX_FUTURES,
+                                      futures=analysis.futures))
     stage(f"failure conditions: PRIM per policy on all {n_futures:,} futures x {n_params} "
-          f"parameters, plots included", lambda: sections.failures_section(analysis))
+          "parameters", failures)
     for policy, seconds in prim_seconds.items():
         discovery = found[policy]
         box = "no search" if discovery.result is None else (
             f"{len(discovery.result.tradeoff)} peels, {len(discovery.result.boxes[0].limits)} "
             "restrictions")
         print(f"    {policy}: {seconds:.2f} s (fails in {discovery.share:.0%}; {box})")
-    stage(f"robustness: regret and satisficing over {n_rows:,} rows",
-          lambda: sections.robustness_section(analysis))
+    stage(f"robustness: regret and satisficing over {n_rows:,} rows", analysis.robustness)
+    stage("the whole summary again and the HTML (figures included)",
+          lambda: render_report(summary.summarize(store)))
     total = sum(seconds for _, seconds in stages)
     verdict = "meets" if total < TARGET_SECONDS else "misses"
-    print(f"  total: {total:.2f} s ({verdict} the {TARGET_SECONDS:.0f} s target); peak memory "
-          f"(max RSS): {peak_gib():.2f} GiB")
+    print(f"  total: {total:.2f} s ({verdict} the {TARGET_SECONDS:.0f} s target; the last stage "
+          f"repeats the analysis stages); peak memory (max RSS): {peak_gib():.2f} GiB")
 
     if skip_ema:
         return
@@ -219,7 +216,7 @@ def analyse_run(root: Path, skip_ema: bool, ema_policy: str | None,
     if policy is None:
         print("no policy has failures to search: no EMA comparison")
         return
-    discovery = found.get(policy) or failures(policy)
+    discovery = found.get(policy) or analysis.failures(policy)
     X, y = analysis.X, discovery.flags
     if ema_rows is not None and ema_rows < len(y):
         # EMA's PRIM needs more than 24 GiB on 1,000,000 x 121 (killed by the OOM killer on the

@@ -10,11 +10,10 @@ does), the number of CPUs, and the time that 1,000,000 futures x 3 policies woul
 measured rate. Chunks of futures run in a process pool (one process per CPU by default); results
 do not depend on the chunking or the number of processes. Not a test.
 
-Then, in the same run, the peer of DESIGN.md §4: the same weekly step as one fused compiled
-loop over futures and weeks (`fused_peer.py`, Numba; every mechanism but the ladder and the
-withdraw posture), timed against our engine on the same futures of one ladder-free policy
-(arm-and-hold), in one process each, with the ratio engine time / fused-loop time (the target
-is at most 1.5) and a check that both give the same outcomes.
+The fused-loop peer that used to be timed here (`fused_peer.py`, a second, scalar Numba
+implementation of the weekly step) was retired on 2026-12-07: it read the engine's private names,
+had drifted from it (fixed constants where the engine reads scenario fields), and, being scalar,
+measured a weak peer (benchmarks/README.md keeps its last figures).
 
 `--sweep` times the engine in one process for several chunk sizes; `--runner N` times the whole
 main job (`offramp.experiments.runner.start_run`: sampling, every policy, writing the run folder)
@@ -27,7 +26,6 @@ import argparse
 import cProfile
 import os
 import pstats
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -38,15 +36,15 @@ import pandas as pd
 
 from offramp.engine import simulate
 from offramp.engine.noise import compiled_kernels_enabled
+from offramp.experiments import DEFAULT_CHUNK_SIZE
 from offramp.experiments.build import build_inputs
 from offramp.experiments.sampling import sample_futures
-from offramp.experiments.simulate import DEFAULT_CHUNK_SIZE, run_futures
+from offramp.experiments.simulate import run_futures
 from offramp.scenario.loader import load_scenario
 from offramp.scenario.schema import Scenario
 
 SCENARIO = "kursk-2024"
 POLICIES = ("negotiate-now", "arm-and-hold", "drip-feed")
-PEER_POLICY = "arm-and-hold"  # no ladder, holds the salient: every mechanism the peer has
 TARGET_FUTURES = 1_000_000
 
 
@@ -75,47 +73,6 @@ def _best_of(repeats: int, function) -> tuple[float, object]:
 
 def _engine_in_chunks(inputs_chunks, levers, seed):
     return [simulate(inputs, levers, seed, index).outcomes for inputs, index in inputs_chunks]
-
-
-def compare_with_fused_loop(scenario: Scenario, futures: pd.DataFrame, seed: int,
-                            chunk_size: int) -> None:
-    """Our engine and the fused compiled loop on the same futures, one process each."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    try:
-        from fused_peer import run_fused
-    except ImportError as error:  # numba missing
-        print(f"\nfused-loop peer skipped: {error}")
-        return
-    weeks = scenario.scenario.horizon_weeks
-    n = len(futures)
-    inputs, levers = build_inputs(scenario, futures, PEER_POLICY)
-    index = np.arange(n)
-    chunks = [(build_inputs(scenario, futures.iloc[a:a + chunk_size], PEER_POLICY)[0],
-               index[a:a + chunk_size]) for a in range(0, n, chunk_size)]
-    started = time.perf_counter()
-    run_fused(*build_inputs(scenario, futures.iloc[:64], PEER_POLICY), seed, index[:64])
-    compile_seconds = time.perf_counter() - started
-    _warm_up()
-
-    engine_seconds, engine_parts = _best_of(2, lambda: _engine_in_chunks(chunks, levers, seed))
-    fused_seconds, fused = _best_of(2, lambda: run_fused(inputs, levers, seed, index))
-    engine = {name: np.concatenate([part[name] for part in engine_parts])
-              for name in engine_parts[0]}
-    print(f"\nfused compiled loop (benchmarks/fused_peer.py, numba; compile or cache load "
-          f"{compile_seconds:.1f} s) vs this engine, {PEER_POLICY}, {n:,} futures x {weeks} "
-          f"weeks, one process each (engine chunks of {chunk_size:,}):")
-    print(f"  NumPy engine  {engine_seconds:6.2f} s   {n * weeks / engine_seconds / 1e6:6.2f} "
-          f"M future-weeks/s   (compiled noise kernels: {compiled_kernels_enabled()})")
-    print(f"  fused loop    {fused_seconds:6.2f} s   {n * weeks / fused_seconds / 1e6:6.2f} "
-          f"M future-weeks/s")
-    print(f"  ratio NumPy engine / fused loop: {engine_seconds / fused_seconds:.2f} "
-          f"(DESIGN.md §4: at most 1.5)")
-    same_end = np.mean(engine["end_kind"] == fused["end_kind"])
-    close = {name: np.mean(np.isclose(engine[name], fused[name], rtol=1e-3, equal_nan=True))
-             for name in ("settlement_week", "a_territory_share", "casualties_a",
-                          "aid_shells_delivered")}
-    print(f"  agreement: same end in {same_end:.2%} of futures; within 0.1%: "
-          + ", ".join(f"{name} {share:.2%}" for name, share in close.items()))
 
 
 def sweep_chunk_sizes(scenario: Scenario, futures: pd.DataFrame, seed: int,
@@ -178,8 +135,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", action="store_true",
                         help="also profile one chunk of each policy in this process")
-    parser.add_argument("--peer-futures", type=int, default=32_768,
-                        help="futures for the fused-loop comparison (0: skip it)")
     parser.add_argument("--sweep", type=str, default="",
                         help="comma-separated chunk sizes to time in one process")
     parser.add_argument("--sweep-futures", type=int, default=65_536)
@@ -223,9 +178,6 @@ def main() -> None:
           f"{projected:.0f} s (target: under 60 s on 2 cores; sampling 1,000,000 futures adds "
           f"about {sampling_seconds * TARGET_FUTURES / args.futures:.0f} s once)")
 
-    if args.peer_futures:
-        compare_with_fused_loop(scenario, futures.iloc[:args.peer_futures], args.seed,
-                                args.chunk_size)
     if args.sweep:
         sizes = [int(size) for size in args.sweep.split(",")]
         sweep_chunk_sizes(scenario, futures.iloc[:args.sweep_futures], args.seed, sizes)

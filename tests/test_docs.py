@@ -28,3 +28,16 @@ def test_documented_values_match_the_scenario_file():
         if path in params and documented != params[path].describe():
             stale.append(f"{path}: doc says {documented}, file says {params[path].describe()}")
     assert stale == []
+
+
+README = Path(__file__).parents[1] / "README.md"
+PACKAGE = Path(__file__).parents[1] / "src" / "offramp"
+
+
+def test_the_readme_layout_lists_every_part_of_the_package():
+    block = README.read_text().split("## Layout", 1)[1].split("```", 2)[1]
+    listed = set(re.findall(r"^  (\S+?)/?\s{2,}", block, re.MULTILINE))
+    parts = {path.name for path in PACKAGE.iterdir()
+             if (path.is_dir() and (path / "__init__.py").is_file())
+             or (path.suffix == ".py" and not path.name.startswith("__"))}
+    assert listed == parts
