@@ -4,7 +4,7 @@ Two formulations, chosen by what the record contains:
 
 * **observed-forces** (both sides' strength recorded every day, e.g. the Ardennes tables):
   each day's losses are predicted from that day's recorded start-of-day forces,
-  loss_blue[t] ~ a R[t]^p B[t]^q. Errors in one day do not propagate, and days are exchangeable,
+  loss_blue[t] ~ a R[t]^q B[t]^p. Errors in one day do not propagate, and days are exchangeable,
   so the bootstrap resamples days. This is the "same-day forces" set-up of Bracken and Fricker.
 * **simulated** (a side's strength is recorded only now and then, e.g. the Japanese on Iwo Jima):
   the daily recurrence is integrated from the first day with the recorded reinforcements, and
@@ -14,7 +14,7 @@ Two formulations, chosen by what the record contains:
   exchangeable along a trajectory, so the bootstrap resamples residuals.
 
 Estimation is nonlinear least squares (scipy.optimize.least_squares) on the coefficients' logs
-(they are positive and span orders of magnitude) and on p, q for the generalized law, with the
+(they are positive and span orders of magnitude) and on q, p for the generalized law, with the
 forces divided by one common scale so the problem is well conditioned; a/b is unaffected by
 that scale.
 """
@@ -42,16 +42,16 @@ FloatArray = NDArray[np.float64]
 
 FORMULATIONS: tuple[str, ...] = ("observed-forces", "simulated")
 
-#: Range allowed for p and q in the generalized fit. Outside [0, 2] an exponent would mean that a
+#: Range allowed for q and p in the generalized fit. Outside [0, 2] an exponent would mean that a
 #: bigger force suffers fewer losses or inflicts more than quadratically many; neither has an
 #: attrition reading, and the Ardennes data cannot pin the exponents down without a box.
 EXPONENT_BOUNDS: tuple[float, float] = (0.0, 2.0)
 
 #: Starting exponents for the generalized fit (the named laws' corners), because the surface in
-#: (p, q) is flat along ridges and a single start can stop on the wrong side of one.
+#: (q, p) is flat along ridges and a single start can stop on the wrong side of one.
 _GENERALIZED_STARTS: tuple[tuple[float, float], ...] = ((1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 
-PARAMETER_NAMES: tuple[str, ...] = ("a", "b", "p", "q", "a/b")
+PARAMETER_NAMES: tuple[str, ...] = ("a", "b", "q", "p", "a/b")
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class _Problem:
 class FitResult:
     """One law fitted to one series, with bootstrap intervals when requested.
 
-    `estimates` holds a, b (per day, in force units), p, q and a/b. `intervals` maps the same
+    `estimates` holds a, b (per day, in force units), q, p and a/b. `intervals` maps the same
     names to (low, high) percentile bounds, empty without a bootstrap. `sse` is the minimised sum
     of squared (weighted) residuals; `r_squared` = 1 - SSE/SST with SST the scatter of each
     observed series around its own mean, so 0 means "no better than a constant daily loss per
@@ -99,7 +99,7 @@ class FitResult:
 
     @property
     def estimates(self) -> dict[str, float]:
-        """a, b, p, q and a/b as a name -> value mapping (display order of PARAMETER_NAMES)."""
+        """a, b, q, p and a/b as a name -> value mapping (display order of PARAMETER_NAMES)."""
         return _estimates(self.parameters)
 
     @property
@@ -112,8 +112,8 @@ class FitResult:
 class LogLinearRegression:
     """Ordinary least squares of y = slope * x + intercept on log-transformed Lanchester data.
 
-    For the ratio form (Fricker 1998), slope = p - q and alpha = exp(intercept) = a/b; for the
-    product form, slope = p + q and alpha = a*b.
+    For the ratio form (Fricker 1998), slope = q - p and alpha = exp(intercept) = a/b; for the
+    product form, slope = q + p and alpha = a*b.
     """
 
     slope: float
@@ -131,8 +131,8 @@ def _estimates(parameters: LawParameters) -> dict[str, float]:
     return {
         "a": parameters.blue_loss_coefficient,
         "b": parameters.red_loss_coefficient,
-        "p": parameters.opponent_exponent,
-        "q": parameters.own_exponent,
+        "q": parameters.opponent_exponent,
+        "p": parameters.own_exponent,
         "a/b": parameters.effectiveness_ratio,
     }
 
@@ -282,15 +282,15 @@ def _build_problem(series: BattleSeries, formulation: str) -> _Problem:
 def _to_parameters(
     theta: FloatArray, fixed: tuple[float, float] | None, scale: float
 ) -> LawParameters:
-    """Optimiser vector -> law parameters. theta = (log a', log b'[, p, q]) where a' and b' are
+    """Optimiser vector -> law parameters. theta = (log a', log b'[, q, p]) where a' and b' are
     the coefficients for forces measured in units of `scale`."""
-    p, q = fixed if fixed is not None else (float(theta[2]), float(theta[3]))
-    unit = scale ** (-(p + q))
+    q, p = fixed if fixed is not None else (float(theta[2]), float(theta[3]))
+    unit = scale ** (-(q + p))
     return LawParameters(
         blue_loss_coefficient=float(np.exp(theta[0])) * scale * unit,
         red_loss_coefficient=float(np.exp(theta[1])) * scale * unit,
-        opponent_exponent=p,
-        own_exponent=q,
+        opponent_exponent=q,
+        own_exponent=p,
     )
 
 
@@ -302,10 +302,10 @@ def _residuals(
 
 
 def _starting_point(problem: _Problem, exponents: tuple[float, float]) -> FloatArray:
-    """Exact least-squares coefficients for fixed (p, q) on the proxy trajectory.
+    """Exact least-squares coefficients for fixed (q, p) on the proxy trajectory.
 
     With the exponents fixed the law is linear in a and b, so a = sum(x*y)/sum(x*x) with
-    x = R^p B^q (forces in units of the scale); on observed forces this *is* the answer, on a
+    x = R^q B^p (forces in units of the scale); on observed forces this *is* the answer, on a
     simulated trajectory it is a close start.
     """
     blue_force, red_force, blue_loss, red_loss = problem.proxy
@@ -330,7 +330,7 @@ def _solve(
     """Best least-squares solution over the starting points: (theta, SSE).
 
     The generalized law uses the 'dogbox' method because it can sit exactly on an exponent
-    bound: q = 0 is not a limit of q > 0 when a force is zero (0**0 = 1 but 0**q = 0), which
+    bound: p = 0 is not a limit of p > 0 when a force is zero (0**0 = 1 but 0**p = 0), which
     matters on Iwo Jima's D-day, and 'trf' only visits the interior of the box.
     """
     best_theta: FloatArray | None = None
@@ -392,7 +392,7 @@ def fit_law(series: BattleSeries, law: str, formulation: str | None = None) -> F
             starts.append(np.array([*corner_theta[:2], *corner]))
     theta, sse = _solve(problem, fixed, starts)
     parameters = _to_parameters(theta, fixed, problem.force_scale)
-    free_names = ("a", "b") if fixed is not None else ("a", "b", "p", "q")
+    free_names = ("a", "b") if fixed is not None else ("a", "b", "q", "p")
     r_squared, aic = _goodness(problem, sse, len(free_names))
     return FitResult(
         dataset=series.name,
@@ -414,14 +414,14 @@ def fit_law(series: BattleSeries, law: str, formulation: str | None = None) -> F
 def _theta_of(fit: FitResult, scale: float) -> FloatArray:
     """Inverse of `_to_parameters`, to restart bootstrap refits from the point estimate."""
     parameters = fit.parameters
-    p, q = parameters.opponent_exponent, parameters.own_exponent
-    factor = scale ** (p + q - 1.0)
+    q, p = parameters.opponent_exponent, parameters.own_exponent
+    factor = scale ** (q + p - 1.0)
     theta = [
         np.log(parameters.blue_loss_coefficient * factor),
         np.log(parameters.red_loss_coefficient * factor),
     ]
     if LAW_EXPONENTS[fit.law] is None:
-        theta += [p, q]
+        theta += [q, p]
     return np.array(theta)
 
 
@@ -432,7 +432,7 @@ def bootstrap_fit(
     rng: np.random.Generator,
     confidence_level: float = 0.95,
 ) -> FitResult:
-    """`fit` with percentile bootstrap intervals for a, b, p, q and a/b.
+    """`fit` with percentile bootstrap intervals for a, b, q, p and a/b.
 
     Observed-forces fits resample days with replacement (each day keeps both sides' forces and
     losses together); simulated fits resample weighted residuals onto the fitted trajectory. Pass
@@ -529,9 +529,9 @@ def log_ratio_regression(
     blue_force: ArrayLike, red_force: ArrayLike, blue_loss: ArrayLike, red_loss: ArrayLike
 ) -> LogLinearRegression:
     """Fricker's linearisation: dividing the two laws gives
-    log(Ḃ/Ṙ) = (p - q) log(R/B) + log(a/b), fitted by OLS on same-day forces.
+    log(Ḃ/Ṙ) = (q - p) log(R/B) + log(a/b), fitted by OLS on same-day forces.
 
-    It identifies only p - q and a/b, but needs no optimiser, which is why Fricker (and
+    It identifies only q - p and a/b, but needs no optimiser, which is why Fricker (and
     Pinkerton after him) used it. Days with a zero or missing value are dropped.
     """
     blue_force, red_force, blue_loss, red_loss = (
@@ -547,7 +547,7 @@ def log_product_regression(
     blue_force: ArrayLike, red_force: ArrayLike, blue_loss: ArrayLike, red_loss: ArrayLike
 ) -> LogLinearRegression:
     """The companion linearisation: multiplying the laws gives
-    log(Ḃ Ṙ) = (p + q) log(B R) + log(a b); with the ratio form it separates p and q."""
+    log(Ḃ Ṙ) = (q + p) log(B R) + log(a b); with the ratio form it separates q and p."""
     blue_force, red_force, blue_loss, red_loss = (
         np.asarray(v, dtype=float) for v in (blue_force, red_force, blue_loss, red_loss)
     )

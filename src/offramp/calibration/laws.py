@@ -1,18 +1,21 @@
 """Lanchester attrition laws in Bracken's generalized form, as pure functions.
 
-Bracken (1995) writes both sides' attrition with one pair of exponents:
+One pair of exponents for both sides' attrition, named as the engine names them (docs/model.md,
+`combat.firer_exponent` q and `combat.target_exponent` p):
 
-    dB/dt = -a * R**p * B**q        (blue losses, inflicted by red)
-    dR/dt = -b * B**p * R**q        (red losses, inflicted by blue)
+    dB/dt = -a * R**q * B**p        (blue losses, inflicted by red)
+    dR/dt = -b * B**q * R**p        (red losses, inflicted by blue)
 
-`p` weights the *opposing* force (how much more fire a bigger enemy delivers), `q` weights the
-*own* force (how much more target a bigger force presents). The classical laws are corners of
+`q` weights the *opposing* (firing) force (how much more fire a bigger enemy delivers), `p`
+weights the *own* (target) force (how much more target a bigger force presents). Bracken (1995)
+and Fricker (1998) write the letters the other way round (p on the enemy): their published
+exponents are read with the letters swapped. The classical laws are corners of
 that plane, which is why one fitting routine can compare them:
 
-    square       p=1, q=0   aimed fire: losses grow with the enemy's size only
-    linear       p=1, q=1   area fire: losses grow with both sizes
-    logarithmic  p=0, q=1   losses proportional to own size (attrition by exposure)
-    generalized  p, q free
+    square       q=1, p=0   aimed fire: losses grow with the enemy's size only
+    linear       q=1, p=1   area fire: losses grow with both sizes
+    logarithmic  q=0, p=1   losses proportional to own size (attrition by exposure)
+    generalized  q, p free
 
 Days are the time step, because the historical records are daily totals: the continuous law
 is integrated as the daily recurrence that Helmbold used for Iwo Jima (losses on day t are set
@@ -28,7 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
 
-#: Exponents (p, q) of the named special cases; `None` means both are fitted.
+#: Exponents (q, p) of the named special cases; `None` means both are fitted.
 LAW_EXPONENTS: dict[str, tuple[float, float] | None] = {
     "square": (1.0, 0.0),
     "linear": (1.0, 1.0),
@@ -43,9 +46,9 @@ class LawParameters:
     """One point in Bracken's parameter space.
 
     `blue_loss_coefficient` is a (red's effectiveness against blue), `red_loss_coefficient` is b
-    (blue's effectiveness against red); `opponent_exponent` is p and `own_exponent` is q. The
+    (blue's effectiveness against red); `opponent_exponent` is q and `own_exponent` is p. The
     coefficients are per day and in the units of the force counts, so they only compare across
-    datasets when p + q is the same (their dimension is force^(1 - p - q) per day).
+    datasets when q + p is the same (their dimension is force^(1 - q - p) per day).
     """
 
     blue_loss_coefficient: float
@@ -64,7 +67,7 @@ class LawParameters:
 
 
 def law_exponents(law: str) -> tuple[float, float] | None:
-    """The fixed (p, q) of a named law, `None` for the generalized law; KeyError if unknown."""
+    """The fixed (q, p) of a named law, `None` for the generalized law; KeyError if unknown."""
     return LAW_EXPONENTS[law]
 
 
@@ -73,24 +76,24 @@ def attrition_rates(
 ) -> tuple[FloatArray, FloatArray]:
     """Daily losses (blue, red) that the law predicts from start-of-day forces.
 
-    Vectorised over days. A side with no force inflicts no losses: this keeps p = 0 (where the
+    Vectorised over days. A side with no force inflicts no losses: this keeps q = 0 (where the
     opponent's size drops out of the formula) from killing soldiers of a side whose enemy has
     not yet landed or has been annihilated, and it avoids 0**0 ambiguities.
     """
     blue = np.asarray(blue_force, dtype=float)
     red = np.asarray(red_force, dtype=float)
-    p = parameters.opponent_exponent
-    q = parameters.own_exponent
+    q = parameters.opponent_exponent
+    p = parameters.own_exponent
     blue_positive = np.clip(blue, 0.0, None)
     red_positive = np.clip(red, 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         blue_losses = (
             parameters.blue_loss_coefficient
-            * np.power(red_positive, p)
-            * np.power(blue_positive, q)
+            * np.power(red_positive, q)
+            * np.power(blue_positive, p)
         )
         red_losses = (
-            parameters.red_loss_coefficient * np.power(blue_positive, p) * np.power(red_positive, q)
+            parameters.red_loss_coefficient * np.power(blue_positive, q) * np.power(red_positive, p)
         )
     blue_losses = np.where(red_positive > 0.0, blue_losses, 0.0)
     red_losses = np.where(blue_positive > 0.0, red_losses, 0.0)
@@ -107,7 +110,7 @@ def daily_losses(
     """Losses (blue, red) of each day: the law's rates, capped at what the side has that day.
 
     The cap (start-of-day force plus the day's arrivals, NaN arrivals counting as none) is the
-    rule `simulate_daily` applies; without it the square law (q = 0) would go on removing
+    rule `simulate_daily` applies; without it the square law (p = 0) would go on removing
     soldiers from a side that has none left.
     """
     blue_rate, red_rate = attrition_rates(blue_force, red_force, parameters)
@@ -135,7 +138,7 @@ def simulate_daily(
 
     For day t = 0 .. n-1, with forces B[t], R[t] at the start of the day::
 
-        blue_loss[t] = a * R[t]**p * B[t]**q
+        blue_loss[t] = a * R[t]**q * B[t]**p
         B[t+1] = max(B[t] + blue_reinforcements[t] - blue_loss[t], 0)     (same for red)
 
     The floor at zero is Helmbold's; the loss recorded on the day a side is wiped out is what it
@@ -152,8 +155,8 @@ def simulate_daily(
         raise ValueError("blue and red reinforcements must be 1-D arrays of the same length")
     a = parameters.blue_loss_coefficient
     b = parameters.red_loss_coefficient
-    p = parameters.opponent_exponent
-    q = parameters.own_exponent
+    q = parameters.opponent_exponent
+    p = parameters.own_exponent
     blue, red = float(initial_blue), float(initial_red)
     blue_force, red_force = [blue], [red]
     blue_losses: list[float] = []
@@ -161,8 +164,8 @@ def simulate_daily(
     # Plain floats inside the loop: it runs inside every least-squares evaluation, and scalar
     # numpy calls would cost ten times more. The rule is the one in `daily_losses`.
     for blue_in, red_in in zip(blue_arrivals.tolist(), red_arrivals.tolist(), strict=True):
-        blue_rate = a * red**p * blue**q if red > 0.0 else 0.0  # 0.0**0 == 1.0, as in numpy
-        red_rate = b * blue**p * red**q if blue > 0.0 else 0.0
+        blue_rate = a * red**q * blue**p if red > 0.0 else 0.0  # 0.0**0 == 1.0, as in numpy
+        red_rate = b * blue**q * red**p if blue > 0.0 else 0.0
         blue_available = max(blue + blue_in, 0.0)
         red_available = max(red + red_in, 0.0)
         blue_losses.append(min(blue_rate, blue_available))

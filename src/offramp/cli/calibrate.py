@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 _PARAMETER_HELP = {
     "a": "red's effect on blue (per day)",
     "b": "blue's effect on red (per day)",
-    "p": "exponent on the enemy force",
-    "q": "exponent on the own force",
+    "q": "exponent on the enemy force",
+    "p": "exponent on the own force",
     "a/b": "effectiveness ratio",
 }
 
@@ -52,7 +52,7 @@ def _law_table(fit: FitResult, total: int) -> Table:
     table.add_column(f"{level}% interval", justify="right")
     table.add_column("meaning")
     for name, value in fit.estimates.items():
-        if name in ("p", "q") and name not in fit.free_parameters:
+        if name in ("q", "p") and name not in fit.free_parameters:
             interval = "fixed"
         elif name in fit.intervals:
             low, high = fit.intervals[name]
