@@ -1,4 +1,9 @@
-"""Fixtures shared by every test: a headless Chromium for the report's browser tests.
+"""Fixtures shared by every test: the kursk-2024 scenario, small runs made once per session, and a
+headless Chromium for the report's browser tests (helpers.py holds what tests import: `run_cli`,
+the test scenarios, the settings of these runs).
+
+The runs are shared, so they are read-only: a test that writes into a run folder (a report,
+stored claims, an edited manifest) works on `copy_run(store)`, a copy in its own tmp_path.
 
 `chromium_path` finds Debian's chromium. Without it a browser test is skipped on a developer's
 machine but fails when the environment variable `CI` is set: a missing browser must not let CI
@@ -18,6 +23,72 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from helpers import CLAIMS_RUN, KURSK_RUN, KURSK_RUN_600, SALTELLI_RUN
+from offramp.experiments.runner import start_run
+from offramp.scenario.loader import load_scenario
+from offramp.scenario.schema import Scenario
+from offramp.store import RunStore
+
+# --- scenarios and runs ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def kursk() -> Scenario:
+    """The built-in kursk-2024 scenario."""
+    return load_scenario("kursk-2024").scenario
+
+
+@pytest.fixture(scope="session")
+def kursk_run(tmp_path_factory) -> RunStore:
+    """A complete run of kursk-2024 (helpers.KURSK_RUN: 300 futures, seed 7, chunks of 100)."""
+    return start_run(KURSK_RUN, tmp_path_factory.mktemp("runs") / "kursk")
+
+
+@pytest.fixture(scope="session")
+def kursk_run_600(tmp_path_factory) -> RunStore:
+    """A complete run of kursk-2024 (helpers.KURSK_RUN_600: 600 futures, seed 3)."""
+    return start_run(KURSK_RUN_600, tmp_path_factory.mktemp("runs") / "kursk-600")
+
+
+@pytest.fixture(scope="session")
+def saltelli_run(tmp_path_factory) -> RunStore:
+    """A Saltelli run of kursk-2024's drip-feed (helpers.SALTELLI_RUN)."""
+    return start_run(SALTELLI_RUN, tmp_path_factory.mktemp("runs") / "saltelli")
+
+
+@pytest.fixture(scope="session")
+def claims_run(tmp_path_factory) -> Path:
+    """The folder of a complete run of two kursk-2024 policies (helpers.CLAIMS_RUN: 400
+    futures, seed 5, in chunks of 150)."""
+    root = tmp_path_factory.mktemp("runs") / "claims"
+    start_run(CLAIMS_RUN, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def kursk_report(kursk_run, tmp_path_factory) -> Path:
+    """The HTML report of a copy of `kursk_run` (its claims judged on the run's 300 futures)."""
+    import offramp
+
+    copy = tmp_path_factory.mktemp("reports") / "kursk"
+    shutil.copytree(kursk_run.root, copy)
+    return offramp.open_run(copy).report()
+
+
+@pytest.fixture
+def copy_run(tmp_path) -> Callable[[RunStore], RunStore]:
+    """`copy_run(store)`: a copy of a run folder in this test's tmp_path, to write into."""
+
+    def copy(store: RunStore) -> RunStore:
+        target = tmp_path / f"copy-of-{store.root.name}"
+        shutil.copytree(store.root, target)
+        return RunStore.open(target)
+
+    return copy
+
+
+# --- Chromium ----------------------------------------------------------------------------------
 
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (

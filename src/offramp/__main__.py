@@ -1,3 +1,4 @@
 from offramp.cli import main
 
-main()
+if __name__ == "__main__":  # `python -m offramp`; importing the module (doctests) runs nothing
+    main()

@@ -1,4 +1,5 @@
-"""Fixtures for the engine tests: the kursk-2024 scenario, sampled futures, engine runs."""
+"""Fixtures for the engine tests: kursk-2024's data, sampled futures, a state recorder (the
+scenario itself, `kursk`, is tests/conftest.py's)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,6 @@ from engine_testkit import Recorder  # noqa: E402
 
 from offramp.experiments.sampling import sample_futures  # noqa: E402
 from offramp.scenario.loader import load_scenario  # noqa: E402
-from offramp.scenario.schema import Scenario  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def kursk() -> Scenario:
-    return load_scenario("kursk-2024").scenario
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Sampling: the seed decides the futures, for every sampler and in the run folder."""
+"""Sampling: the seed decides the futures, for every sampler and in the run folder; a Saltelli run
+holds SALib's design."""
 
 from __future__ import annotations
 
@@ -9,19 +10,14 @@ import pytest
 from offramp.experiments.runner import RunSettings, start_run
 from offramp.experiments.sampling import (
     design_size,
+    saltelli_design,
     saltelli_size,
     sample_futures,
     uncertain_parameters,
 )
-from offramp.scenario.loader import load_scenario
 from offramp.store import RunStore
 
 N_FUTURES = 64  # a power of two: the Sobol sampler does not warn
-
-
-@pytest.fixture(scope="module")
-def kursk():
-    return load_scenario("kursk-2024").scenario
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +84,26 @@ def test_the_run_folder_stores_the_seeds_futures(kursk, uncertain, runs_by_seed)
     first, other = (runs_by_seed[s].read_futures() for s in (1, 2))
     same = [c for c in uncertain if np.array_equal(first[c].to_numpy(), other[c].to_numpy())]
     assert not same, f"futures.parquet columns identical under seeds 1 and 2: {same[:5]}"
+
+
+# --- the Saltelli sampler --------------------------------------------------------------------
+
+
+def test_saltelli_run_has_n_times_2d_plus_2_futures_in_salib_order(kursk, saltelli_run):
+    manifest = saltelli_run.manifest
+    scenario = kursk
+    names = uncertain_parameters(scenario)
+    per_base = 2 * len(names) + 2
+    assert manifest["sampler"] == "saltelli"
+    assert manifest["saltelli"]["base_samples"] == 1000 // per_base
+    assert manifest["n_futures"] == 1000 // per_base * per_base == len(saltelli_run.read_futures())
+    assert manifest["saltelli"]["parameters"] == names
+    # The futures are SALib's unit design mapped through each parameter's inverse CDF.
+    unit = saltelli_design({"names": names, "bounds": [[0.0, 1.0]] * len(names)},
+                           manifest["saltelli"]["base_samples"], seed=2, calc_second_order=True)
+    futures = sample_futures(scenario, 1000, 2, "saltelli")
+    from offramp.scenario.walk import scenario_parameters
+
+    params = scenario_parameters(scenario)
+    np.testing.assert_array_equal(futures[names[0]].to_numpy(), params[names[0]].ppf(unit[:, 0]))
+    pd.testing.assert_frame_equal(futures.reset_index(drop=True), saltelli_run.read_futures())

@@ -2,7 +2,7 @@
 
 `python tests/golden/pinned.py` prints the values the current code gives next to the recorded
 ones; `--write` records them (`make regen-golden`). Change them only on purpose, and say in the
-commit why they moved. The test `tests/test_pinned_values.py` compares with tolerances that a
+commit why they moved. The test `tests/golden/test_pinned_values.py` compares with tolerances that a
 change of the model breaks but the last bits of float arithmetic on another CPU do not; the
 hash of the outcomes is compared exactly where the machine's NumPy SIMD features match the
 recording machine's (a refactor must leave it unchanged).

@@ -39,6 +39,8 @@ class Mutant:
 
 
 ENGINE_TESTS = ("tests/engine",)
+LOADER_TESTS = ("tests/scenario/test_scenario_language.py",)
+ANALYSIS_TESTS = ("tests/analysis", "tests/studies")
 M = Mutant
 MUTANTS: tuple[Mutant, ...] = (
     # --- engine ----------------------------------------------------------------------------
@@ -75,60 +77,60 @@ MUTANTS: tuple[Mutant, ...] = (
     M("sampling-ignores-seed", "runner/store", "experiments/sampling.py",
       "rng = np.random.default_rng(np.random.SeedSequence(seed))",
       "rng = np.random.default_rng(np.random.SeedSequence(0))",
-      ("tests/experiments", "tests/test_main_job.py"),
+      ("tests/experiments",),
       "the futures are drawn with the same seed whatever the run's seed"),
     M("atomic-writes-direct", "runner/store", "store/atomic.py",
       "        write(tmp)\n", "        write(path)\n        return\n",
-      ("tests/store", "tests/test_main_job.py"),
+      ("tests/store", "tests/experiments"),
       "results written straight to their final path (no temporary file, no rename)"),
     M("chunk-bounds-drop-last", "runner/store", "experiments/runner.py",
       "(start, min(start + chunk_size, n_futures)) for start in range(0, n_futures, chunk_size)",
       "(start, min(start + chunk_size, n_futures - 1)) for start in range(0, n_futures, "
-      "chunk_size)", ("tests/test_main_job.py",),
+      "chunk_size)", ("tests/experiments",),
       "the last future of the run is never simulated"),
     M("resume-reruns-everything", "runner/store", "store/run_store.py",
       "return all(path.is_file() for path in self._chunk_files(index))", "return False",
-      ("tests/test_main_job.py", "tests/store"),
+      ("tests/experiments", "tests/store"),
       "resume redoes finished chunks"),
     M("resume-scenario-unchecked", "runner/store", "experiments/runner.py",
       "if expected_scenario is not None and expected_scenario.digest != manifest",
       "if False and expected_scenario is not None and expected_scenario.digest != manifest",
-      ("tests/test_main_job.py",), "resume finishes a run with another scenario than its own"),
+      ("tests/experiments",), "resume finishes a run with another scenario than its own"),
     # --- analysis ---------------------------------------------------------------------------
     M("claims-expect-lower-ignored", "analysis", "analysis/paired.py",
       'return effect if expect == "higher" else -effect', "return effect",
-      ("tests/analysis",), "a claim's `expect: lower` is read as `higher`"),
+      ANALYSIS_TESTS, "a claim's `expect: lower` is read as `higher`"),
     M("regret-sign", "analysis", "analysis/robustness.py",
       'table["regret"] = (best - values) if larger_is_better else (values - best)',
       'table["regret"] = (values - best) if larger_is_better else (best - values)',
-      ("tests/analysis",), "regret measured the wrong way round"),
+      ANALYSIS_TESTS, "regret measured the wrong way round"),
     M("requirements-or", "analysis", "analysis/robustness.py",
       "met &= np.asarray(condition.holds(numbers), dtype=bool) & ~np.isnan(numbers)",
       "met |= np.asarray(condition.holds(numbers), dtype=bool) & ~np.isnan(numbers)",
-      ("tests/analysis",), "a future meets the requirements when it meets any one of them"),
+      ANALYSIS_TESTS, "a future meets the requirements when it meets any one of them"),
     M("verdict-ignores-majority", "analysis", "analysis/paired.py",
       "if directed_ci_low > -tolerance and shares.holds >= shares.fails:",
-      "if directed_ci_low > -tolerance:", ("tests/analysis",),
+      "if directed_ci_low > -tolerance:", ANALYSIS_TESTS,
       "a claim holds on its mean alone, even when it is worse in most futures"),
     # --- loader -----------------------------------------------------------------------------
     M("extends-cycle-unchecked", "loader", "scenario/loader.py",
-      "    if path in chain:\n", "    if False:\n", ("tests/test_scenario_language.py",),
+      "    if path in chain:\n", "    if False:\n", LOADER_TESTS,
       "an `extends` cycle is not detected"),
     M("source-not-required", "loader", "scenario/params.py",
       '    raise ValueError(f"source must be {SOURCE_FORMS}")\n\n\ndef _finite',
-      "    return text\n\n\ndef _finite", ("tests/test_scenario_language.py",),
+      "    return text\n\n\ndef _finite", LOADER_TESTS,
       "any text is accepted as a source"),
     M("share-bound-unchecked", "loader", "scenario/schema.py",
-      "if too_low or highest > high:", "if too_low:", ("tests/test_scenario_language.py",),
+      "if too_low or highest > high:", "if too_low:", LOADER_TESTS,
       "a share or probability may exceed 1"),
     M("set-override-ignored", "loader", "scenario/loader.py",
       "        apply_override(data, key_path, value, text)\n", "",
-      ("tests/test_scenario_language.py",), "`--set` overrides are parsed and then dropped"),
+      LOADER_TESTS, "`--set` overrides are parsed and then dropped"),
     M("uniform-bounds-unchecked", "loader", "scenario/params.py",
       "        if not self.low < self.high:\n            raise ValueError(\n"
       "                f\"uniform",
       "        if False:\n            raise ValueError(\n                f\"uniform",
-      ("tests/test_scenario_language.py",), "a uniform distribution may have low >= high"),
+      LOADER_TESTS, "a uniform distribution may have low >= high"),
     # --- report -----------------------------------------------------------------------------
     M("report-cells-unescaped", "report", "report/tables.py",
       "{html.escape(format_cell(value))}", "{format_cell(value)}", ("tests/report",),
@@ -146,7 +148,7 @@ MUTANTS: tuple[Mutant, ...] = (
       "the paired table credits the worse policy"),
     M("report-caveat-dropped", "report", "report/html.py",
       "<p class=\"caveat\"><strong>Not a forecast.</strong>", "<p class=\"caveat\">",
-      ("tests/report", "tests/test_main_job.py"),
+      ("tests/report", "tests/cli"),
       "the report no longer says it is not a forecast"),
 )
 
@@ -165,6 +167,9 @@ def apply(mutant: Mutant) -> tuple[Path, str]:
 
 def run(mutant: Mutant) -> tuple[bool, float]:
     """(killed, seconds): run the mutant's tests with it in place."""
+    missing = [target for target in mutant.tests if not (ROOT / target).exists()]
+    if missing:  # pytest fails on a missing path, which would count the mutant as killed
+        raise SystemExit(f"{mutant.id}: no such tests: {', '.join(missing)}")
     path, original = apply(mutant)
     start = time.perf_counter()
     try:

@@ -17,10 +17,9 @@ import pytest
 import yaml
 
 import offramp
+from helpers import minimal_data
 from offramp.experiments.runner import RunSettings, start_run
 from offramp.scenario.schema import Scenario
-
-MINIMAL = Path(__file__).parents[1] / "scenarios" / "minimal.yaml"
 
 SCRIPT = "<script>window.__pwned=1</script>"
 BREAKOUT = '"><img src=x onerror="window.__pwned2=1">'
@@ -39,7 +38,7 @@ def _hostile_scenario() -> dict:
     (IDENTIFIER, SCENARIO_NAME), which reject '<', '>', '"', '&' and spaces
     (`test_identifiers_reject_markup` checks that).
     """
-    data = yaml.safe_load(MINIMAL.read_text())
+    data = minimal_data()
     data["scenario"]["title"] = f"Hostile {ALL}"
     data["scenario"]["description"] = f"Description {ALL}"
     for key in ("blue", "red"):
@@ -108,7 +107,7 @@ def _section(page: str, title: str) -> str:
 
 def test_identifiers_reject_markup():
     """The ids and names that are not free text cannot carry markup at all."""
-    data = yaml.safe_load(MINIMAL.read_text())
+    data = minimal_data()
     Scenario.model_validate(data)  # the unmodified scenario is valid
     for hostile in HOSTILE:
         renamed = {**data, "scenario": {**data["scenario"], "name": hostile}}

@@ -1,17 +1,18 @@
-"""The report's sections: the claims section is rendered for a scenario with claims, and the
-paired comparison reads "A vs B" as the share of futures in which A does better than B."""
+"""The report's sections: the analysis sections open it, the claims section is rendered for a
+scenario with claims, and the paired comparison reads "A vs B" as the share of futures in which A
+does better than B."""
 
 from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
 import offramp
+from helpers import minimal_data, report_sections
 from offramp.analysis.compare import HEADLINES, paired_wins
 from offramp.experiments.runner import RunSettings, start_run
 from offramp.report.html import render_report
@@ -22,31 +23,14 @@ from offramp.studies.summary import summarize
 LABELS = {h.column: h.label for h in HEADLINES}
 
 
-def _sections(page: str) -> dict[str, str]:
-    """Each section's HTML by its heading (as shown, entities decoded)."""
-    sections = {}
-    for section in re.findall(r"<section>(.*?)</section>", page, flags=re.DOTALL):
-        heading = re.match(r"<h2>(.*?)</h2>", section)
-        assert heading, section[:200]
-        sections[html.unescape(heading.group(1))] = section
-    return sections
-
-
-# --- the claims section ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def kursk_report(tmp_path_factory) -> str:
-    """The full report of a small kursk-2024 run (its claims are run on the run's 300 futures)."""
-    settings = RunSettings(scenario="kursk-2024", n_futures=300, seed=0, chunk_size=150)
-    store = start_run(settings, tmp_path_factory.mktemp("runs") / "kursk")
-    return offramp.open_run(store.root).report().read_text(encoding="utf-8")
+# --- the opening sections and the claims section ----------------------------------------------
 
 
 def test_claims_section_is_rendered_with_every_claim(kursk_report):
+    # The full report of a small kursk-2024 run (its claims are run on the run's 300 futures).
     claim_ids = list(load_scenario("kursk-2024").scenario.claims)
     assert claim_ids, "kursk-2024 declares claims: this test needs them"
-    sections = _sections(kursk_report)
+    sections = report_sections(kursk_report.read_text(encoding="utf-8"))
     assert "Claims" in sections, f"no Claims section; sections: {list(sections)}"
     claims = sections["Claims"]
     assert "Not computed" not in claims
@@ -57,6 +41,20 @@ def test_claims_section_is_rendered_with_every_claim(kursk_report):
     order = list(sections)
     assert order.index("What decides the answer") < order.index("Claims")
     assert order.index("Claims") < order.index("Comparison per policy")
+
+
+def test_the_report_opens_with_what_decides_the_answer(kursk_run_600, copy_run):
+    small_run = copy_run(kursk_run_600)  # the report judges the claims and stores them
+    html = offramp.open_run(small_run.root).report().read_text()
+    headings = re.findall(r"<h2>(.*?)</h2>", html)
+    opening = ["What decides the answer", "Claims", "Where each policy fails",
+               "Robustness: regret and satisficing"]
+    assert headings[:4] == opening
+    assert max(headings.index(title) for title in opening) < headings.index(
+        "Comparison per policy")
+    for policy in small_run.manifest["policies"]:
+        assert f"Under {policy}, the requirements are missed in" in html
+    assert "Not computed" not in html
 
 
 # --- paired wins -------------------------------------------------------------------------------
@@ -116,7 +114,7 @@ def test_paired_table_shows_the_winner_first(good_and_bad):
 def test_drivers_are_listed_when_fewer_parameters_vary_than_the_table_shows(tmp_path):
     """A scenario with two uncertain parameters still gets its drivers table (it once failed
     for fewer than five: the table's index was fixed at five rows)."""
-    data = yaml.safe_load((Path(__file__).parents[1] / "scenarios" / "minimal.yaml").read_text())
+    data = minimal_data()
     for actor in ("blue", "red"):
         param = data["actors"][actor]["combat_quality"]
         del param["value"]

@@ -17,11 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from offramp.experiments.runner import RunSettings, resume_run, start_run
+from offramp.experiments.runner import resume_run
 from offramp.store import RunStore, atomic
 from offramp.store.atomic import concat_parquet, write_json, write_parquet, write_text
 
-SMALL = RunSettings(scenario="kursk-2024", n_futures=300, seed=1, chunk_size=100)
 CHUNK = 1  # the chunk the simulated crash hits
 CHUNK_NAME = f"outcomes-{CHUNK:05d}.parquet"
 
@@ -151,8 +150,11 @@ def test_a_finished_write_is_whole_shared_and_leaves_no_temporary(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def reference_run(tmp_path_factory) -> RunStore:
-    return start_run(SMALL, tmp_path_factory.mktemp("atomic-runs") / "reference")
+def reference_run(kursk_run) -> RunStore:
+    """A complete run of 300 futures in three chunks of 100 (the session's shared kursk_run)."""
+    bounds = [tuple(bound) for bound in kursk_run.manifest["chunk_bounds"]]
+    assert bounds == [(0, 100), (100, 200), (200, 300)]
+    return kursk_run
 
 
 def _as_if_killed_during_chunk(reference: RunStore, root: Path) -> None:

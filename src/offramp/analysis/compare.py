@@ -76,7 +76,7 @@ def paired_wins(
     }
     rows = []
     for first, second in permutations(policies, 2):
-        row = {"comparison": f"{first} vs {second}"}
+        row: dict[str, str | float] = {"comparison": f"{first} vs {second}"}
         for headline in headlines:
             if headline.column not in wide:
                 continue

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from offramp.errors import UserError
@@ -253,7 +254,7 @@ def _columns(X: pd.DataFrame) -> _Columns:
     return cols
 
 
-def _boolean_target(y: Any, n: int) -> np.ndarray:
+def _boolean_target(y: npt.ArrayLike, n: int) -> np.ndarray:
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != n:
         raise UserError(f"y must be one flag per future: expected shape ({n},), got {y.shape}")
@@ -285,7 +286,7 @@ class _SortedColumn:
         n = len(values)
         n_buckets = min(_SORT_BUCKETS, max(1, n // 4096))
         if n_buckets == 1:
-            order = np.argsort(values, kind="quicksort").astype(index_dtype)
+            order: np.ndarray = np.argsort(values, kind="quicksort").astype(index_dtype)
             return cls(order, np.array([0, n]), np.array([True]))
         sample = np.sort(values[:: max(1, n // 8192)])
         edges = np.unique(sample[np.arange(1, n_buckets) * len(sample) // n_buckets])
@@ -431,7 +432,8 @@ class _Limits:
         """Mask of all rows outside this box's limits on column j."""
         values = cols.values[j]
         if j in self.kept:
-            return ~self.kept[j][values]
+            outside: np.ndarray = ~self.kept[j][values]
+            return outside
         return (values < self.low[j]) | (values > self.high[j])
 
 
@@ -482,11 +484,13 @@ def _ema_quantile(data: np.ndarray, q: float) -> float:
         at = math.ceil(position)
         v = np.partition(data, at)[at]
         smaller = data[data < v]
-        return (smaller.max() + v) / 2 if smaller.size else v
+        limit: float = (smaller.max() + v) / 2 if smaller.size else v
+        return limit
     at = math.floor(position)
     v = np.partition(data, at)[at]
     larger = data[data > v]
-    return (v + larger.min()) / 2 if larger.size else v
+    limit = (v + larger.min()) / 2 if larger.size else v
+    return limit
 
 
 @dataclass
@@ -610,6 +614,7 @@ def _peel(
                     candidates.append(_Peel(j, side, limit, rows, int(np.count_nonzero(y[rows])),
                                             cut))
         if cols.categorical:
+            assert members is not None  # set whenever there are categorical columns
             in_box = members[inbox[members]]
             for j in cols.categorical:
                 if limits.kept[j].sum() < 2:

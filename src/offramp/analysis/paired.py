@@ -159,9 +159,10 @@ def fighting_weeks(
     """
     rung_at_start = np.asarray(ladder_rung, dtype=float)[:-1]  # row w: end of week w - 1
     weeks = np.arange(rung_at_start.shape[0])[:, None]
-    not_settled = np.isnan(settlement_week) | (weeks <= settlement_week)
+    not_settled: np.ndarray = np.isnan(settlement_week) | (weeks <= settlement_week)
     if ceasefire_rung is None:
         return not_settled
     level = ceasefire_rung + 1
     in_ceasefire = rung_at_start == level if level == top_rung else rung_at_start >= level
-    return not_settled & ~in_ceasefire
+    fought: np.ndarray = not_settled & ~in_ceasefire
+    return fought

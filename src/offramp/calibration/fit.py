@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -336,6 +337,9 @@ def _solve(
     best_theta: FloatArray | None = None
     best_cost = np.inf
     low, high = EXPONENT_BOUNDS
+    lower: FloatArray | float
+    upper: FloatArray | float
+    method: Literal["trf", "dogbox"]
     for start in starts:
         if fixed is None:
             lower = np.array([-np.inf, -np.inf, low, low])

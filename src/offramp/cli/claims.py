@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -19,6 +19,7 @@ from offramp.errors import UserError
 from offramp.report.console import claims_table, stdout_console
 
 if TYPE_CHECKING:
+    from offramp.experiments.sampling import Sampler
     from offramp.report.words import ParameterNames
     from offramp.studies.claims import ClaimResult
 
@@ -125,7 +126,8 @@ def _scenario_claims(target: str, futures: int, seed: int, sampler: str,
     if sampler not in SAMPLERS:
         raise UserError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
     loaded = load_scenario(target, overrides=set_)
-    results = evaluate_claims(loaded, n_futures=futures, seed=seed, sampler=sampler,
+    results = evaluate_claims(loaded, n_futures=futures, seed=seed,
+                              sampler=cast("Sampler", sampler),  # one of SAMPLERS (checked above)
                               claims=claim or None)
     name = loaded.scenario.scenario.name
     return (results, names_of_scenario(loaded.scenario),

@@ -10,7 +10,7 @@ op-ed's measures. docs/validation.md ("War endings") reads the results.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.table import Table
@@ -20,6 +20,8 @@ from offramp.errors import UserError
 from offramp.report.console import stdout_console
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from offramp.studies.endings import WarMeasurement
 
 DEFAULT_FUTURES = 20_000
@@ -75,7 +77,8 @@ def war_table(measurement: WarMeasurement) -> Table:
     for criterion in spec.criteria:
         cells = []
         for policy in measurement.policies:
-            row = measurement.shares.loc[(policy, criterion.key)]
+            # A full key of the (policy, criterion) index: one row (pandas-stubs read a scalar).
+            row = cast("pd.Series", measurement.shares.loc[(policy, criterion.key)])
             style = READING_STYLE.get(row["reading"], "")
             cells.append(f"[{style}]{_share(row)}[/]" if style else _share(row))
         label = f"{criterion.key} {criterion.summary}\n[dim]{criterion.threshold}[/]"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from offramp.cli.app import SetOption, app, console, err_console
 from offramp.errors import UserError
 from offramp.experiments import DEFAULT_CHUNK_SIZE
+
+if TYPE_CHECKING:
+    from offramp.experiments.sampling import Sampler
 
 
 def _parse_policies(text: str | None) -> tuple[str, ...]:
@@ -109,7 +112,7 @@ def run(
         total = remaining = futures
         if sampler == "saltelli":  # the design rounds the number of futures down
             total = remaining = design_size(load_scenario(scenario, overrides=set_).scenario,
-                                            futures, sampler)
+                                            futures, cast("Sampler", sampler))  # "saltelli"
     executor = make_executor(workers=workers, dask=dask)
     try:
         with progress_bar(console, total, total - remaining) as advance:

@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+import numpy.typing as npt
 
 from offramp.engine.noise import _MIX1, _MIX2, _NORMAL_BITS
+
+_U64s = npt.NDArray[np.uint64]
+_F32s = npt.NDArray[np.float32]
 
 _jit = numba.njit(cache=True, fastmath=False, nogil=True)
 
 
 @_jit
-def _mix_kernel(index_hash, base, i):
-    z = index_hash[i] ^ base
+def _mix_kernel(index_hash: _U64s, base: np.uint64, i: int) -> np.uint64:
+    z: np.uint64 = index_hash[i] ^ base
     z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
     return z ^ (z >> np.uint64(31))
 
 
 @_jit
-def uniforms_kernel(index_hash, bases, out):
+def uniforms_kernel(index_hash: _U64s, bases: _U64s, out: _F32s) -> _F32s:
     # Row 2h is the low 32-bit word of hash h, row 2h + 1 the high one (as `_draw_numpy`).
     count, n = out.shape
     scale = np.float32(2.0**-24)
@@ -43,7 +47,7 @@ def uniforms_kernel(index_hash, bases, out):
 
 
 @_jit
-def normals_kernel(index_hash, bases, table, out):
+def normals_kernel(index_hash: _U64s, bases: _U64s, table: _F32s, out: _F32s) -> _F32s:
     # Row 4h + w is 16-bit word w (low first) of hash h; its top 14 bits index the table.
     count, n = out.shape
     shift = np.uint64(16 - _NORMAL_BITS)

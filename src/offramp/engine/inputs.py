@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields, is_dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 import numpy as np
 
@@ -35,7 +35,8 @@ significant digits; random draws and the final outcomes are float64."""
 # The ufunc behind np.clip, without its Python wrapper (a few microseconds a call, hundreds of
 # calls a week). Its module is private, so any NumPy that moves it gets np.clip itself.
 try:
-    from numpy._core.umath import clip
+    # NumPy's stubs do not declare this private module's ufuncs; `as clip` re-exports the name.
+    from numpy._core.umath import clip as clip  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - NumPy 1.26, or a NumPy that moved it
     clip = getattr(getattr(np, "core", None), "umath", np).clip
 
@@ -334,7 +335,8 @@ class EngineInputs:
 
     @property
     def n_futures(self) -> int:
-        return self.belligerents.reserves.shape[-1]
+        n: int = self.belligerents.reserves.shape[-1]
+        return n
 
 
 SalientPosture = Literal["hold", "trade", "withdraw"]
@@ -360,11 +362,14 @@ class Levers:
                              f"not {self.salient_posture!r}")
 
 
-def in_working_precision(obj):
+_T = TypeVar("_T")
+
+
+def in_working_precision(obj: _T) -> _T:
     """A copy of an inputs dataclass with every float array converted to `FLOAT`."""
     if is_dataclass(obj) and not isinstance(obj, type):
         return replace(obj, **{f.name: in_working_precision(getattr(obj, f.name))
                                for f in fields(obj)})
     if isinstance(obj, np.ndarray) and obj.dtype.kind == "f" and obj.dtype != FLOAT:
-        return obj.astype(FLOAT)
+        return cast(_T, obj.astype(FLOAT))  # an array stays an array
     return obj

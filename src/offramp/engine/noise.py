@@ -34,10 +34,12 @@ check that both give identical arrays.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from enum import IntEnum
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import ndtri
 
 _MASK64 = (1 << 64) - 1
@@ -163,9 +165,11 @@ def _draw_numpy(index_hash: np.ndarray, bases: np.ndarray, count: int, uniforms:
     if uniforms:
         words = _little_endian_words(hashed, "<u4")
         top_bits = words.reshape(2 * bases.shape[0], n)[:count] >> _U8
-        return np.multiply(top_bits, _TWO_TO_MINUS_24, dtype=np.float32)
+        draws: npt.NDArray[np.float32] = np.multiply(top_bits, _TWO_TO_MINUS_24,
+                                                     dtype=np.float32)
+        return draws
     lanes = _little_endian_words(hashed, "<u2")
-    values = _NORMAL_TABLE.take(lanes >> _NORMAL_SHIFT)
+    values: npt.NDArray[np.float32] = _NORMAL_TABLE.take(lanes >> _NORMAL_SHIFT)
     return values.reshape(4 * bases.shape[0], n)[:count]
 
 
@@ -174,10 +178,21 @@ COMPILED_MIN_FUTURES = 2048
 runs) through NumPy, which spares them importing Numba (about half a second per process, once).
 Both give the same bits, so the choice changes no result."""
 
-_kernels: tuple | None = None
+# The compiled kernels' signatures: (index_hash, bases, out) and (index_hash, bases, table, out),
+# each returning `out` filled.
+_UniformsKernel = Callable[
+    [npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.float32]],
+    npt.NDArray[np.float32]]
+_NormalsKernel = Callable[
+    [npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.float32],
+     npt.NDArray[np.float32]],
+    npt.NDArray[np.float32]]
+_Kernels = tuple[_UniformsKernel, _NormalsKernel]
+
+_kernels: _Kernels | tuple[()] | None = None  # () once tried and not available
 
 
-def _compiled_kernels() -> tuple | None:
+def _compiled_kernels() -> _Kernels | None:
     """(uniforms kernel, normals kernel), imported on first use; None without Numba or with
     OFFRAMP_NUMBA=0."""
     global _kernels
@@ -201,7 +216,9 @@ def compiled_kernels_enabled() -> bool:
 def _draw_compiled(index_hash: np.ndarray, bases: np.ndarray, count: int, uniforms: bool
                    ) -> np.ndarray:
     """The same draws as `_draw_numpy`, in one compiled pass."""
-    uniforms_kernel, normals_kernel = _compiled_kernels()
+    kernels = _compiled_kernels()
+    assert kernels is not None  # `_draw` comes here only when they are enabled
+    uniforms_kernel, normals_kernel = kernels
     out = np.empty((count, index_hash.shape[0]), dtype=np.float32)
     if uniforms:
         return uniforms_kernel(index_hash, bases, out)
@@ -220,7 +237,7 @@ def _little_endian_words(z: np.ndarray, word: str) -> np.ndarray:
     as an (h, words, n) view; the same on every platform (the hash is read little-endian)."""
     per_value = 8 // np.dtype(word).itemsize
     h, n = z.shape
-    words = z.astype("<u8", copy=False).view(word).reshape(h, n, per_value)
+    words: np.ndarray = z.astype("<u8", copy=False).view(word).reshape(h, n, per_value)
     return np.moveaxis(words, 2, 1)
 
 
@@ -228,9 +245,11 @@ def uniform(key: Key | int, stream: int, week: int, future_index: np.ndarray) ->
     """Uniforms in [0, 1) (float64, 24-bit resolution) for the given futures: a pure function of
     its arguments. `key` is a pair of uint64 words (`make_key(seed)`) or an int seed.
     """
-    return NoiseSource(key, future_index).uniforms(stream, week, 1)[0].astype(np.float64)
+    draws: np.ndarray = NoiseSource(key, future_index).uniforms(stream, week, 1)[0]
+    return draws.astype(np.float64)
 
 
 def normal(key: Key | int, stream: int, week: int, future_index: np.ndarray) -> np.ndarray:
     """Standard normals for the given futures: a pure function of its arguments."""
-    return NoiseSource(key, future_index).normals(stream, week, 1)[0]
+    draws: np.ndarray = NoiseSource(key, future_index).normals(stream, week, 1)[0]
+    return draws

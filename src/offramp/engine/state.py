@@ -8,7 +8,7 @@ pieces and `model.simulate` assembles the next `State`.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
 
@@ -50,7 +50,10 @@ class State:
     rivals: RivalsState
 
 
-def take_futures(obj, index: np.ndarray):
+_T = TypeVar("_T")
+
+
+def take_futures(obj: _T, index: np.ndarray) -> _T:
     """The same dataclass (state, record or inputs) for a subset of futures (integer positions).
 
     Every array field is indexed on its last (ensemble) axis; nested dataclasses are followed;
@@ -60,16 +63,16 @@ def take_futures(obj, index: np.ndarray):
         return replace(obj, **{f.name: take_futures(getattr(obj, f.name), index)
                                for f in fields(obj)})
     if isinstance(obj, np.ndarray):
-        return np.take(obj, index, axis=-1)  # several times faster than obj[..., index]
+        return cast(_T, np.take(obj, index, axis=-1))  # several times faster than obj[..., index]
     return obj
 
 
-def concat_futures(first, second):
+def concat_futures(first: _T, second: _T) -> _T:
     """Two dataclasses of the same structure joined along the ensemble axis."""
     if is_dataclass(first) and not isinstance(first, type):
         return replace(first, **{f.name: concat_futures(getattr(first, f.name),
                                                         getattr(second, f.name))
                                  for f in fields(first)})
     if isinstance(first, np.ndarray):
-        return np.concatenate([first, second], axis=-1)
+        return cast(_T, np.concatenate([first, second], axis=-1))
     return first

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import fields
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,9 @@ from offramp.engine.inputs import (
 from offramp.errors import UserError
 from offramp.scenario import schema
 from offramp.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 _STRUCTURAL = {"names", "backs_side", "of_backer", "soil_side", "is_salient"}
 # Engine options the scenario language does not have yet: they keep their defaults.
@@ -197,7 +201,8 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
                   else f"theaters.{t}.occupier_strength_loss" for t in theater_ids], 0.0),
         attacker_side=None if all(scenario.theaters[t].defender is None for t in theater_ids)
         else tuple(-1 if scenario.theaters[t].defender is None
-                   else 1 - side_of[scenario.theaters[t].defender] for t in theater_ids),
+                   else 1 - side_of[cast(str, scenario.theaters[t].defender)]  # not None
+                   for t in theater_ids),
         **_openings(scenario, col, theater_ids),
     )
 
@@ -260,7 +265,7 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
 
 # --- the schema and the engine's inputs: one set of names ---------------------------------------
 
-ENGINE_SECTIONS: dict[type, tuple[type, ...]] = {
+ENGINE_SECTIONS: dict[type, tuple[type[BaseModel], ...]] = {
     Belligerents: (schema.Belligerent,), Backers: (schema.Backer,), Rivals: (schema.Rival,),
     Theaters: (schema.Theater, schema.OpensAfter), ForcesRules: (schema.Forces,),
     CombatRules: (schema.Combat,), RoutRules: (schema.Rout,), TerritoryRules: (schema.Territory,),
@@ -277,7 +282,7 @@ RENAMED = {
 or the rule it belongs to)."""
 
 
-def _parameter_fields(model: type) -> set[str]:
+def _parameter_fields(model: type[BaseModel]) -> set[str]:
     """The fields of a schema section that hold parameters (one, or one per actor)."""
     marker = repr(schema.Param).split("[", 2)[2].split(",")[0]  # the first parameter kind
     return {name for name, field in model.model_fields.items()

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from offramp.experiments.manifest import (
 )
 from offramp.experiments.sampling import (
     SAMPLERS,
+    Sampler,
     saltelli_size,
     sample_futures,
     uncertain_parameters,
@@ -192,7 +194,8 @@ def start_run(
     """Sample the futures, create the run folder, and run every chunk."""
     loaded = load_scenario(settings.scenario, overrides=list(settings.overrides))
     policies = check_settings(settings, loaded)
-    futures = sample_futures(loaded.scenario, settings.n_futures, settings.seed, settings.sampler)
+    sampler = cast(Sampler, settings.sampler)  # one of SAMPLERS: `check_settings` said so
+    futures = sample_futures(loaded.scenario, settings.n_futures, settings.seed, sampler)
     n_futures = len(futures)  # a Saltelli design rounds the number of futures down
     manifest = {
         "scenario": loaded.scenario.scenario.name,

@@ -85,8 +85,9 @@ def distribution_figure(outcomes: pd.DataFrame, policies: list[str], column: str
     bins = np.histogram_bin_edges(finite, bins=40)
     for policy in policies:
         policy_values = values[(outcomes["policy"] == policy) & np.isfinite(values)]
-        axes.hist(policy_values, bins=bins, histtype="step", linewidth=1.5, label=policy,
-                  density=True)
+        # Matplotlib's stubs type `bins` as a sequence, leaving out the array of edges it takes.
+        axes.hist(policy_values, bins=bins,  # type: ignore[arg-type]
+                  histtype="step", linewidth=1.5, label=policy, density=True)
     axes.set_title(title, fontsize=10)
     axes.set_ylabel("density")
     axes.legend(fontsize=8)
@@ -99,7 +100,8 @@ def fan_figure(series: pd.DataFrame, policies: list[str], column: str, title: st
     axes = figure.add_subplot()
     for policy in policies:
         weekly = series.loc[series["policy"] == policy].groupby("week")[column]
-        bands = weekly.quantile([0.1, 0.5, 0.9]).unstack()
+        # pandas-stubs leave lists out of `q`, which pandas takes as any array-like.
+        bands = weekly.quantile([0.1, 0.5, 0.9]).unstack()  # type: ignore[arg-type]
         line = axes.plot(bands.index, bands[0.5], label=policy, linewidth=1.5)[0]
         axes.fill_between(bands.index, bands[0.1], bands[0.9], alpha=0.15,
                           color=line.get_color())

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Sequence
-from typing import Any
+from collections.abc import Collection, Hashable, Sequence
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,7 @@ def format_cell(value: object) -> str:
     ['–', '18,043', '20.2', '0.421', 'drip-feed']
     """
     if isinstance(value, float | np.floating):
+        value = cast(float, value)  # mypy types abs() of `float | np.floating` as object
         if math.isnan(value):
             return "–"
         if abs(value) >= 1000:
@@ -103,7 +104,7 @@ class ParameterNames:
         actors = self.data.get("actors") or {}
         self.actor_names = {key: (value or {}).get("name", key) for key, value in actors.items()}
 
-    def label(self, path: str) -> str:
+    def label(self, path: Hashable) -> str:
         tokens = re.findall(r"[^.\[\]]+|\[\d+\]", str(path))
         if not tokens:
             return str(path)

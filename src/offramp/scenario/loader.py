@@ -18,7 +18,7 @@ import typing
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -26,6 +26,9 @@ from pydantic import BaseModel, ValidationError
 from offramp.errors import UserError
 from offramp.scenario.params import DISTRIBUTION_NAMES, PARAM_KINDS, param_kind
 from offramp.scenario.schema import FieldProblem, Scenario
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 MAX_FILE_BYTES = 2_000_000
 MAX_NODES = 200_000
@@ -151,6 +154,7 @@ class _Converter:
                 raise self.fail(key_node, path, f"keys must be text, found {key_node.value!r}")
             if key in result:
                 first = self.origins.get((*path, key))
+                assert first is not None  # recorded when the key was first read
                 raise self.fail(
                     key_node, path, f"duplicate key '{key}' (first written at line {first.line})"
                 )
@@ -379,7 +383,7 @@ def _found(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _describe_error(error: dict, path: Path_, data: dict) -> str:
+def _describe_error(error: ErrorDetails, path: Path_, data: dict) -> str:
     kind = error["type"]
     message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "extra_forbidden":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import numpy as np
 from pydantic import (
@@ -346,17 +346,22 @@ def param_kind(data: Any) -> str | None:
     return "fixed" if "value" in data else None
 
 
-Param = Annotated[
-    Union[tuple(Annotated[model, Tag(tag)] for tag, model in PARAM_KINDS.items())],  # noqa: UP007
-    Discriminator(
-        param_kind,
-        custom_error_type="param_form",
-        custom_error_message=(
-            "expected a parameter: a mapping with 'value', 'unit' and 'source', or with "
-            "'dist' (one of "
-            + ", ".join(DISTRIBUTION_NAMES)
-            + "), its arguments, 'unit' and 'source'"
+if TYPE_CHECKING:
+    # The same union spelled out for the type checker, which cannot evaluate the one built
+    # from PARAM_KINDS below (keep the two lists alike).
+    Param = Fixed | Uniform | Triangular | TruncNormal | LogNormal | Beta | Bernoulli | Choice
+else:
+    Param = Annotated[
+        Union[tuple(Annotated[model, Tag(tag)] for tag, model in PARAM_KINDS.items())],  # noqa: UP007
+        Discriminator(
+            param_kind,
+            custom_error_type="param_form",
+            custom_error_message=(
+                "expected a parameter: a mapping with 'value', 'unit' and 'source', or with "
+                "'dist' (one of "
+                + ", ".join(DISTRIBUTION_NAMES)
+                + "), its arguments, 'unit' and 'source'"
+            ),
         ),
-    ),
-]
+    ]
 """A scenario number: `Fixed` or one of the distributions."""

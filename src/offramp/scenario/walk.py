@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel
 
 from offramp.scenario.params import PARAM_KINDS
 
+if TYPE_CHECKING:
+    from offramp.scenario.params import _ParamBase
+
 _PARAM_TYPES = tuple(PARAM_KINDS.values())
 
 
-def iter_parameters(node: object, prefix: str = ""):
+def iter_parameters(node: object, prefix: str = "") -> Iterator[tuple[str, _ParamBase]]:
     """Yield `(path, param)` for every parameter below `node`, in document order."""
     if isinstance(node, _PARAM_TYPES):
         yield prefix, node
@@ -24,6 +30,6 @@ def iter_parameters(node: object, prefix: str = ""):
             yield from iter_parameters(value, f"{prefix}[{index}]")
 
 
-def scenario_parameters(scenario: BaseModel) -> dict[str, object]:
+def scenario_parameters(scenario: BaseModel) -> dict[str, _ParamBase]:
     """All parameters of a scenario (policies hold levers, not parameters)."""
     return {path: param for path, param in iter_parameters(scenario)}

@@ -31,6 +31,7 @@ import json
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -427,7 +428,7 @@ def load_claims(store: RunStore) -> RunClaims | None:
         return None
     frame, settings = stored
     results = []
-    for row in frame.to_dict("records"):
+    for row in cast("list[dict[str, Any]]", frame.to_dict("records")):  # str column names
         for name in _REGIONS:
             text = row[name]
             row[name] = None if text is None or pd.isna(text) else Region.from_dict(

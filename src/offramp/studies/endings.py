@@ -432,6 +432,7 @@ def measure_war(name: str, n_futures: int, seed: int = 0, replicates: int = 2000
     quantities, scores, shares = {}, {}, []
     for policy in policies:
         run = run_futures(scenario, futures, policy, seed=seed, record_series=True)
+        assert run.series is not None  # record_series=True
         quantities[policy] = stop_quantities(run.outcomes, run.series, rung)
         scores[policy] = spec.score(run.outcomes, run.series, rung)
         shares.append(share_table(scores[policy]).assign(policy=policy))

@@ -25,6 +25,7 @@ Stocks never go below their floor through transfers, so never below zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def plan(backers: Backers, rivals: Rivals, levers: Levers) -> AidPlan:
     recipient = np.zeros((2, backers.count), dtype=FLOAT)
     for backer, side in enumerate(backers.backs_side):
         recipient[side, backer] = 1.0
-    tested = rival_backer.any(axis=1)[:, None]
+    tested = cast(np.ndarray, rival_backer.any(axis=1))[:, None]  # axis given: an array
     # The Pacific reserve is kept by a backer that rivals are testing.
     floor_share = np.where(tested, np.maximum(backers.stock_floor_share,
                                               FLOAT(levers.pacific_reserve_share)),
@@ -78,7 +79,8 @@ def plan(backers: Backers, rivals: Rivals, levers: Levers) -> AidPlan:
 def _combine(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """matrix (A, B) times rows (B, n), summed in a fixed order (no BLAS: the result of a
     future must not depend on how many futures share the call)."""
-    return (matrix[:, :, None] * rows[None, :, :]).sum(axis=1)
+    combined: np.ndarray = (matrix[:, :, None] * rows[None, :, :]).sum(axis=1)
+    return combined
 
 
 def step(

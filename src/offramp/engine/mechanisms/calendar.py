@@ -122,4 +122,5 @@ def talks_push(calendar: CalendarRules, now: CalendarNow) -> np.ndarray | float:
     """(n,) added pressure to open talks from challengers now in office (0.0 if none)."""
     if not len(calendar.election_date):
         return 0.0
-    return (calendar.talks_push_if_challenger * now.challenger_in_office).sum(axis=0)
+    push: np.ndarray = (calendar.talks_push_if_challenger * now.challenger_in_office).sum(axis=0)
+    return push

@@ -127,8 +127,9 @@ def lanchester_casualties(
     with np.errstate(divide="ignore"):
         log_fire = np.maximum(np.log(enemy_power / reference_width), _LOG_FLOOR)
         log_target = np.maximum(np.log(own_forces / reference_width), _LOG_FLOOR)
-    return attrition_per_week * frontage_km * np.exp(firer_exponent * log_fire
-                                                     + target_exponent * log_target)
+    casualties: np.ndarray = attrition_per_week * frontage_km * np.exp(
+        firer_exponent * log_fire + target_exponent * log_target)
+    return casualties
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,8 @@ class CombatPlan:
 
 def _floored_log(values: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
-        return np.maximum(np.log(values), _LOG_FLOOR)
+        floored: np.ndarray = np.maximum(np.log(values), _LOG_FLOOR)
+        return floored
 
 
 def plan(theaters: Theaters, rules: CombatRules) -> CombatPlan:
@@ -163,7 +165,7 @@ def plan(theaters: Theaters, rules: CombatRules) -> CombatPlan:
     )
 
 
-def _strain(theaters: Theaters) -> dict:
+def _strain(theaters: Theaters) -> dict[str, np.ndarray]:
     """CombatPlan fields for the occupier's loss of strength (no theater has it: {})."""
     if theaters.occupier_strength_loss is None:
         return {}
@@ -180,10 +182,11 @@ def strength_kept(combat_plan: CombatPlan, enemy_held_km2: np.ndarray) -> np.nda
     for the occupier, 1 for the owner (None without occupier_strength_loss)."""
     if combat_plan.occupier is None:
         return None
-    return 1.0 - combat_plan.occupier * (combat_plan.strain_per_km2 * enemy_held_km2)
+    kept: np.ndarray = 1.0 - combat_plan.occupier * (combat_plan.strain_per_km2 * enemy_held_km2)
+    return kept
 
 
-def _fixed_attackers(theaters: Theaters) -> dict:
+def _fixed_attackers(theaters: Theaters) -> dict[str, np.ndarray]:
     """CombatPlan fields for theaters whose attacker is fixed by a `defender` (none: {})."""
     if theaters.attacker_side is None:
         return {}
@@ -230,6 +233,7 @@ def step(
         np.maximum(log_power, _LOG_FLOOR, out=log_power)
     attacking = power > power[::-1]
     if combat_plan.fixed_attacker is not None:
+        assert combat_plan.has_fixed_attacker is not None  # `_fixed_attackers` sets both
         attacking = np.where(combat_plan.has_fixed_attacker, combat_plan.fixed_attacker,
                              attacking)
     # exponent = log_scale + q log_power[::-1] + p log_forces + noise_sd z + attacking log_mult,

@@ -90,7 +90,8 @@ def opened(forces_plan: ForcesPlan, enemy_held_km2: np.ndarray) -> np.ndarray | 
         return False
     has_rule = (forces_plan.opens_after >= 0)[:, None]
     adjacent = enemy_held_km2[np.maximum(forces_plan.opens_after, 0)]
-    return has_rule & (adjacent <= forces_plan.opens_below_km2)
+    is_open: np.ndarray = has_rule & (adjacent <= forces_plan.opens_below_km2)
+    return is_open
 
 
 def initial_state(belligerents: Belligerents, theaters: Theaters) -> ForcesState:
@@ -124,7 +125,7 @@ def allocation_shares(
     weight *= allowed
     total = weight.sum(axis=1, keepdims=True)
     if (total > 0).all():  # the usual case: a plain division gives the same bits
-        share = np.divide(weight, total, out=weight)
+        share: np.ndarray = np.divide(weight, total, out=weight)
     else:
         share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
 

@@ -145,7 +145,8 @@ def effect_strength(ladder: LadderRules, ladder_plan: LadderPlan, state: LadderS
 def weariness(support: np.ndarray, initial_support: np.ndarray) -> np.ndarray:
     """Mean over both sides of the relative fall in support for fighting, in [0, 1]."""
     fall = clip(1.0 - support / np.maximum(initial_support, 1e-9), 0.0, 1.0)
-    return fall.mean(axis=0)
+    mean_fall: np.ndarray = fall.mean(axis=0)
+    return mean_fall
 
 
 def step(
@@ -181,6 +182,8 @@ def step(
         rate = np.where(next_is_ceasefire, ladder.adoption_per_week[c], rate)
     movement = state.line_movement
     if lp.ordinary_ripeness is not None:
+        # Both are given whenever a rung waits for a stalemate (ordinary_ripeness is set).
+        assert line_moved is not None and ladder.ripe_below_line_movement is not None
         movement = line_moved.astype(FLOAT) if week == 0 else \
             movement + FLOAT(LINE_MEMORY_WEIGHT) * (line_moved - movement)
         ripe_below = lp.ordinary_ripeness.take(level.astype(np.intp) * lp.n + lp.future_offset)

@@ -44,7 +44,8 @@ class PoliticsState:
 
 
 def _logit(share: np.ndarray) -> np.ndarray:
-    return logit(np.clip(share, _EDGE, 1.0 - _EDGE))
+    logits: np.ndarray = logit(np.clip(share, _EDGE, 1.0 - _EDGE))
+    return logits
 
 
 def initial_state(belligerents: Belligerents, backers: Backers) -> PoliticsState:

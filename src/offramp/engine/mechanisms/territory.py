@@ -134,4 +134,5 @@ def line_moved(belligerents: Belligerents, before: TerritoryState, after: Territ
                ) -> np.ndarray:
     """(n,) ground that changed hands this week in all theaters, as a share of a's territory."""
     moved = np.abs(after.enemy_held_km2 - before.enemy_held_km2).sum(axis=0)
-    return moved / belligerents.national_area_km2[SIDE_A]
+    share: np.ndarray = moved / belligerents.national_area_km2[SIDE_A]
+    return share

@@ -13,7 +13,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from offramp.studies.endings import (
     POLISH_SOVIET,
@@ -241,11 +240,3 @@ def test_smoke_run_wiring_checks(measured):
         assert finland.scores[policy].F4.all()
 
 
-def test_cli_prints_one_table_per_war():
-    from offramp.cli import app
-
-    result = CliRunner().invoke(app, ["validate-history", "--futures", "300", "--seed", "3"])
-    assert result.exit_code == 0, result.output
-    assert "polish-soviet-1920: 300 futures, seed 3" in result.output
-    assert "winter-war-1939: 300 futures, seed 3" in result.output
-    assert "as-fought − stop-at-the-frontier" in result.output

@@ -7,9 +7,6 @@ range checks, and the rest checks that fitting recovers known parameters from sy
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -349,58 +346,3 @@ def test_plot_residuals_writes_a_png(tmp_path: Path) -> None:
     fits = calibrate_laws(load_dataset("ardennes-wiper"), ("square", "linear"), bootstrap=0)
     written = plot_residuals(fits, tmp_path / "plots" / "wiper.png")
     assert written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-# --- command line --------------------------------------------------------------------------------
-
-
-def _offramp(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "offramp", *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "160"},
-    )
-
-
-def test_cli_prints_a_table_for_each_dataset() -> None:
-    result = _offramp("calibrate", "--bootstrap", "2")
-    assert result.returncode == 0, result.stderr
-    for info in list_datasets():
-        assert info.name in result.stdout
-    for law in LAW_NAMES:
-        assert result.stdout.count(f"{law} law: rank") == len(list_datasets())
-    assert "ranking" in result.stdout
-
-
-def test_cli_single_dataset_single_law_with_plot(tmp_path: Path) -> None:
-    plot = tmp_path / "iwo.png"
-    result = _offramp(
-        "calibrate", "iwojima-helmbold", "--law", "square", "--bootstrap", "5", "--plot", str(plot)
-    )
-    assert result.returncode == 0, result.stderr
-    assert "square law: rank 1 of 1" in result.stdout
-    assert plot.exists()
-
-
-def test_cli_list() -> None:
-    result = _offramp("calibrate", "--list")
-    assert result.returncode == 0, result.stderr
-    for info in list_datasets():
-        assert info.name in result.stdout
-
-
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        ("calibrate", "no-such-battle"),
-        ("calibrate", "ardennes-wiper", "--law", "cubic"),
-        ("calibrate", "ardennes-wiper", "--bootstrap", "-1"),
-    ],
-)
-def test_cli_user_errors_exit_2_without_traceback(arguments: tuple[str, ...]) -> None:
-    result = _offramp(*arguments)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "error" in result.stderr.lower()

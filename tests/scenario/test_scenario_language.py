@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,24 +9,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import MINIMAL, SCENARIOS, TESTS, minimal_data, run_cli
 from offramp.errors import UserError
 from offramp.scenario.loader import ScenarioError, builtin_scenarios, load_scenario
 from offramp.scenario.walk import scenario_parameters
 
-HERE = Path(__file__).parent
-MINIMAL = HERE / "scenarios" / "minimal.yaml"
-MALFORMED = sorted((HERE / "scenarios" / "malformed").glob("*.yaml"))
-
-
-def run_cli(*args: str, columns: int = 100) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"}
-    return subprocess.run(
-        [sys.executable, "-m", "offramp", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+MALFORMED = sorted((SCENARIOS / "malformed").glob("*.yaml"))
 
 
 def expectations(path: Path) -> list[str]:
@@ -65,24 +50,6 @@ def test_minimal_scenario_validates():
     assert load_scenario(MINIMAL).scenario.scenario.name == "minimal"
 
 
-def test_cli_lists_validates_and_explains():
-    listing = run_cli("scenarios")
-    assert listing.returncode == 0 and "kursk-2024" in listing.stdout
-    valid = run_cli("validate", "kursk-2024")
-    assert valid.returncode == 0 and "valid" in valid.stdout
-
-
-def test_explain_shows_every_parameter_with_unit_and_source():
-    result = run_cli("explain", "kursk-2024", columns=1000)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    for path, param in scenario_parameters(load_scenario("kursk-2024").scenario).items():
-        row = next((line for line in lines if f" {path} " in line), None)
-        assert row is not None, f"{path} missing from explain"
-        assert param.unit in row and param.source[:40] in row, path
-    assert "does not forecast" in result.stdout
-
-
 # --- the malformed corpus --------------------------------------------------------------------
 
 
@@ -96,7 +63,7 @@ def test_malformed_scenario_gets_a_clear_error(path):
     assert expected_texts, f"{path.name} has no '# expect:' line"
     # Every message names the file: an expectation found in its name (or in the folders of the
     # corpus) would match any error about the file, and prove nothing.
-    where = path.relative_to(HERE.parent).as_posix().lower()
+    where = path.relative_to(TESTS.parent).as_posix().lower()
     assert path.name.lower() in where
     for expected in expected_texts:
         assert expected.lower() not in where, (
@@ -117,10 +84,6 @@ def _write(tmp_path: Path, name: str, content: bytes | str) -> Path:
         content = content.encode()
     path.write_bytes(content)
     return path
-
-
-def _minimal_data() -> dict:
-    return yaml.safe_load(MINIMAL.read_text())
 
 
 def _dump(data: dict) -> str:
@@ -148,15 +111,15 @@ GENERATED = {
     "scalar-document": ("42\n", ["must be a YAML mapping"]),
     "integer-key": ("1: 2\n", ["keys must be text"]),
     "missing-source": (
-        _dump(_without(_minimal_data(), "combat", "noise_sd", "source")),
+        _dump(_without(minimal_data(), "combat", "noise_sd", "source")),
         ["combat.noise_sd.source", "required field is missing"],
     ),
     "missing-section": (
-        _dump(_without(_minimal_data(), "bargaining")),
+        _dump(_without(minimal_data(), "bargaining")),
         ["bargaining", "required field is missing"],
     ),
     "missing-unit": (
-        _dump(_without(_minimal_data(), "actors", "blue", "reserves", "unit")),
+        _dump(_without(minimal_data(), "actors", "blue", "reserves", "unit")),
         ["actors.blue.reserves.unit"],
     ),
     "billion-laughs": (BILLION_LAUGHS, ["too large"]),
@@ -283,13 +246,14 @@ def _paths(node, prefix=()):
             yield from _paths(value, (*prefix, index))
 
 
-MINIMAL_PATHS = list(_paths(_minimal_data()))
+MINIMAL_PATHS = list(_paths(minimal_data()))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(MINIMAL_PATHS), yaml_values), min_size=1, max_size=3))
 def test_fuzz_mutations_of_a_valid_scenario(tmp_path, mutations):
-    data = _minimal_data()
+    data = minimal_data()
     for path, value in mutations:
         node = data
         try:

@@ -1,4 +1,5 @@
-"""A claim's direction: `expect: lower` turns the effect around, and verdicts follow exactly."""
+"""A claim's direction: `expect: lower` turns the effect around, and verdicts follow exactly
+(the pure functions, directed_effect and directed_interval, are tests/analysis/test_paired.py's)."""
 
 from __future__ import annotations
 
@@ -50,22 +51,7 @@ def around(centre: float, spread: float = 0.05, n: int = 200) -> np.ndarray:
     return np.linspace(centre - spread, centre + spread, n)
 
 
-# --- the pure functions ------------------------------------------------------------------------
-
-
-def test_directed_effect_turns_a_lower_claim_around():
-    effect = np.array([0.2, -0.1, 0.0, 0.3])
-    np.testing.assert_array_equal(directed_effect(effect, "higher"), [0.2, -0.1, 0.0, 0.3])
-    np.testing.assert_array_equal(directed_effect(effect, "lower"), [-0.2, 0.1, 0.0, -0.3])
-    assert paired_shares(directed_effect(effect, "lower")) == PairedShares(0.25, 0.5, 0.25)
-    assert paired_shares(directed_effect([-1.0, -2.0, 3.0], "lower")) == \
-        PairedShares(2 / 3, 1 / 3, 0.0)
-
-
-def test_directed_interval_turns_a_lower_claim_around():
-    assert directed_interval(0.1, 0.3, "higher") == (0.1, 0.3)
-    assert directed_interval(0.1, 0.3, "lower") == (-0.3, -0.1)
-    assert directed_interval(-0.4, 0.2, "lower") == (-0.2, 0.4)
+# --- judged on hand-made effects ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,20 @@
+"""The Python API for notebooks (offramp.run, offramp.open_run): the same bits as the runner."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import offramp
+
+
+def test_python_api(kursk_run, tmp_path):
+    run = offramp.run("kursk-2024", futures=300, seed=7, chunk_size=150, out=tmp_path / "api")
+    pd.testing.assert_frame_equal(run.outcomes, kursk_run.read_outcomes(), check_exact=True)
+    table = run.compare()
+    assert list(table.index) == ["negotiate-now", "arm-and-hold", "drip-feed"]
+    assert table["ended share"].between(0, 1).all()
+    assert run.paired().shape[0] == 6
+    assert run.report().is_file()
+    reopened = offramp.open_run(run.path)
+    assert reopened.outcomes.dtypes.equals(run.outcomes.dtypes)
+    assert int(reopened.query("select count(*) as n from outcomes")["n"][0]) == 900

@@ -1,0 +1,51 @@
+"""`offramp run` and `offramp query`: the comparison printed, the report written, SQL over the run
+folder, and one clear line for every bad argument."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import assert_one_line_error, run_cli
+
+
+def test_cli_run_prints_the_comparison_and_writes_the_report(tmp_path):
+    result = run_cli("run", "--futures", "200", "--out", str(tmp_path / "cli"), "--series")
+    assert result.returncode == 0, result.stderr
+    for text in ("Per policy", "Paired", "negotiate-now", "not forecasts", "report:"):
+        assert text in result.stdout, text
+    report = tmp_path / "cli" / "report.html"
+    assert report.is_file()
+    html = report.read_text()
+    assert "Not a forecast" in html and "<svg" in html and "Where every number comes from" in html
+    assert "http://" not in html.replace("http://www.w3.org", "")  # nothing to fetch
+
+    query = run_cli("query", str(tmp_path / "cli"),
+                    "select policy, count(*) as n from outcomes group by policy order by policy")
+    assert query.returncode == 0, query.stderr
+    assert "arm-and-hold" in query.stdout and "200" in query.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--policies", "negotiate-later"], "unknown policy negotiate-later"),
+        (["--futures", "0"], "--futures must be at least 1"),
+        (["--sampler", "grid"], "unknown sampler 'grid'"),
+        (["--out", "/proc/offramp-cannot-write-here"], "cannot write"),
+    ],
+)
+def test_bad_run_arguments_get_one_clear_line(args, expected):
+    # Through the real entry point (`python -m offramp`): a user's mistake is one line, never a
+    # traceback, in a real process too.
+    result = run_cli("run", "--no-report", *args, in_process=False)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_run_rejects_a_bad_requirement_before_it_starts(tmp_path):
+    result = run_cli("run", "--futures", "20", "--require", "nonsense >= 1",
+                     "--out", str(tmp_path / "bad"))
+    assert_one_line_error(result, "'nonsense'")
+    assert not (tmp_path / "bad").exists()
