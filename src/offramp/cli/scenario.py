@@ -27,16 +27,23 @@ def validate(
 ) -> None:
     """Check a scenario file; exit 2 with the file, line and field of every problem."""
     from offramp.scenario.loader import load_scenario
+    from offramp.scenario.sources import hindsight
     from offramp.scenario.walk import scenario_parameters
 
     loaded = load_scenario(scenario, overrides=set_)
     params = scenario_parameters(loaded.scenario)
     uncertain = sum(p.is_uncertain for p in params.values())
+    as_of = loaded.scenario.scenario.as_of
     console.print(
         f"[green]valid[/]: {escape(loaded.source)} — {len(params)} parameters "
-        f"({uncertain} uncertain), {len(loaded.scenario.policies)} policies",
+        f"({uncertain} uncertain), {len(loaded.scenario.policies)} policies"
+        + (f"; as of {as_of.isoformat()}" if as_of else "; no as_of date (sources not checked "
+           "for hindsight)"),
         highlight=False,
     )
+    for item in hindsight(loaded.scenario, as_of) if as_of else []:
+        console.print(f"  hindsight: {escape(item.path)} cites a source of "
+                      f"{item.source_date.written}: {escape(item.reason or '')}", highlight=False)
 
 
 @app.command()

@@ -42,9 +42,10 @@ def explain_scenario(loaded: LoadedScenario, console: Console) -> None:
     scenario = loaded.scenario
     meta = scenario.scenario
     console.rule(f"[bold]{escape(meta.name)}[/]: {escape(meta.title)}")
+    as_of = f"  ·  as of {meta.as_of.isoformat()}" if meta.as_of else ""
     console.print(
         f"from {meta.start_date.isoformat()}, {meta.horizon_weeks} weeks "
-        f"of {meta.step_days} days  ·  {escape(loaded.source)}",
+        f"of {meta.step_days} days{as_of}  ·  {escape(loaded.source)}",
         highlight=False,
     )
     if meta.description:
@@ -75,9 +76,10 @@ def explain_scenario(loaded: LoadedScenario, console: Console) -> None:
     params.add_column("unit", overflow="fold")
     params.add_column("source", overflow="fold", ratio=3)
     for path, param in iter_parameters(scenario):
-        params.add_row(
-            escape(path), escape(param.describe()), escape(param.unit), escape(param.source)
-        )
+        source = param.source
+        if param.hindsight:
+            source += f"\nHINDSIGHT (after as_of): {param.hindsight}"
+        params.add_row(escape(path), escape(param.describe()), escape(param.unit), escape(source))
     console.print(params)
 
     policies = Table(title="Policies", show_lines=True)

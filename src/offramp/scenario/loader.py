@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from offramp.errors import UserError
 from offramp.scenario.params import DISTRIBUTION_NAMES, PARAM_KINDS, param_kind
 from offramp.scenario.schema import FieldProblem, Scenario
+from offramp.scenario.sources import hindsight
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -454,4 +456,32 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | None = None) 
         raise explain_validation_error(error, data, origins, str(path)) from None
     except RecursionError:
         raise ScenarioError(f"{path}: the document is nested too deeply") from None
+    check_as_of(scenario, origins, str(path))
     return LoadedScenario(scenario=scenario, source=str(path), data=data, origins=origins)
+
+
+def dotted_to_path(dotted: str) -> Path_:
+    """'ladder.rungs[2].strength' -> ('ladder', 'rungs', 2, 'strength')."""
+    return tuple(int(token[1:-1]) if token.startswith("[") else token
+                 for token in re.findall(r"[^.\[\]]+|\[\d+\]", dotted))
+
+
+def check_as_of(scenario: Scenario, origins: dict[Path_, Origin], source: str) -> None:
+    """Refuse a parameter whose source postdates the scenario's `as_of` without saying why."""
+    as_of = scenario.scenario.as_of
+    if as_of is None:
+        return
+    unmarked = [item for item in hindsight(scenario, as_of) if item.reason is None]
+    if not unmarked:
+        return
+    lines = []
+    for item in unmarked[:MAX_ERRORS_SHOWN]:
+        path = dotted_to_path(item.path)
+        where = origins.get((*path, "source")) or origins.get(path) or Origin(source)
+        lines.append(f"{where}: {item.path}: {item.message(as_of)}")
+    count = len(unmarked)
+    plural = "s cite" if count > 1 else " cites"
+    header = (f"{source}: {count} parameter{plural} sources published after the scenario's "
+              f"as_of date {as_of.isoformat()}")
+    tail = [f"... and {count - len(lines)} more"] if count > len(lines) else []
+    raise ScenarioError("\n".join([header, *(f"  {line}" for line in lines), *tail]))

@@ -69,6 +69,11 @@ class _ParamBase(BaseModel):
     unit: str = Field(min_length=1, description="Unit of the quantity, e.g. km2, share, per_week.")
     source: str = Field(description="Seed passage, published work, or 'assumption: why'.")
     note: str | None = Field(default=None, description="Free text for the reader.")
+    hindsight: str | None = Field(
+        default=None, min_length=10,
+        description="Why this parameter uses a source dated after the scenario's as_of date (a "
+        "parameter without it may not: offramp.scenario.sources).",
+    )
 
     @field_validator("source")
     @classmethod

@@ -99,12 +99,17 @@ class Meta(Section):
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
     start_date: dt.date = Field(description="Date of week 0 (ISO 8601, e.g. 2024-08-19).")
+    as_of: dt.date | None = Field(
+        default=None,
+        description="The date whose knowledge the scenario encodes: no parameter may cite a "
+        "source published after it unless it says `hindsight: <why>`.",
+    )
     step_days: int = Field(
         default=7, ge=1, le=31, description="Days per step; the engine steps weekly."
     )
     horizon_weeks: int = Field(ge=1, le=1040, description="How many steps each future runs.")
 
-    @field_validator("start_date", mode="before")
+    @field_validator("start_date", "as_of", mode="before")
     @classmethod
     def _date_only(cls, value):
         if isinstance(value, dt.datetime):
