@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from helpers import run_cli
 
+from helpers import run_cli
 from offramp.scenario.loader import ScenarioError, load_scenario
 from offramp.scenario.sources import source_date
 from offramp.scenario.walk import iter_parameters
