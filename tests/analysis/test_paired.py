@@ -4,17 +4,21 @@ the bootstrap interval, the verdict rule and the escalation-before-talks counts.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from offramp.analysis.paired import (
+    Caveat,
     PairedShares,
     bootstrap_mean_ci,
+    caveats_for,
     directed_effect,
     directed_interval,
     escalation_window_effect,
     fighting_weeks,
     first_talks_week,
     paired_shares,
+    rank_drivers,
     verdict_for,
     weekly_counts,
 )
@@ -113,3 +117,28 @@ def test_fighting_weeks_skip_a_ceasefire():
     rung[2:4, 0] = 3  # the top rung (the ceasefire, index 2 of 3) in force at the end of weeks 1-2
     fought = fighting_weeks(np.array([np.nan]), rung, ceasefire_rung=2, top_rung=3)
     assert fought[:, 0].tolist() == [True, True, False, False, True]
+
+
+# --- caveats -------------------------------------------------------------------------------------
+
+
+def test_a_comparison_tied_in_most_futures_carries_the_ties_caveat():
+    X = pd.DataFrame({"x": np.linspace(0, 1, 100)})
+    effect = np.r_[np.zeros(95), np.full(5, 0.1)]
+    assert Caveat("ties", 0.95) in caveats_for(X, effect, tie_share=0.95)
+    assert all(c.kind != "ties" for c in caveats_for(X, effect, tie_share=0.5))
+
+
+def test_an_effect_driven_by_one_input_carries_the_restates_input_caveat():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(2000, 5)), columns=[f"noise_{i}" for i in range(5)])
+    X["premium"] = rng.uniform(size=2000)
+    effect = X["premium"].to_numpy() - 0.3 + rng.normal(0, 0.2, size=2000)
+    drivers = rank_drivers(X, effect)
+    assert drivers.index[0] == "premium" and drivers.iloc[0] > 0.5
+    (caveat,) = caveats_for(X, effect, tie_share=0.0)
+    assert (caveat.kind, caveat.parameter) == ("restates_input", "premium")
+    assert caveat.share == pytest.approx(drivers.iloc[0]) and caveat.lead > 3
+    # Two inputs sharing the effect: neither stands out, no caveat.
+    both = X["premium"].to_numpy() + X["noise_0"].to_numpy()
+    assert caveats_for(X, both, tie_share=0.0) == []

@@ -35,7 +35,8 @@ def printed_verdicts(stdout: str) -> dict[str, str]:
         claim = cells[0] or claim
         if claim is not None and cells[4]:
             verdicts.setdefault(claim, []).append(cells[4])
-    return {claim: " ".join(parts) for claim, parts in verdicts.items()}
+    # The verdict, then its computed caveats ("caveat: ...") in the same cell.
+    return {claim: " ".join(parts).split(" caveat:")[0] for claim, parts in verdicts.items()}
 
 
 def test_cli_prints_a_verdict_per_claim():
@@ -45,6 +46,8 @@ def test_cli_prints_a_verdict_per_claim():
     expected = {r.claim_id: r.verdict for r in evaluate_claims("kursk-2024", n_futures=300, seed=0)}
     assert set(expected.values()) <= VERDICTS
     assert printed_verdicts(result.stdout) == expected
+    caveated = [r for r in evaluate_claims("kursk-2024", n_futures=300, seed=0) if r.caveats]
+    assert caveated and result.stdout.count("caveat:") == sum(len(r.caveats) for r in caveated)
 
 
 def table_rows(stdout: str) -> list[str]:

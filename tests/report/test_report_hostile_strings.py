@@ -72,6 +72,7 @@ def _hostile_scenario() -> dict:
             "source": SOURCE,
             "arm": {"policy": "talk"},
             "versus": {"policy": "fight"},
+            "cause": ["seek_talks_from_week"],
             "outcome": "a_territory_share",
             "expect": "higher",
         }

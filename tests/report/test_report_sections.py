@@ -37,6 +37,20 @@ def test_claims_section_is_rendered_with_every_claim(kursk_report):
     assert claims.count("<tr>") == len(claim_ids) + 1  # the header and one row per claim
     for claim_id in claim_ids:
         assert f'<span class="meta">{html.escape(claim_id)}</span>' in claims, claim_id
+    # Every computed caveat is printed beside its verdict (in the verdict's cell).
+    from offramp.experiments.manifest import RunManifest
+    from offramp.report.words import CAUSE_UNNAMED, caveat_text, names_of_run
+    from offramp.store import RunStore
+    from offramp.studies.claims import load_claims
+
+    store = RunStore.open(kursk_report.parent)
+    names = names_of_run(RunManifest.of(store))
+    stored = load_claims(store)
+    assert stored is not None and any(r.caveats for r in stored.results)
+    for result in stored.results:
+        for caveat in result.caveats:
+            text = caveat_text(caveat, names, result.cause or CAUSE_UNNAMED)
+            assert f'<span class="meta">{html.escape(text)}</span></td>' in claims, result.claim_id
     # It opens the report with the other analysis sections, before the main job's tables.
     order = list(sections)
     assert order.index("What decides the answer") < order.index("Claims")

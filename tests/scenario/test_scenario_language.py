@@ -263,3 +263,47 @@ def test_fuzz_mutations_of_a_valid_scenario(tmp_path, mutations):
         except (KeyError, IndexError, TypeError):
             continue
     _load_text(tmp_path, yaml.safe_dump(data))
+
+
+# --- claims isolate one cause --------------------------------------------------------------------
+
+
+def _claim_variant(tmp_path, arm_levers: str, cause: str, extra: str = "") -> Path:
+    path = tmp_path / "claim.yaml"
+    path.write_text(
+        "extends: kursk-2024\nclaims:\n  mixed:\n    statement: A test claim.\n"
+        "    source: 'assumption: a claim written for a test'\n"
+        f"    arm: {{policy: drip-feed, levers: {arm_levers}}}\n"
+        "    versus: {policy: drip-feed}\n"
+        f"    cause: {cause}\n    outcome: a_territory_share\n    expect: higher\n{extra}")
+    return path
+
+
+def test_a_claim_whose_arms_differ_beyond_its_cause_is_refused(tmp_path):
+    path = _claim_variant(tmp_path, "{aid_multiplier: 1.5, seek_talks_from_week: 0}",
+                          "[aid_multiplier]")
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "claims.mixed.cause" in result.stderr
+    assert "differ in seek_talks_from_week besides the declared cause" in result.stderr
+
+
+def test_a_confounded_claim_says_why_and_validates(tmp_path):
+    path = _claim_variant(tmp_path, "{aid_multiplier: 1.5, seek_talks_from_week: 0}",
+                          "[aid_multiplier]",
+                          "    confounded_by: the op-ed proposes both together\n")
+    assert load_scenario(path).scenario.claims["mixed"].confounded_by
+
+
+def test_a_cause_the_arms_do_not_differ_in_is_refused(tmp_path):
+    path = _claim_variant(tmp_path, "{aid_multiplier: 1.5}", "[aid_multiplier, pursue_ladder]")
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2 and "do not differ in 'pursue_ladder'" in result.stderr
+
+
+def test_every_kursk_claim_isolates_its_cause():
+    scenario = load_scenario("kursk-2024").scenario
+    for key, claim in scenario.claims.items():
+        assert claim.confounded_by is None, key
+        if claim.versus is not None:
+            assert claim.cause, key

@@ -118,11 +118,13 @@ def test_each_distinct_arm_runs_once():
     scenario = load_scenario("kursk-2024").scenario
     plan = plan_runs(scenario, dict(scenario.claims))
     # negotiate-now, + talks from week 26, + no ladder; arm-and-hold, + withdraw, + restrictions
-    # kept; drip-feed: seven distinct sets of levers for fifteen arms.
-    assert len(plan.policies) == 7
+    # kept; drip-feed, + the sequencing levers, + the arming levers: nine distinct sets of
+    # levers for fifteen arms.
+    assert len(plan.policies) == 9
     assert len(plan.run_of) == 15
     assert plan.run_of[("sequencing_avoids_two_fronts", "versus")] == \
-        plan.run_of[("escalation_before_talks", "arm")]
+        plan.run_of[("escalation_before_talks", "arm")] == \
+        plan.run_of[("arming_beats_drip_feed", "versus")]
 
 
 def test_arms_are_paired_on_the_same_futures_and_noise(tmp_path):
@@ -132,6 +134,7 @@ def test_arms_are_paired_on_the_same_futures_and_noise(tmp_path):
       policy: drip-feed
       levers: {talks_initiative: 2.0}
     versus: {policy: drip-feed}
+    cause: [talks_initiative]
     outcome: a_territory_share
     expect: higher
 """)
@@ -201,6 +204,7 @@ def test_paired_claim_needs_versus(tmp_path):
 def test_unknown_outcome_names_the_field(tmp_path):
     path = write_variant(tmp_path, CLAIM_HEAD + """    arm: {policy: arm-and-hold}
     versus: {policy: drip-feed}
+    confounded_by: two whole policies, for a test of the outcome's name
     outcome: territory_share
     expect: higher
 """)

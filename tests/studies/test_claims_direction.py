@@ -130,6 +130,7 @@ def test_a_lower_claim_on_the_engine_holds_where_the_arm_is_lower(tmp_path: Path
     source: "{SOURCE}"
     arm: {{policy: drip-feed}}
     versus: {{policy: arm-and-hold}}
+    confounded_by: the two whole policies, to test the direction on the engine
     outcome: a_territory_share
     expect: {expect}
 """

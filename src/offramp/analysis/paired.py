@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 Verdict = Literal["holds", "holds only under conditions", "fails", "not testable"]
 
@@ -166,3 +167,61 @@ def fighting_weeks(
     in_ceasefire = rung_at_start == level if level == top_rung else rung_at_start >= level
     fought: np.ndarray = not_settled & ~in_ceasefire
     return fought
+
+
+# --- caveats: when a verdict says more about the model than about the claim ------------------
+
+TIE_CAVEAT_SHARE = 0.9
+"""Arms tied in at least this share of futures: the cause seldom acts on the outcome here."""
+DRIVER_CAVEAT_R2 = 0.1
+DRIVER_CAVEAT_LEAD = 3.0
+"""One parameter stands out as the effect's driver when its squared rank correlation with the
+effect is at least DRIVER_CAVEAT_R2 and at least DRIVER_CAVEAT_LEAD times the next one's."""
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """Why a verdict may reflect the model rather than the claim (computed, never hand-written).
+
+    `ties`: the arms give the same outcome in `share` of the compared futures, so the model lets
+    the claim's cause act on the outcome only rarely. `restates_input`: one uncertain parameter
+    (`parameter`) stands out as the driver of the effect across futures (`share` is its squared
+    Spearman correlation with the effect, `lead` how many times the next parameter's), so the
+    verdict leans on that input's assumed range.
+    """
+
+    kind: Literal["ties", "restates_input"]
+    share: float
+    parameter: str | None = None
+    lead: float | None = None
+
+
+def rank_drivers(X: pd.DataFrame, effect: np.ndarray) -> pd.Series:
+    """Each column of X's squared Spearman correlation with the effect, largest first (empty when
+    the effect or every column is constant)."""
+    effect = np.asarray(effect, dtype=float)
+    if X.shape[1] == 0 or effect.size < 3 or np.ptp(effect) == 0:
+        return pd.Series(dtype=float)
+    ranks = X.rank().to_numpy(dtype=float)
+    ranks = ranks - ranks.mean(axis=0)
+    target = pd.Series(effect).rank().to_numpy(dtype=float)
+    target = target - target.mean()
+    spread = np.sqrt((ranks**2).sum(axis=0) * (target**2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2 = np.nan_to_num((ranks.T @ target / spread) ** 2)
+    return pd.Series(r2, index=X.columns).sort_values(ascending=False, kind="stable")
+
+
+def caveats_for(X: pd.DataFrame, effect: np.ndarray, tie_share: float) -> list[Caveat]:
+    """The caveats a verdict carries (see `Caveat`); none when the comparison is informative."""
+    found = []
+    if tie_share >= TIE_CAVEAT_SHARE:
+        found.append(Caveat("ties", float(tie_share)))
+    drivers = rank_drivers(X, effect)
+    if len(drivers) and drivers.iloc[0] >= DRIVER_CAVEAT_R2:
+        lead = drivers.iloc[0] / drivers.iloc[1] if len(drivers) > 1 and drivers.iloc[1] > 0 \
+            else float("inf")
+        if lead >= DRIVER_CAVEAT_LEAD:
+            found.append(Caveat("restates_input", float(drivers.iloc[0]), str(drivers.index[0]),
+                                float(lead)))
+    return found

@@ -25,7 +25,9 @@ from rich.table import Table
 
 from offramp.report.html import CAVEAT
 from offramp.report.words import (
+    CAUSE_UNNAMED,
     ParameterNames,
+    caveat_text,
     effect_text,
     failure_text,
     first_sentence,
@@ -161,6 +163,9 @@ def claims_table(results: list[ClaimResult], names: ParameterNames, title: str) 
                     f"{r.outcome} expected {r.expect}{tolerance}[/]")
         table.add_row(
             r.claim_id, compared, _shares(r), effect_text(r.mean_effect, r.ci_low, r.ci_high),
-            f"[{VERDICT_STYLE[r.verdict]}]{r.verdict}[/]", escape(_conditions(r, names)),
+            f"[{VERDICT_STYLE[r.verdict]}]{r.verdict}[/]" + "".join(
+                f"\n[dim]{escape(caveat_text(c, names, r.cause or CAUSE_UNNAMED))}[/]"
+                for c in r.caveats),
+            escape(_conditions(r, names)),
         )
     return table

@@ -14,14 +14,16 @@ from offramp.analysis.compare import HEADLINES
 from offramp.report.figures import discovery_figure, svg
 from offramp.report.tables import html_table
 from offramp.report.words import (
+    CAUSE_UNNAMED,
     ParameterNames,
+    caveat_text,
     discovery_sentence,
     effect_text,
     failure_text,
     first_sentence,
     names_of_run,
 )
-from offramp.studies.claims import RunClaims
+from offramp.studies.claims import ClaimResult, RunClaims
 from offramp.studies.runs import MAX_QUASI_P
 from offramp.studies.summary import Drivers, RunSummary
 
@@ -74,6 +76,12 @@ def drivers_section(drivers: list[Drivers], names: ParameterNames) -> str:
 # --- Claims ------------------------------------------------------------------------------------
 
 
+def _caveats(result: ClaimResult, names: ParameterNames) -> str:
+    cause = result.cause or CAUSE_UNNAMED
+    return "".join(f'<br><span class="meta">{html.escape(caveat_text(c, names, cause))}</span>'
+                   for c in result.caveats)
+
+
 def claims_section(claims: RunClaims | None, names: ParameterNames, has_claims: bool
                    ) -> str | None:
     """The claims stored with the run; None when the scenario has none."""
@@ -106,8 +114,8 @@ def claims_section(claims: RunClaims | None, names: ParameterNames, has_claims: 
             f'<span class="meta">{html.escape(f"{r.outcome} expected {r.expect}")}</span></td>'
             f"<td>{holds}</td><td>{html.escape(effect_text(r.mean_effect, r.ci_low, r.ci_high))}"
             f'</td><td class="text" style="color:{colour}"><strong>{html.escape(r.verdict)}'
-            f'</strong></td><td class="text">{html.escape(failure_text(r.failure, names))}</td>'
-            "</tr>"
+            f"</strong>{_caveats(r, names)}</td>"
+            f'<td class="text">{html.escape(failure_text(r.failure, names))}</td></tr>'
         )
     return intro + (f'<table class="wide"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
                     "</table>")

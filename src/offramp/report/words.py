@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from offramp.analysis.discovery import Box
+from offramp.analysis.paired import Caveat
 from offramp.analysis.regions import Region, binary_columns
 from offramp.experiments.manifest import RunManifest
 from offramp.scenario.schema import Scenario
@@ -243,6 +244,21 @@ def holding_text(region: Region | None, names: ParameterNames, tolerance: float)
             f"{region.confirmed_mass:.0%} are in the box and the claim holds in "
             f"{region.confirmed_share:.0%} of those (mean effect interval above "
             f"{-tolerance:g}).")
+
+
+CAUSE_UNNAMED = "the difference between the arms"
+"""How a caveat names the cause of a claim that declares none."""
+
+
+def caveat_text(caveat: Caveat, names: ParameterNames, cause: str) -> str:
+    """A verdict's caveat in words (computed from the comparison, see analysis.paired)."""
+    if caveat.kind == "ties":
+        return (f"caveat: the arms give the same outcome in {caveat.share:.0%} of futures, so "
+                f"the model seldom lets {cause} act on it")
+    label = names.label(caveat.parameter or "")
+    lead = "" if caveat.lead is None else f", {format_number(caveat.lead)} times the next input's"
+    return (f"caveat: leans on one input: {label} drives the effect across futures (rank r² "
+            f"{format_number(caveat.share)}{lead}), so the verdict restates its assumed range")
 
 
 def first_sentence(text: str, limit: int) -> str:

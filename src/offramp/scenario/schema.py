@@ -550,6 +550,17 @@ class Claim(Section):
         allow_inf_nan=False,
         description="How much worse the arm may be and the claim still hold (outcome units).",
     )
+    cause: list[str] = Field(
+        default_factory=list,
+        description="The levers the claim is about: a paired claim's two arms may differ in "
+        "these and in nothing else (unless `confounded_by` says why), so that the comparison "
+        "isolates the cause the source names.",
+    )
+    confounded_by: str | None = Field(
+        default=None, min_length=10,
+        description="Why the arms may differ in more levers than `cause` (the comparison then "
+        "cannot isolate the cause, and says so).",
+    )
     window_weeks: int | None = Field(
         default=None,
         ge=1,
@@ -615,6 +626,36 @@ def claim_problem(key: str, claim: Claim, policies: dict[str, Policy]) -> FieldP
         problem = _lever_problem(arm, policies[arm.policy], path)
         if problem is not None:
             return problem
+    return _cause_problem(key, claim, policies)
+
+
+def arm_levers(arm: ClaimArm, policies: dict[str, Policy]) -> dict[str, object]:
+    """The levers an arm runs with: its policy's, with the arm's overrides."""
+    return {**policies[arm.policy].model_dump(include=set(LEVER_NAMES)), **arm.levers}
+
+
+def _cause_problem(key: str, claim: Claim, policies: dict[str, Policy]) -> FieldProblem | None:
+    """A paired claim's arms must differ in exactly its `cause` levers (or say why not)."""
+    path: tuple[str | int, ...] = ("claims", key, "cause")
+    unknown = [name for name in claim.cause if name not in LEVER_NAMES]
+    if unknown:
+        return FieldProblem(path, f"'{unknown[0]}' is not a lever (levers: "
+                                  f"{', '.join(LEVER_NAMES)})")
+    if claim.versus is None:
+        return None
+    arm, versus = arm_levers(claim.arm, policies), arm_levers(claim.versus, policies)
+    differ = [name for name in LEVER_NAMES if arm[name] != versus[name]]
+    same = [name for name in claim.cause if name not in differ]
+    if same:
+        return FieldProblem(path, f"the arms do not differ in '{same[0]}', which the claim "
+                                  "names as its cause")
+    extra = [name for name in differ if name not in claim.cause]
+    if extra and claim.confounded_by is None:
+        cause = ", ".join(claim.cause) or "nothing"
+        return FieldProblem(
+            path, f"the arms differ in {', '.join(extra)} besides the declared cause ({cause}): "
+            "a comparison that isolates one cause changes only it (add the other levers to the "
+            "arm, or say why not in `confounded_by`)")
     return None
 
 

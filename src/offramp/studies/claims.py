@@ -26,6 +26,7 @@ The results are consequences of the scenario's assumptions, not findings about t
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import zlib
@@ -38,8 +39,10 @@ import pandas as pd
 
 from offramp.analysis.discovery import varying_columns
 from offramp.analysis.paired import (
+    Caveat,
     Verdict,
     bootstrap_mean_ci,
+    caveats_for,
     directed_effect,
     directed_interval,
     escalation_window_effect,
@@ -97,6 +100,8 @@ class ClaimResult:
     verdict: Verdict
     failure: Region  # where the claim fails
     holding: Region | None  # where it holds, when it holds only under conditions
+    caveats: tuple[Caveat, ...] = ()  # why the verdict may say more about the model
+    cause: str = ""  # the levers the claim is about, in words ("" when it names none)
 
 
 @dataclass(frozen=True)
@@ -294,6 +299,8 @@ def judge(claim_id: str, claim: Claim, comparison: ClaimComparison, arm_text: st
         mean_effect=float(effect.mean()) if n else float("nan"), ci_low=low, ci_high=high,
         verdict=verdict_for(directed_low, shares, claim.tolerance, holding is not None, n),
         failure=failure_region(X, directed < -claim.tolerance), holding=holding,
+        caveats=tuple(caveats_for(X, effect, shares.ties)) if n else (),
+        cause=", ".join(claim.cause),
     )
 
 
@@ -403,13 +410,14 @@ _REGIONS = ("failure", "holding")
 
 
 def claims_frame(results: list[ClaimResult]) -> pd.DataFrame:
-    """One row per claim, every field of `ClaimResult`; regions as JSON text."""
+    """One row per claim, every field of `ClaimResult`; regions and caveats as JSON text."""
     rows = []
     for result in results:
         row = {name: getattr(result, name) for name in ClaimResult.__dataclass_fields__}
         for name in _REGIONS:
             region = row[name]
             row[name] = None if region is None else json.dumps(region.to_dict())
+        row["caveats"] = json.dumps([dataclasses.asdict(c) for c in result.caveats])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -433,6 +441,7 @@ def load_claims(store: RunStore) -> RunClaims | None:
             text = row[name]
             row[name] = None if text is None or pd.isna(text) else Region.from_dict(
                 json.loads(text))
+        row["caveats"] = tuple(Caveat(**item) for item in json.loads(row.get("caveats") or "[]"))
         results.append(ClaimResult(**row))
     return RunClaims(results=results, scenario=settings["scenario"], root=store.root,
                      seed=settings["seed"], n_used=settings["n_used"], n_run=settings["n_run"],
