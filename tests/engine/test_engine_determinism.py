@@ -66,14 +66,23 @@ def test_a_future_gives_the_same_result_alone_or_in_a_crowd(kursk, futures_300):
 
 
 def test_policies_see_the_same_futures_and_noise(kursk):
-    # The escalation draws are common to all policies: two policies that both keep the
-    # restrictions have the same hazard in week 0 (all futures at war, no rung yet), so they
-    # must count exactly the same events in it.
-    runs = {p: simulate_policy(kursk, p, 2000, seed=3, record_series=True)
-            for p in ("negotiate-now", "drip-feed")}
-    first_week = {p: r.attrs["series"]["escalation_events"][1] for p, r in runs.items()}
-    assert first_week["drip-feed"].sum() > 0
-    assert np.array_equal(first_week["negotiate-now"], first_week["drip-feed"])
+    # The escalation draws are common to all policies. In week 0 (all futures at war, no rung
+    # yet) negotiate-now and drip-feed both keep the restrictions; only negotiate-now seeks
+    # talks, which can only raise the hazard (coercion before talks). On the same draws, every
+    # drip-feed event is then a negotiate-now event too, and without that rise they are equal.
+    from offramp.scenario.loader import load_scenario
+
+    def first_week(scenario, policy):
+        run = simulate_policy(scenario, policy, 2000, seed=3, record_series=True)
+        return run.attrs["series"]["escalation_events"][1].astype(bool)
+
+    now, drip = first_week(kursk, "negotiate-now"), first_week(kursk, "drip-feed")
+    assert drip.sum() > 0 and np.all(now[drip]) and now.sum() > drip.sum()
+    flat = load_scenario("kursk-2024", overrides=[
+        'escalation.pre_talks_multiplier={value: 0, unit: multiple, source: '
+        '"assumption: no coercion before talks, for a test"}'])
+    assert np.array_equal(first_week(flat.scenario, "negotiate-now"),
+                          first_week(flat.scenario, "drip-feed"))
 
 
 def test_run_futures_keeps_the_global_index(kursk):

@@ -35,6 +35,7 @@ from offramp.scenario.loader import load_scenario
 from offramp.scenario.schema import Scenario
 
 MINIMAL = Path(__file__).parents[1] / "scenarios" / "minimal.yaml"
+SOURCE = "assumption: a toy scenario for an oracle test of the engine"
 
 
 def _per_side(a: float, b: float, n: int) -> np.ndarray:
@@ -46,13 +47,19 @@ def _full(value: float, n: int) -> np.ndarray:
     return np.full(n, value, dtype=FLOAT)
 
 
+# Fields whose neutral value is 0, not 1: no commitment premium, no hardening.
+_ZERO_BY_DEFAULT = ("commitment_premium", "hardens_while_soil_held")
+
+
 def _belligerents(n: int, **per_side: tuple[float, float]) -> Belligerents:
-    """Belligerents with every field 1 for both sides except those given as (a, b)."""
+    """Belligerents with every field 1 for both sides (0 for a commitment premium and the
+    hardening probability) except those given as (a, b)."""
     names = [f for f in Belligerents.__dataclass_fields__ if f != "names"]
     unknown = set(per_side) - set(names)
     assert not unknown, unknown
+    neutral = {name: (0.0, 0.0) if name in _ZERO_BY_DEFAULT else (1.0, 1.0) for name in names}
     return Belligerents(names=("a", "b"), **{
-        name: _per_side(*per_side.get(name, (1.0, 1.0)), n) for name in names})
+        name: _per_side(*per_side.get(name, neutral[name]), n) for name in names})
 
 
 def _theaters(n: int, soil_side: tuple[int, ...], is_salient: tuple[bool, ...],
@@ -166,7 +173,9 @@ def _bargaining_rules(n: int, power_a: np.ndarray) -> BargainingRules:
 
 
 def _bargain(belligerents: Belligerents, theaters: Theaters, rules: BargainingRules,
-             enemy_held_km2: np.ndarray) -> tuple[bargaining.BargainingState, np.ndarray]:
+             enemy_held_km2: np.ndarray, levers: Levers | None = None,
+             disengagement: float = 0.0, hardened: bool = False,
+             ) -> tuple[bargaining.BargainingState, np.ndarray]:
     """One week of bargaining with talks open: a's share fell from 0.800 to 0.798 this week;
     beliefs about its weekly drift were +0.001 (a) and -0.003 (b), with variance 1e-6; support
     is 0.5 for both (a started at 0.6); intensity 1.2 (a) and 0.8 (b); the shipping rung holds
@@ -180,14 +189,16 @@ def _bargain(belligerents: Belligerents, theaters: Theaters, rules: BargainingRu
         belief_q=_per_side(0.001, -0.003, n), belief_e=_full(0.0, n),
         belief_variance=_per_side(1e-6, 1e-6, n), last_a_share=_full(0.800, n), last_e=e,
         surplus=_full(np.nan, n), terms=_full(np.nan, n), settlement_week=_full(np.nan, n),
-        traded_km2=_full(0.0, n))
+        traded_km2=_full(0.0, n), hardened=np.full(n, hardened),
+        refused_over_soil=np.zeros(n, bool), talks_open_weeks=_full(0.0, n))
     return bargaining.step(
-        belligerents, rules, bargaining.plan(belligerents, theaters, rules, Levers()), state,
+        belligerents, rules, bargaining.plan(belligerents, theaters, rules, levers or Levers()),
+        state,
         status=np.full(n, WAR, STATUS_DTYPE), a_share=_full(0.798, n), e=e,
         salient_km2=salient_km2, enemy_held_km2=enemy_held_km2,
         support=_per_side(0.5, 0.5, n), intensity=_per_side(1.2, 0.8, n), shipping=0.25,
         talks_push=0.0, closes_talks=np.zeros(n, bool),
-        noise=NoiseSource(make_key(5), np.arange(n)), week=9)
+        noise=NoiseSource(make_key(5), np.arange(n)), week=9, disengagement=disengagement)
 
 
 def test_settlement_terms_are_measured_from_the_low_end_of_the_range():
@@ -347,3 +358,115 @@ def test_support_falls_with_the_log_of_casualties_and_with_lost_power():
         support_shock=_full(0.0, n), noise=NoiseSource(make_key(0), np.arange(n)), week=0)
     np.testing.assert_allclose(after.support[0], 0.291588, rtol=1e-5)
     np.testing.assert_allclose(after.support[1], 0.638772, rtol=1e-5)
+
+
+# --- the credible core: commitment premiums, hardening, coercion before talks -------------------
+
+
+def test_commitment_premiums_narrow_the_range_and_guarantees_and_disengagement_shrink_them():
+    """B4 by hand, on the worked case of the settlement-terms test (x_low 0.664, x_high 0.728):
+    premiums pi_a = 0.04, pi_b = 0.03 raise a's demand and b's by as much.
+
+       no guarantees:      x_low = 0.664 + 0.04 = 0.704, x_high = 0.728 - 0.03 = 0.698:
+                           surplus -0.006 < 0, no deal although talks are open
+       guarantees 0.5:     pi_a = 0.02: x_low 0.684, surplus 0.014, terms (beta 0.3) 0.6882
+       + disengagement 0.5: pi_a = 0.01, pi_b = 0.015: x_low 0.674, x_high 0.713,
+                           surplus 0.039, terms 0.674 + 0.3 * 0.039 = 0.6857
+    """
+    n = 1
+    b = _belligerents(n, **_BARGAINING_SIDES, home_soil_premium=(1.0, 10.0),
+                      commitment_premium=(0.04, 0.03))
+    theaters = _theaters(n, soil_side=(0, 1), is_salient=(False, True),
+                         frontage_km=(1000.0, 100.0), contested_area_km2=(60_000.0, 3000.0))
+    held = np.array([[20_000.0], [1200.0]], FLOAT)
+    rules = _bargaining_rules(n, [0.3])
+    stuck, status = _bargain(b, theaters, rules, held)
+    assert stuck.surplus == pytest.approx([-0.006], abs=2e-6)
+    assert np.all(status == WAR) and np.all(stuck.talks_open)  # talks open, no zone of agreement
+    guaranteed, status = _bargain(b, theaters, rules, held, Levers(security_guarantees=0.5))
+    assert np.all(status == SETTLED)
+    assert guaranteed.surplus == pytest.approx([0.014], abs=2e-6)
+    assert guaranteed.terms == pytest.approx([0.6882], abs=2e-6)
+    monitored, _ = _bargain(b, theaters, rules, held, Levers(security_guarantees=0.5),
+                            disengagement=0.5)
+    assert monitored.surplus == pytest.approx([0.039], abs=2e-6)
+    assert monitored.terms == pytest.approx([0.6857], abs=2e-6)
+
+
+def test_a_commitment_premium_shifts_the_range_by_itself_whatever_the_fog():
+    """With fog (observation noise 0.01, so beliefs move with the draw) the premium still moves
+    x_low up by exactly pi_a and x_high down by exactly pi_b: the same draws in both runs."""
+    n = 50
+    theaters = _theaters(n, soil_side=(0, 1), is_salient=(False, True),
+                         frontage_km=(1000.0, 100.0), contested_area_km2=(60_000.0, 3000.0))
+    held = np.array([[20_000.0], [1200.0]], FLOAT) * np.ones((2, n), FLOAT)
+    rules = dataclasses.replace(_bargaining_rules(n, np.full(n, 0.5)),
+                                observation_noise=_full(0.01, n), settle_per_week=_full(0.0, n))
+    plain, _ = _bargain(_belligerents(n, **_BARGAINING_SIDES), theaters, rules, held)
+    premium, _ = _bargain(_belligerents(n, **_BARGAINING_SIDES, commitment_premium=(0.02, 0.05)),
+                          theaters, rules, held)
+    assert np.ptp(plain.surplus) > 0.01  # the fog matters
+    np.testing.assert_allclose(plain.surplus - premium.surplus, 0.07, atol=2e-6)
+
+
+def test_a_hardened_side_refuses_talks_while_its_soil_is_held():
+    """B8 hardening: talks were open, a holds 1,200 km2 of b's soil: they close, no deal is
+    struck (although the range is open and settle_per_week is 1), and the refusal is recorded.
+    Once a holds none of b's soil, talks stay open and the deal comes."""
+    n = 2
+    b = _belligerents(n, **_BARGAINING_SIDES, home_soil_premium=(1.0, 10.0))
+    theaters = _theaters(n, soil_side=(0, 1), is_salient=(False, True),
+                         frontage_km=(1000.0, 100.0), contested_area_km2=(60_000.0, 3000.0))
+    rules = _bargaining_rules(n, [0.3, 0.3])
+    held = np.array([[20_000.0], [1200.0]], FLOAT) * np.ones((2, n), FLOAT)
+    refused, status = _bargain(b, theaters, rules, held, hardened=True)
+    assert not refused.talks_open.any() and np.all(status == WAR)
+    assert refused.refused_over_soil.all() and np.all(refused.talks_open_weeks == 0)
+    gone = held * np.array([[1.0], [0.0]], FLOAT)
+    talking, status = _bargain(b, theaters, rules, gone, hardened=True)
+    assert talking.talks_open.all() and np.all(status == SETTLED)
+    assert not talking.refused_over_soil.any() and np.all(talking.talks_open_weeks == 1)
+
+
+def test_escalation_rises_before_talks_by_the_pre_talks_multiplier():
+    """h = (base + lifted hazard * lifted) * (1 - rear ban) * (1 + multiplier * prospect), by hand:
+    base 0.01, lifted 0.02 (restrictions lifted), rear ban 0.5, multiplier 2:
+    no prospect 0.015; talks in prospect 0.015 * 3 = 0.045."""
+    from offramp.engine.inputs import EscalationRules
+    from offramp.engine.mechanisms import escalation
+
+    rules = EscalationRules(
+        base_hazard_per_week=_full(0.01, 1), lifted_restrictions_hazard_per_week=_full(0.02, 1),
+        lifted_restrictions_effectiveness=_full(0.1, 1), support_shock=_full(0.0, 1),
+        talks_close_probability=_full(0.5, 1), strike_surge_weeks=_full(4.0, 1),
+        pre_talks_multiplier=_full(2.0, 1))
+    lifted = Levers(lift_restrictions=True)
+    assert escalation.hazard(rules, lifted, 0.5) == pytest.approx([0.015])
+    assert escalation.hazard(rules, lifted, 0.5, np.array([True])) == pytest.approx([0.045])
+
+
+def test_through_the_engine_hardening_keeps_talks_shut_while_kursk_is_held(minimal_data):
+    """A salient on b's soil, b certain to harden: in every week that ends with b's soil held
+    by a, talks are closed; they open only after the salient is gone."""
+    data = copy.deepcopy(minimal_data)
+    data["theaters"]["beyond"] = {
+        "kind": "salient", "name": "Beyond the border", "soil_of": "red",
+        "contested_area_km2": {"value": 3000, "unit": "km2", "source": SOURCE},
+        "initial_enemy_held_km2": {"value": 1500, "unit": "km2", "source": SOURCE},
+        "frontage_km": {"value": 80, "unit": "km", "source": SOURCE},
+        "initial_forces": {"blue": {"value": 5000, "unit": "personnel", "source": SOURCE},
+                           "red": {"value": 15000, "unit": "personnel", "source": SOURCE}},
+        "reinforcement_weight": {"blue": {"value": 0.1, "unit": "weight", "source": SOURCE},
+                                 "red": {"value": 0.5, "unit": "weight", "source": SOURCE}},
+        "terrain_factor": {"value": 1.0, "unit": "multiplier", "source": SOURCE},
+    }
+    data["actors"]["red"]["hardens_while_soil_held"] = {"value": 1.0, "unit": "probability",
+                                                        "source": SOURCE}
+    scenario = Scenario.model_validate(data)
+    futures = sample_futures(scenario, 200, seed=0)
+    inputs, levers = inputs_for(scenario, futures, "talk")
+    result = run_engine(inputs, levers, seed=1, record_series=True)
+    held, talks = result.series["salient_km2"][1:], result.series["talks_open"][1:]
+    assert held[0].min() > 0 and result.outcomes["refused_talks_over_soil"].all()
+    assert not np.any((held > 0) & (talks > 0))
+    assert np.any((held == 0) & (talks > 0))  # talks do open once the salient is gone

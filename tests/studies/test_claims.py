@@ -66,14 +66,15 @@ def kursk_results():
 # lifting_restrictions_gains_ground (interval [-0.0006, +0.0045]: its lower end is about 0) and
 # sequencing_avoids_two_fronts (a 0/1 outcome: the interval's upper end is exactly 0).
 KURSK_VERDICTS_400 = {
-    "delay_weakens_hand": "holds",  # interval [+0.003, +0.007]
-    "held_soil_is_leverage": "holds",  # [+0.010, +0.015]
-    "arming_beats_drip_feed": "holds",  # [+0.013, +0.022]
-    # expect: lower, tolerance 0.5, but lifting adds [+0.80, +1.03] escalation events (no
-    # region where it holds is confirmed at 400 futures; docs/claims.md has it at 10,000).
+    # The interval [+0.0001, +0.0034] is above 0, but the arm is worse in more futures (16.5%)
+    # than better (14%): not "holds" by the rule (credible core, 2026-12-07).
+    "delay_weakens_hand": "fails",
+    "held_soil_is_leverage": "holds",  # [+0.002, +0.012]
+    "arming_beats_drip_feed": "holds",  # [+0.008, +0.014]
+    # expect: lower, tolerance 0.5, but lifting adds [+2.4, +2.9] escalation events.
     "lifting_restrictions_escalation_tolerable": "fails",
-    "ladder_makes_peace_last": "fails",  # [-0.030, -0.005]: the wrong way
-    "escalation_before_talks": "fails",  # worse in 22% of futures, better in 6%
+    "ladder_makes_peace_last": "fails",  # [-0.033, +0.040]: no detectable effect at 400
+    "escalation_before_talks": "fails",  # worse in 28% of futures, better in 8%
 }
 
 

@@ -92,6 +92,8 @@ class Belligerents:
     audience_cost: np.ndarray
     home_soil_premium: np.ndarray
     support_persistence: np.ndarray
+    commitment_premium: np.ndarray
+    hardens_while_soil_held: np.ndarray
 
     def __post_init__(self) -> None:
         _check_shapes(self, (2,))
@@ -272,6 +274,7 @@ class EscalationRules:
     support_shock: np.ndarray
     talks_close_probability: np.ndarray
     strike_surge_weeks: np.ndarray
+    pre_talks_multiplier: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,7 @@ class Levers:
     salient_posture: SalientPosture = "hold"
     pacific_reserve_share: float = 0.0
     end_state_floor: float | None = None
+    security_guarantees: float = 0.0
 
     def __post_init__(self) -> None:
         if self.salient_posture not in ("hold", "trade", "withdraw"):

@@ -104,7 +104,7 @@ def make_plans(inputs: EngineInputs, levers: Levers,
     )
 
 
-def initial_state(inputs: EngineInputs, plans: Plans) -> State:
+def initial_state(inputs: EngineInputs, plans: Plans, noise: NoiseSource) -> State:
     n = inputs.n_futures
     held = territory.initial_state(inputs.theaters)
     a_share, e, _ = territory.shares(inputs.belligerents, inputs.theaters, plans.territory,
@@ -121,7 +121,8 @@ def initial_state(inputs: EngineInputs, plans: Plans) -> State:
         politics=politics.initial_state(inputs.belligerents, inputs.backers),
         escalation=escalation.initial_state(n),
         ladder=ladder.initial_state(inputs.ladder, plans.ladder),
-        bargaining=bargaining.initial_state(inputs.belligerents, plans.bargaining, a_share, e),
+        bargaining=bargaining.initial_state(inputs.belligerents, plans.bargaining, a_share, e,
+                                            noise),
         rivals=rivals.initial_state(inputs.rivals),
     )
 
@@ -208,10 +209,10 @@ def simulate(
     key = make_key(seed)
     full_inputs = in_working_precision(inputs)
     full_plans = make_plans(full_inputs, levers)
-    state = initial_state(full_inputs, full_plans)
+    full_noise = NoiseSource(key, future_index)
+    state = initial_state(full_inputs, full_plans, full_noise)
     record = initial_record(full_inputs, state)
-    active = Group(np.arange(n), full_inputs, full_plans, NoiseSource(key, future_index), state,
-                   record)
+    active = Group(np.arange(n), full_inputs, full_plans, full_noise, state, record)
     retired: Settled | None = None
     # Observers and series see every future every week: retirement is off for them.
     retire = observe is None and not record_series
@@ -310,10 +311,14 @@ def simulate(
             support_shock=inputs.escalation.support_shock, noise=noise, week=week,
         )
 
-        # escalation
+        # escalation: talks in prospect (sought or pushed, not yet open) invite coercion
+        talks_push = calendar.talks_push(inputs.calendar, now)
+        seeking = levers.seek_talks_from_week is not None and week >= levers.seek_talks_from_week
+        prospect = ((levers.talks_initiative * seeking + talks_push) > 0) \
+            & ~state.bargaining.talks_open
         escalation_state = escalation.step(
             inputs.escalation, levers, state.escalation, at_war=at_war, rear_ban=rear_ban,
-            noise=noise, week=week,
+            noise=noise, week=week, prospect=prospect,
         )
 
         # ladder: violations, relapse, adoption
@@ -334,8 +339,8 @@ def simulate(
             enemy_held_km2=territory_state.enemy_held_km2, support=politics_state.support,
             intensity=intensity,
             shipping=ladder.effect_strength(lad, plans.ladder, ladder_state, "shipping"),
-            talks_push=calendar.talks_push(inputs.calendar, now),
-            closes_talks=escalation_state.closes_talks, noise=noise, week=week,
+            talks_push=talks_push, closes_talks=escalation_state.closes_talks, noise=noise,
+            week=week, disengagement=disengagement,
         )
         settled_now = (status == SETTLED) & (state.status != SETTLED)
         if settled_now.any():

@@ -71,6 +71,7 @@ class Stream(IntEnum):
     RIVALS = 7  # uniforms: opening, per rival
     ELECTION = 8  # uniforms: winner, per election
     ROUT = 9  # uniforms: a force breaks, per side and theater (only with combat.rout)
+    HARDENING = 10  # uniforms: whether holding b's soil hardens b, once per future (week 0)
 
 
 Key = tuple[int, int]

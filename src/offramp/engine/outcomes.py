@@ -25,6 +25,8 @@ One array of length n per outcome (see OUTCOME_NAMES and docs/model.md for defin
     highest_rung          int16  1-based index of the highest ladder rung ever in force, 0 none
     aid_shells_delivered  float  rounds received by side a from its backers
     talks_ever_opened     bool
+    talks_open_weeks      int16  weeks with talks open (the week of a deal included)
+    refused_talks_over_soil bool side b refused talks while side a held its soil (hardening)
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ OUTCOME_NAMES: tuple[str, ...] = (
     "killed_b", "min_generating_capacity", "min_backer_shell_stock",
     "min_backer_high_end_stock", "rival_opened", "rival_open_week", "two_front_war",
     "escalation_events", "highest_rung", "aid_shells_delivered", "talks_ever_opened",
+    "talks_open_weeks", "refused_talks_over_soil",
 )
 
 SERIES_NAMES: tuple[str, ...] = (
@@ -159,6 +162,8 @@ def final_outcomes(inputs: EngineInputs, state: State, record: RecordState,
         "highest_rung": state.ladder.highest_rung.astype(np.int16),
         "aid_shells_delivered": record.aid_shells_delivered,
         "talks_ever_opened": state.bargaining.talks_ever_opened,
+        "talks_open_weeks": state.bargaining.talks_open_weeks.astype(np.int16),
+        "refused_talks_over_soil": state.bargaining.refused_over_soil,
     }
     assert tuple(outcomes) == OUTCOME_NAMES
     # The state is kept in single precision; outcomes are handed out in double.

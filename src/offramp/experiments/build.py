@@ -55,7 +55,7 @@ _SUBSECTIONS = {"rout"}
 # out: declared once, in the schema (`with_default`).
 _DEFAULTS = {
     name: default
-    for model in (schema.Belligerent, schema.Backer, schema.Ladder)
+    for model in (schema.Belligerent, schema.Backer, schema.Ladder, schema.Escalation)
     for name in model.model_fields
     if (default := schema.default_when_absent(model, name)) is not None
 }
@@ -106,6 +106,7 @@ def levers_for(scenario: Scenario, policy: str) -> Levers:
         salient_posture=chosen.salient_posture,
         pacific_reserve_share=float(chosen.pacific_reserve_share),
         end_state_floor=None if chosen.end_state_floor is None else float(chosen.end_state_floor),
+        security_guarantees=float(chosen.security_guarantees),
     )
 
 

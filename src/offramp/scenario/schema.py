@@ -184,6 +184,15 @@ class Belligerent(Section):
         0.95, "AR(1) coefficient of the weekly opinion shocks (how long a shock to support "
         "lasts; docs/model.md §4.8).",
     )
+    commitment_premium: Share | None = with_default(
+        0.0, "share of the pie this side demands above its reservation because it fears the "
+        "other would not keep a deal (Fearon's and Powell's commitment problem; docs/model.md "
+        "§4.12 B4); a side a policy's security_guarantees remove part of side a's.",
+    )
+    hardens_while_soil_held: Share | None = with_default(
+        0.0, "probability, per future, that the other side holding this side's soil hardens it: "
+        "it then refuses talks while any of its soil is held (docs/model.md §4.12 B8).",
+    )
 
 
 class Backer(Section):
@@ -410,6 +419,10 @@ class Escalation(Section):
     support_shock: NonNegative = Field(description="Fall in backers' logit support per event.")
     talks_close_probability: Share
     strike_surge_weeks: Positive
+    pre_talks_multiplier: NonNegative | None = with_default(
+        0.0, "rise of the escalation hazard, as a multiple of itself, in weeks when talks are "
+        "in prospect but not yet open (coercive escalation before talks; docs/model.md §4.9).",
+    )
 
 
 class LadderRung(Section):
@@ -487,6 +500,11 @@ class Policy(Section):
     pacific_reserve_share: float = Field(default=0.0, ge=0, le=1)
     end_state_floor: float | None = Field(
         default=None, ge=0, le=1, description="Side a's floor on its territory share, if stated."
+    )
+    security_guarantees: float = Field(
+        default=0.0, ge=0, le=1,
+        description="Share of side a's commitment premium that security guarantees for a "
+        "settlement remove (0: none offered).",
     )
 
 

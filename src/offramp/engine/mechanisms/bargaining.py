@@ -23,9 +23,14 @@ B3 costs of fighting on, in pie units:
     C_i = cost_of_war_per_year_i * H / 52 * intensity_i * clip(S_i(0) / S_i, 0, 5)
     intensity_i = recent casualties of i / its week-0 casualties (the other side's power to hurt);
     C_a * (1 - shipping rung strength in force).
-B5 reservations (B4's commitment premiums have no scenario fields yet and are 0):
-    r_a = Q_a - C_a - (home_soil_premium_a - 1) * S_a          (S_a: a's salient soil held by b)
-    r_b = 1 - Q_b - home_soil_premium_b * chip - C_b
+B4 commitment premiums (Fearon 1995; Powell 2006): each side demands pi_i more than its
+    reservation because it fears the other would not keep a deal,
+    pi_a = commitment_premium_a * (1 - security_guarantees) * (1 - d),  pi_b = commitment_premium_b
+    * (1 - d), d = strength of the disengagement rung in force (a monitored line of contact).
+    With pi > 0 talks can stay open for months with no zone of agreement.
+B5 reservations:
+    r_a = Q_a - C_a - (home_soil_premium_a - 1) * S_a + pi_a   (S_a: a's salient soil held by b)
+    r_b = 1 - Q_b - home_soil_premium_b * chip - C_b + pi_b
     chip = E_b (b's own projection of what a will still hold), or, under side a's `trade`
     posture, e itself: a puts the salient on the table first, so it counts in full.
 B6 floors with audience costs a_i = audience_cost_i * clip(S_i / S_i(0), 0, 2):
@@ -38,6 +43,9 @@ B8 talks: closed -> open with probability 1 - exp(-rate),
     rate = talks_open_per_week * (talks_initiative * seeking + push) + offers_from_b_per_week,
     seeking = week >= seek_talks_from_week (never if null), push = election talks push in office;
     open -> closed with talks_close_per_week, or by an escalation event (`escalation`).
+    Hardening: in a future where holding b's soil hardens b (drawn once, with probability
+    hardens_while_soil_held_b), b refuses talks while a holds any of its soil: they cannot open
+    and open ones close (Putin's "negotiations are now impossible" after Kursk).
 B9 settlement: while talks are open and surplus >= 0, with probability settle_per_week; terms
     x* = x_low + bargaining_power_a * surplus. Settlement is absorbing: b's soil held by a is
     handed back (the km2 are recorded as traded), the lines and the fighting stop.
@@ -79,6 +87,7 @@ class BargainingPlan:
     salient_fog_scale: np.ndarray  # (n,) fog on e relative to fog on q: ratio of front lengths
     cost_over_horizon: np.ndarray  # (2, n) cost_of_war_per_year * H / 52
     chip_premium: np.ndarray  # (n,) b's home_soil_premium
+    commitment_premium: np.ndarray  # (2, n) pi_i before the disengagement rung (B4)
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,9 @@ class BargainingState:
     terms: np.ndarray  # (n,) x* of the settlement, NaN before
     settlement_week: np.ndarray  # (n,) float, NaN before
     traded_km2: np.ndarray  # (n,) b's soil handed back at settlement, 0 before
+    hardened: np.ndarray  # (n,) bool: b refuses talks while a holds its soil (drawn at week 0)
+    refused_over_soil: np.ndarray  # (n,) bool: b has refused talks over its held soil
+    talks_open_weeks: np.ndarray  # (n,) weeks with talks open
 
 
 def plan(belligerents: Belligerents, theaters: Theaters, rules: BargainingRules, levers: Levers
@@ -120,19 +132,24 @@ def plan(belligerents: Belligerents, theaters: Theaters, rules: BargainingRules,
         cost_over_horizon=belligerents.cost_of_war_per_year
         * (rules.planning_horizon_weeks / WEEKS_PER_YEAR),
         chip_premium=belligerents.home_soil_premium[SIDE_B],
+        commitment_premium=belligerents.commitment_premium
+        * np.array([[1.0 - levers.security_guarantees], [1.0]], dtype=FLOAT),
     )
 
 
 def initial_state(belligerents: Belligerents, bargaining_plan: BargainingPlan,
-                  a_share: np.ndarray, e: np.ndarray) -> BargainingState:
+                  a_share: np.ndarray, e: np.ndarray, noise: NoiseSource) -> BargainingState:
     n = a_share.shape[-1]
     nan = np.full(n, np.nan, dtype=FLOAT)
+    hardened = noise.uniforms(Stream.HARDENING, 0, 1)[0] \
+        < belligerents.hardens_while_soil_held[SIDE_B]
     return BargainingState(
         talks_open=np.zeros(n, dtype=bool), talks_ever_opened=np.zeros(n, dtype=bool),
         belief_q=belligerents.optimism_bias, belief_e=np.zeros(n, dtype=FLOAT),
         belief_variance=np.broadcast_to(bargaining_plan.observation_variance, (2, n)),
         last_a_share=a_share, last_e=e, surplus=nan, terms=nan, settlement_week=nan,
-        traded_km2=np.zeros(n, dtype=FLOAT),
+        traded_km2=np.zeros(n, dtype=FLOAT), hardened=hardened,
+        refused_over_soil=np.zeros(n, dtype=bool), talks_open_weeks=np.zeros(n, dtype=FLOAT),
     )
 
 
@@ -146,7 +163,7 @@ def settlement_range(
 
     `projected_share_*` are each side's projection of a's share if fighting continues,
     `chip_b` b's valuation of its soil held by a (premium x area), `premium_*` the commitment
-    premiums of B4 (0 in the engine for now).
+    premiums of B4.
     """
     reservation_a = projected_share_a - cost_a + premium_a
     reservation_b = 1.0 - projected_share_b - chip_b - cost_b + premium_b
@@ -163,6 +180,7 @@ def step(
     salient_km2: np.ndarray, enemy_held_km2: np.ndarray | None, support: np.ndarray,
     intensity: np.ndarray, shipping: np.ndarray | float, talks_push: np.ndarray | float,
     closes_talks: np.ndarray, noise: NoiseSource, week: int,
+    disengagement: np.ndarray | float = 0.0,
 ) -> tuple[BargainingState, np.ndarray]:
     """Learn, project, open or close talks, and perhaps settle; returns (state, status)."""
     bp = bargaining_plan
@@ -196,10 +214,11 @@ def step(
             / belligerents.national_area_km2[SIDE_A]
         cost_a = cost_a + (belligerents.home_soil_premium[SIDE_A] - 1.0) * held_a_salient
     audience = belligerents.audience_cost * np.minimum(support_ratio, AUDIENCE_SUPPORT_CAP)
+    premium = bp.commitment_premium * (1.0 - disengagement)  # B4
     x_low, x_high = settlement_range(projected_q[SIDE_A], projected_q[SIDE_B],
                                      bp.chip_premium * chip, cost_a, cost[SIDE_B],
                                      bp.floor[SIDE_A], bp.floor[SIDE_B], audience[SIDE_A],
-                                     audience[SIDE_B])
+                                     audience[SIDE_B], premium[SIDE_A], premium[SIDE_B])
     surplus = x_high - x_low
 
     # B8: the talks channel.
@@ -211,7 +230,10 @@ def step(
     was_open = state.talks_open
     opens = ~was_open & (draw[0] < -np.expm1(-rate))
     stays = was_open & (draw[0] >= rules.talks_close_per_week)
-    talks_open = (opens | stays) & ~closes_talks & live
+    refuses = state.hardened & (e > 0) & live
+    talks_open = (opens | stays) & ~closes_talks & live & ~refuses
+    refused_over_soil = state.refused_over_soil | refuses
+    talks_open_weeks = state.talks_open_weeks + talks_open
 
     # B9: settlement.
     settles = talks_open & (surplus >= 0.0) & (draw[1] < rules.settle_per_week)
@@ -221,6 +243,8 @@ def step(
             belief_q=belief_q, belief_e=belief_e, belief_variance=variance,
             last_a_share=a_share, last_e=e, surplus=surplus, terms=state.terms,
             settlement_week=state.settlement_week, traded_km2=state.traded_km2,
+            hardened=state.hardened, refused_over_soil=refused_over_soil,
+            talks_open_weeks=talks_open_weeks,
         ), status
     terms = np.where(settles, clip(x_low + rules.bargaining_power_a * surplus, 0.0, 1.0),
                      state.terms)
@@ -231,5 +255,7 @@ def step(
         last_a_share=a_share, last_e=e, surplus=surplus, terms=terms,
         settlement_week=np.where(settles, float(week), state.settlement_week),
         traded_km2=np.where(settles, salient_km2, state.traded_km2),
+        hardened=state.hardened, refused_over_soil=refused_over_soil,
+        talks_open_weeks=talks_open_weeks,
     )
     return new_state, np.where(settles, SETTLED, status).astype(status.dtype)

@@ -30,7 +30,7 @@ Rout (optional, scenario section `combat.rout`; without it no force ever breaks)
 at least `power_ratio` times its own combat power in a theater breaks that week with
 probability `chance_per_week` (one uniform per side and theater, stream ROUT):
 
-    routed_Xj   = [E_Yj >= power_ratio * E_Xj] * [u_Xj < chance_per_week]
+    routed_Xj   = [E_Yj >= power_ratio * E_Xj] * [E_Yj > 0] * [u_Xj < chance_per_week]
     captured_Xj = routed_Xj * captured_share * (F_Xj - casualties_Xj) * damp_j
 
 The captured (prisoners, missing, dispersed) count as casualties but are neither killed nor
@@ -283,7 +283,8 @@ def rout(rules: RoutRules, power: np.ndarray, standing: np.ndarray, damp: np.nda
     `power_ratio` or more break with `chance_per_week`; a broken force loses `captured_share`
     of what still stands after the week's attrition."""
     draw = noise.uniforms(Stream.ROUT, week, power.shape[0] * power.shape[1])
-    outmatched = power[::-1] >= rules.power_ratio * power
+    enemy = power[::-1]
+    outmatched = (enemy >= rules.power_ratio * power) & (enemy > 0)  # no power, no rout
     routed = outmatched & (draw.reshape(power.shape) < rules.chance_per_week) & (damp > 0)
     return routed, routed * rules.captured_share * standing * damp
 

@@ -7,10 +7,14 @@ before talks begin; after Kursk, Putin declared talks impossible.
 Weekly event probability while fighting (n,):
 
     h = (base_hazard_per_week + lifted_restrictions_hazard_per_week * lifted) * (1 - rear_ban)
+        * (1 + pre_talks_multiplier * prospect)
 
 lifted = 1 if the policy lifts restrictions; rear_ban = strength of the deep-strike-ban rung in
-force. An event is counted; it starts a strike surge of strike_surge_weeks weeks (`strikes` uses
-it from next week); it closes open talks with probability talks_close_probability
+force; prospect = 1 in weeks when talks are in prospect but not open (side a seeks them, or a new
+administration pushes for them, and they were not open last week): coercive escalation to
+improve one's terms before talks begin (Schelling 1966; the seed's "wars often escalate soon
+before talks to end them begin"). An event is counted; it starts a strike surge of
+strike_surge_weeks weeks (`strikes` uses it from next week); it closes open talks with probability talks_close_probability
 (`bargaining`, this week); and it lowers every backer's logit support by support_shock
 (`politics`, next week).
 """
@@ -40,20 +44,21 @@ def initial_state(n: int) -> EscalationState:
     )
 
 
-def hazard(rules: EscalationRules, levers: Levers, rear_ban: np.ndarray | float
-           ) -> np.ndarray:
+def hazard(rules: EscalationRules, levers: Levers, rear_ban: np.ndarray | float,
+           prospect: np.ndarray | float = 0.0) -> np.ndarray:
     """Weekly probability of an escalation event while fighting."""
     lifted = 1.0 if levers.lift_restrictions else 0.0
     return (rules.base_hazard_per_week + rules.lifted_restrictions_hazard_per_week * lifted
-            ) * (1.0 - rear_ban)
+            ) * (1.0 - rear_ban) * (1.0 + rules.pre_talks_multiplier * prospect)
 
 
 def step(
     rules: EscalationRules, levers: Levers, state: EscalationState, *, at_war: np.ndarray,
     rear_ban: np.ndarray | float, noise: NoiseSource, week: int,
+    prospect: np.ndarray | float = 0.0,
 ) -> EscalationState:
     draw = noise.uniforms(Stream.ESCALATION, week, 2)
-    event = draw[0] < hazard(rules, levers, rear_ban) * at_war
+    event = draw[0] < hazard(rules, levers, rear_ban, prospect) * at_war
     surge_left = state.surge_weeks_left - 1.0
     np.maximum(surge_left, 0.0, out=surge_left)
     if event.any():
