@@ -14,9 +14,9 @@ force; prospect = 1 in weeks when talks are in prospect but not open (side a see
 administration pushes for them, and they were not open last week): coercive escalation to
 improve one's terms before talks begin (Schelling 1966; the seed's "wars often escalate soon
 before talks to end them begin"). An event is counted; it starts a strike surge of
-strike_surge_weeks weeks (`strikes` uses it from next week); it closes open talks with probability talks_close_probability
-(`bargaining`, this week); and it lowers every backer's logit support by support_shock
-(`politics`, next week).
+strike_surge_weeks weeks (`strikes` uses it from next week); it closes open talks with
+probability talks_close_probability (`bargaining`, this week); and it lowers every backer's
+logit support by support_shock (`politics`, next week).
 """
 
 from __future__ import annotations
