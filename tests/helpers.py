@@ -68,6 +68,19 @@ def report_sections(page: str) -> dict[str, str]:
     return sections
 
 
+def claims_section(page: str, claim_ids: list[str]) -> str:
+    """The report's Claims section, checked to hold one row per claim (and nothing "Not
+    computed"); returns its HTML."""
+    sections = report_sections(page)
+    assert "Claims" in sections, f"no Claims section; sections: {list(sections)}"
+    claims = sections["Claims"]
+    assert "Not computed" not in claims
+    assert claims.count("<tr>") == len(claim_ids) + 1  # the header and one row per claim
+    for claim_id in claim_ids:
+        assert f'<span class="meta">{html.escape(claim_id)}</span>' in claims, claim_id
+    return claims
+
+
 def run_cli(*args: str | Path, columns: int = CLI_COLUMNS, in_process: bool = True,
             timeout: float = 600) -> subprocess.CompletedProcess:
     """`offramp ARGS` with a terminal `columns` wide and no colour (see the module docstring)."""
