@@ -69,7 +69,9 @@ def claims(
     ] = None,
     claim: Annotated[
         list[str] | None,
-        typer.Option("--claim", help="Evaluate only this claim (repeatable); all by default."),
+        typer.Option("--claim", help="Evaluate only this claim (repeatable); all by default. On a "
+                                   "run folder only a run of all claims is stored for its "
+                                   "report."),
     ] = None,
     sampler: Annotated[
         str | None,
