@@ -186,7 +186,7 @@ def analyse_run(root: Path, skip_ema: bool, ema_policy: str | None,
     outcomes = [o for o in summary.DRIVER_OUTCOMES if o in analysis.numeric_outcomes]
     stage(f"drivers: PAWN for {len(outcomes)} outcomes x {n_policies} policies on "
           f"{min(n_futures, summary.DRIVER_MAX_ROWS):,} sampled futures",
-          lambda: [summary._drivers(analysis, outcome) for outcome in outcomes])
+          lambda: [summary.outcome_drivers(analysis, outcome) for outcome in outcomes])
     _, selection = claim_futures(analysis.manifest, analysis.futures, summary.CLAIMS_MAX_FUTURES)
     n_claims = len(analysis.manifest.scenario_data.get("claims") or {})
     stage(f"claims: {n_claims} claims on {selection} futures (capped at "

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from offramp.analysis.discovery import Box, prim, significant_box
-from offramp.analysis.paired import bootstrap_mean_ci, paired_shares, verdict_for
+from offramp.analysis.paired import bootstrap_mean_ci, paired_shares, rank_drivers, verdict_for
 
 PRIM_PEEL_ALPHA = 0.05
 PRIM_THRESHOLD = 0.8
@@ -105,7 +105,8 @@ class Region:
 
 
 def screen_columns(X: pd.DataFrame, y: np.ndarray, keep: int) -> pd.DataFrame:
-    """The `keep` columns most associated with y: |rank correlation| (Mann-Whitney's effect).
+    """The `keep` columns most associated with y (|rank correlation|, `rank_drivers`), in X's
+    order.
 
     PRIM given ~120 columns and a few thousand futures peels whichever column helps most by
     chance at each step; searching only the columns that matter most (feature scoring before
@@ -113,13 +114,8 @@ def screen_columns(X: pd.DataFrame, y: np.ndarray, keep: int) -> pd.DataFrame:
     """
     if X.shape[1] <= keep:
         return X
-    ranks = X.rank().to_numpy(dtype=float)
-    ranks = (ranks - ranks.mean(axis=0)) / ranks.std(axis=0)
-    target = np.asarray(y, dtype=float)
-    target = (target - target.mean()) / target.std()
-    # A column constant on these futures has no ranks to speak of: score it 0, not NaN.
-    score = np.nan_to_num(np.abs(ranks.T @ target) / len(target))
-    return X.iloc[:, np.sort(np.argsort(-score, kind="stable")[:keep])]
+    chosen = set(rank_drivers(X, np.asarray(y, dtype=float)).index[:keep])
+    return X[[name for name in X.columns if name in chosen]]
 
 
 def concentrates(in_box_cases: int, in_box: int, overall_rate: float) -> bool:

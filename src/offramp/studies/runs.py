@@ -291,8 +291,9 @@ class RunAnalysis:
     ) -> dict[str, pd.DataFrame]:
         """Per policy, the uncertain parameters ranked by their influence on `outcome`.
 
-        Each table is `offramp.analysis.sensitivity`'s, with a ``label`` column of readable
-        names. Sobol indices need a run sampled with ``--sampler saltelli``.
+        Each table is `offramp.analysis.sensitivity`'s, indexed by parameter path (the report
+        and the API add readable names). Sobol indices need a run sampled with
+        ``--sampler saltelli``.
         """
         from offramp.analysis.sensitivity import sensitivity
 

@@ -84,7 +84,7 @@ def summarize(store: RunStore) -> RunSummary:
     analysis = RunAnalysis(store)
     return RunSummary(
         store=store, comparison=compare_policies(store, analysis),
-        drivers=[_drivers(analysis, outcome) for outcome in DRIVER_OUTCOMES
+        drivers=[outcome_drivers(analysis, outcome) for outcome in DRIVER_OUTCOMES
                  if outcome in analysis.numeric_outcomes],
         failures=_or_reason(lambda: {p: analysis.failures(p) for p in analysis.policies}),
         claims=load_claims(store),
@@ -100,7 +100,7 @@ def _or_reason(compute):
         return str(error)
 
 
-def _drivers(analysis: RunAnalysis, outcome: str) -> Drivers:
+def outcome_drivers(analysis: RunAnalysis, outcome: str) -> Drivers:
     n_rows = min(len(analysis.futures), DRIVER_MAX_ROWS)
     try:
         tables = analysis.sensitivity(outcome, method="pawn", max_rows=DRIVER_MAX_ROWS)
