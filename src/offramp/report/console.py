@@ -23,9 +23,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from offramp.report.html import CAVEAT
 from offramp.report.words import (
     CAUSE_UNNAMED,
+    CAVEAT,
     ParameterNames,
     caveat_text,
     effect_text,

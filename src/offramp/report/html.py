@@ -12,13 +12,10 @@ from pathlib import Path
 from offramp.report.figures import distribution_figure, fan_figure, svg
 from offramp.report.sections import opening_sections
 from offramp.report.tables import html_table, text_table
+from offramp.report.words import CAVEAT
 from offramp.store.atomic import write_text
 from offramp.studies.summary import RunSummary
 
-CAVEAT = (
-    "These are consequences of the scenario's stated assumptions across sampled futures, "
-    "not forecasts."
-)
 DISTRIBUTIONS = (
     ("a_territory_share", "Side a's territory share at the end or the horizon"),
     ("end_week", "Week the war ended (futures where it did)"),

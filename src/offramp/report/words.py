@@ -246,6 +246,12 @@ def holding_text(region: Region | None, names: ParameterNames, tolerance: float)
             f"{-tolerance:g}).")
 
 
+CAVEAT = (
+    "These are consequences of the scenario's stated assumptions across sampled futures, "
+    "not forecasts."
+)
+"""What every printed comparison says beside itself (the console and the report)."""
+
 CAUSE_UNNAMED = "the difference between the arms"
 """How a caveat names the cause of a claim that declares none."""
 
