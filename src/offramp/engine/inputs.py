@@ -21,6 +21,8 @@ from typing import Literal, TypeVar, cast
 
 import numpy as np
 
+from offramp.engine.extensions import Extended
+
 SIDE_A = 0
 SIDE_B = 1
 
@@ -335,6 +337,8 @@ class EngineInputs:
     bargaining: BargainingRules
     main_backer: int | None = None
     """Index of side a's main backer (recorded stocks); None when side a has no backer."""
+    extensions: tuple[Extended, ...] = ()
+    """Extension mechanisms and their rules (`offramp.engine.extensions`), in step order."""
 
     @property
     def n_futures(self) -> int:
@@ -374,6 +378,8 @@ def in_working_precision(obj: _T) -> _T:
     if is_dataclass(obj) and not isinstance(obj, type):
         return replace(obj, **{f.name: in_working_precision(getattr(obj, f.name))
                                for f in fields(obj)})
+    if isinstance(obj, tuple) and any(is_dataclass(item) for item in obj):
+        return cast(_T, tuple(in_working_precision(item) for item in obj))
     if isinstance(obj, np.ndarray) and obj.dtype.kind == "f" and obj.dtype != FLOAT:
         return cast(_T, obj.astype(FLOAT))  # an array stays an array
     return obj

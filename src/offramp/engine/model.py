@@ -4,13 +4,15 @@ Every mechanism is a pure function in `offramp.engine.mechanisms`; this module d
 in which they act and which piece of state each one sees. Within a week:
 
     calendar -> aid (policy allocation) -> industry -> forces -> combat -> territory -> strikes
-    -> politics -> escalation -> ladder -> bargaining -> rivals -> record
+    -> politics -> escalation -> ladder -> bargaining -> rivals -> extensions -> record
 
 A mechanism sees this week's results of the mechanisms before it and last week's of those
 after it (e.g. `forces` allocates on last week's combat power; `politics` applies last week's
 escalation shock). The loop runs over weeks only; every operation inside is over whole arrays of
 futures. Futures whose war has been settled leave that loop every few weeks and only their
 high-end stocks and rivals are stepped from then on (`Settled`): the same numbers, less work.
+Extension mechanisms (`offramp.engine.extensions`) step last, reading the week's whole state;
+their `Effects` act on the next week's industry, territory, politics and bargaining.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from offramp.engine import extensions
 from offramp.engine.inputs import (
     FLOAT,
     SIDE_A,
@@ -124,6 +127,7 @@ def initial_state(inputs: EngineInputs, plans: Plans, noise: NoiseSource) -> Sta
         bargaining=bargaining.initial_state(inputs.belligerents, plans.bargaining, a_share, e,
                                             noise),
         rivals=rivals.initial_state(inputs.rivals),
+        extensions=extensions.initial_states(inputs.extensions, n),
     )
 
 
@@ -229,6 +233,7 @@ def simulate(
         n = inputs.n_futures
         at_war = (state.status == WAR).astype(FLOAT)
         not_settled = (state.status != SETTLED).astype(FLOAT)
+        effects = state.effects  # of last week's extensions
 
         # calendar: season, elections
         calendar_state, now = calendar.step(inputs.calendar, plans.calendar, state.calendar,
@@ -252,6 +257,7 @@ def simulate(
             inputs.backers, inputs.rivals, plans.industry, state.industry,
             shells_sent=flows.shells_sent, high_end_sent=flows.high_end_sent,
             shells_received=flows.shells_received, rival_opened=state.rivals.opened,
+            supply_multiplier=effects.supply_multiplier,
         )
 
         # forces: train, commit, withdraw
@@ -285,10 +291,12 @@ def simulate(
             industry_state.backer_high_end_stock, fought.shell_stock)
 
         # territory: the lines move
+        advance_multiplier = now.advance_multiplier * combat.pursuit(inputs.combat, fought.routed)
+        if effects.advance_multiplier is not None:
+            advance_multiplier = advance_multiplier * effects.advance_multiplier
         territory_state = territory.step(
             th, inputs.territory, plans.territory, state.territory, power=fought.state.power,
-            advance_multiplier=now.advance_multiplier * combat.pursuit(inputs.combat,
-                                                                       fought.routed),
+            advance_multiplier=advance_multiplier,
             damp=damp,
             withdrawal_weeks=inputs.forces.withdrawal_weeks, week=week,
         )
@@ -309,10 +317,13 @@ def simulate(
             capacity_a=strikes_state.generating_capacity,
             escalation_event=state.escalation.event_this_week,
             support_shock=inputs.escalation.support_shock, noise=noise, week=week,
+            support_logit_shift=effects.support_logit_shift,
         )
 
         # escalation: talks in prospect (sought or pushed, not yet open) invite coercion
         talks_push = calendar.talks_push(inputs.calendar, now)
+        if effects.talks_push is not None:
+            talks_push = talks_push + effects.talks_push
         seeking = levers.seek_talks_from_week is not None and week >= levers.seek_talks_from_week
         prospect = ((levers.talks_initiative * seeking + talks_push) > 0) \
             & ~state.bargaining.talks_open
@@ -362,7 +373,12 @@ def simulate(
             forces=forces_state, combat=fought.state, territory=territory_state,
             strikes=strikes_state, politics=politics_state, escalation=escalation_state,
             ladder=ladder_state, bargaining=bargaining_state, rivals=rivals_state,
+            extensions=state.extensions,
         )
+        if inputs.extensions:
+            extension_states, effects = extensions.step(inputs.extensions, state.extensions,
+                                                        state, noise, week)
+            state = dataclasses.replace(state, extensions=extension_states, effects=effects)
         record = record_week(inputs, record, state, flows.shells_received[SIDE_A], week)
         if observe is not None:
             observe(state)

@@ -8,9 +8,11 @@ pieces and `model.simulate` assembles the next `State`.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass, replace
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
+
+from offramp.engine.extensions import NO_EFFECTS, Effects
 
 if TYPE_CHECKING:
     from offramp.engine.mechanisms.bargaining import BargainingState
@@ -48,6 +50,8 @@ class State:
     ladder: LadderState
     bargaining: BargainingState
     rivals: RivalsState
+    extensions: tuple[Any, ...] = ()  # one piece per extension mechanism, in its order
+    effects: Effects = NO_EFFECTS  # what the extensions do to next week's core mechanisms
 
 
 _T = TypeVar("_T")
@@ -62,6 +66,8 @@ def take_futures(obj: _T, index: np.ndarray) -> _T:
     if is_dataclass(obj) and not isinstance(obj, type):
         return replace(obj, **{f.name: take_futures(getattr(obj, f.name), index)
                                for f in fields(obj)})
+    if isinstance(obj, tuple) and any(is_dataclass(item) for item in obj):
+        return cast(_T, tuple(take_futures(item, index) for item in obj))
     if isinstance(obj, np.ndarray):
         return cast(_T, np.take(obj, index, axis=-1))  # several times faster than obj[..., index]
     return obj
@@ -73,6 +79,9 @@ def concat_futures(first: _T, second: _T) -> _T:
         return replace(first, **{f.name: concat_futures(getattr(first, f.name),
                                                         getattr(second, f.name))
                                  for f in fields(first)})
+    if isinstance(first, tuple) and any(is_dataclass(item) for item in first):
+        return cast(_T, tuple(concat_futures(mine, theirs)
+                              for mine, theirs in zip(first, second, strict=True)))  # type: ignore[arg-type]
     if isinstance(first, np.ndarray):
         return cast(_T, np.concatenate([first, second], axis=-1))
     return first

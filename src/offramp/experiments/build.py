@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import fields
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, cast, get_args
 
 import numpy as np
 import pandas as pd
 
+from offramp.engine.extensions import Extended, discover
 from offramp.engine.inputs import (
     FLOAT,
     SIDE_A,
@@ -260,6 +261,9 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         ladder=ladder,
         bargaining=section(BargainingRules, "bargaining"),
         main_backer=_main_backer(scenario, side_ids[SIDE_A]),
+        extensions=tuple(Extended(mechanism, section(mechanism.Rules, mechanism.SECTION))
+                         for mechanism in discover()
+                         if getattr(scenario, mechanism.SECTION, None) is not None),
     )
     return inputs, levers
 
@@ -295,12 +299,28 @@ def _engine_arrays(cls: type) -> set[str]:
     return {f.name for f in fields(cls) if "ndarray" in str(f.type)}
 
 
+def _extension_sections() -> dict[type, tuple[type[BaseModel], ...]]:
+    """Each extension mechanism's `Rules` and the scenario section of its `SECTION` name."""
+    sections: dict[type, tuple[type[BaseModel], ...]] = {}
+    for mechanism in discover():
+        field = Scenario.model_fields.get(mechanism.SECTION)
+        models = () if field is None else tuple(
+            arg for arg in (get_args(field.annotation) or (field.annotation,))
+            if isinstance(arg, type) and arg is not type(None))
+        sections[mechanism.Rules] = models
+    return sections
+
+
 def unmatched_names() -> list[str]:
     """Engine input fields with no parameter of the same name in their scenario sections, and
     parameters no engine field reads: each is a second spelling of one quantity (or a forgotten
     one). `build_inputs` relies on there being none; a test keeps it so."""
     problems = []
-    for engine_class, models in ENGINE_SECTIONS.items():
+    for engine_class, models in {**ENGINE_SECTIONS, **_extension_sections()}.items():
+        if not models:
+            problems.append(f"extension {engine_class.__module__} has no scenario section "
+                            "of its SECTION name")
+            continue
         engine = {RENAMED.get(name, name) for name in _engine_arrays(engine_class)}
         declared = set().union(*(_parameter_fields(model) for model in models))
         for name in sorted(engine - declared):

@@ -86,9 +86,9 @@ def initial_state(belligerents: Belligerents, backers: Backers) -> IndustryState
 def step(
     backers: Backers, rivals: Rivals, industry_plan: IndustryPlan, state: IndustryState, *,
     shells_sent: np.ndarray, high_end_sent: np.ndarray, shells_received: np.ndarray,
-    rival_opened: np.ndarray,
+    rival_opened: np.ndarray, supply_multiplier: np.ndarray | None = None,
 ) -> IndustryState:
-    """Produce, ship and stock one week."""
+    """Produce, ship and stock one week (`supply_multiplier`: an extension's, on own supply)."""
     production = state.backer_production_per_month
     output_per_week = production / WEEKS_PER_MONTH
     backer_stock = np.maximum(0.0, state.backer_shell_stock + output_per_week - shells_sent)
@@ -105,6 +105,8 @@ def step(
         + (industry_plan.target_per_month - production) * industry_plan.ramp_per_week,
         backer_shell_stock=backer_stock,
         backer_high_end_stock=high_end,
-        shell_stock=state.shell_stock + industry_plan.belligerent_supply_per_week
+        shell_stock=state.shell_stock + (
+            industry_plan.belligerent_supply_per_week if supply_multiplier is None
+            else industry_plan.belligerent_supply_per_week * supply_multiplier)
         + shells_received,
     )

@@ -62,8 +62,10 @@ def step(
     belligerents: Belligerents, backers: Backers, state: PoliticsState, *,
     casualties_total: np.ndarray, capacity_a: np.ndarray, escalation_event: np.ndarray,
     support_shock: np.ndarray, noise: NoiseSource, week: int,
+    support_logit_shift: np.ndarray | None = None,
 ) -> PoliticsState:
-    """Update support after this week's losses, strikes and last week's escalation."""
+    """Update support after this week's losses, strikes and last week's escalation (and an
+    extension's shift, on the logit scale)."""
     z = noise.normals(Stream.SUPPORT, week, 2 + backers.count)
     shock = belligerents.support_persistence * state.opinion_shock \
         + belligerents.support_noise_sd * z[:2]
@@ -72,6 +74,8 @@ def step(
     support_logit = state.initial_support_logit - weariness + shock
     energy_lost = np.maximum(0.0, belligerents.generating_capacity_share[SIDE_A] - capacity_a)
     support_logit[SIDE_A] -= belligerents.weariness_per_energy_loss[SIDE_A] * energy_lost
+    if support_logit_shift is not None:
+        support_logit += support_logit_shift
 
     backer_logit = (state.backer_support_logit + backers.support_drift_per_week
                     + backers.support_noise_sd * z[2:] - support_shock * escalation_event)
