@@ -45,9 +45,12 @@ def replace_in(inputs: EngineInputs, section: str, **fields) -> EngineInputs:
 
 
 def scenario_without(kursk_data: dict, *, salients: bool = True, backers: bool = True,
-                     rivals: bool = True) -> Scenario:
-    """kursk-2024 stripped of its salient theater, its backers and/or its rivals."""
+                     rivals: bool = True, issues: bool = True) -> Scenario:
+    """kursk-2024 stripped of its salient theater, its backers, its rivals and/or the
+    bargaining issues beside territory."""
     data = copy.deepcopy(kursk_data)
+    if not issues:
+        del data["bargaining"]["issues"]
     if not salients:
         data["theaters"] = {k: v for k, v in data["theaters"].items() if v["kind"] != "salient"}
     if not rivals or not backers:

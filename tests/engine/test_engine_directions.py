@@ -60,12 +60,18 @@ def test_higher_rival_readiness_opens_more_rival_theaters(kursk, futures_2000):
         > run_engine(inputs_slow, levers, seed=6).outcomes["rival_opened"].mean()
 
 
-def test_held_salient_gives_better_terms_than_withdrawn(kursk, futures_2000):
+def test_held_salient_gives_better_terms_but_fewer_deals_than_withdrawn(kursk, futures_2000):
+    """Held soil cuts both ways: where both postures reach a deal, holding it gives better terms
+    (b values its soil); but b refuses talks while its soil is held in the futures where that
+    hardens it, so holding reaches fewer deals."""
     inputs, levers = inputs_for(kursk, futures_2000, "negotiate-now")
     hold = run_engine(inputs, dataclasses.replace(levers, salient_posture="hold"), seed=7)
     withdraw = run_engine(inputs, dataclasses.replace(levers, salient_posture="withdraw"), seed=7)
-    assert np.nanmean(hold.outcomes["settlement_terms"]) \
-        > np.nanmean(withdraw.outcomes["settlement_terms"])
+    terms_hold, terms_withdraw = (run.outcomes["settlement_terms"] for run in (hold, withdraw))
+    both = np.isfinite(terms_hold) & np.isfinite(terms_withdraw)
+    assert both.sum() > 100
+    assert np.mean(terms_hold[both] - terms_withdraw[both]) > 0
+    assert (hold.outcomes["end_kind"] == 1).mean() < (withdraw.outcomes["end_kind"] == 1).mean()
     assert hold.outcomes["salient_km2_traded"].mean() \
         > withdraw.outcomes["salient_km2_traded"].mean()
     assert np.all(withdraw.outcomes["salient_km2_at_end"] == 0)
@@ -91,7 +97,7 @@ def test_the_three_policies_give_visibly_different_outcomes(policy_outcomes):
     negotiate, arm, drip = (policy_outcomes[p] for p in POLICIES)
     # negotiate-now ends the war more often and sooner than drip-feed
     assert negotiate["ended"].mean() > drip["ended"].mean() + 0.1
-    assert negotiate["end_week"].median() < drip["end_week"].median() - 5
+    assert (negotiate["end_week"] < 52).mean() > (drip["end_week"] < 52).mean() + 0.02
     assert negotiate["casualties_a"].median() < drip["casualties_a"].median()
     assert negotiate["highest_rung"].mean() > 0 and drip["highest_rung"].max() == 0
     # arm-and-hold escalates more and delivers more aid than drip-feed

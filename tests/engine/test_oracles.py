@@ -26,7 +26,7 @@ from offramp.engine import (
     Levers,
     Theaters,
 )
-from offramp.engine.inputs import FLOAT
+from offramp.engine.inputs import FLOAT, IssueRules
 from offramp.engine.mechanisms import bargaining, combat, politics
 from offramp.engine.noise import NoiseSource, make_key
 from offramp.engine.state import SETTLED, STATUS_DTYPE
@@ -190,7 +190,8 @@ def _bargain(belligerents: Belligerents, theaters: Theaters, rules: BargainingRu
         belief_variance=_per_side(1e-6, 1e-6, n), last_a_share=_full(0.800, n), last_e=e,
         surplus=_full(np.nan, n), terms=_full(np.nan, n), settlement_week=_full(np.nan, n),
         traded_km2=_full(0.0, n), hardened=np.full(n, hardened),
-        refused_over_soil=np.zeros(n, bool), talks_open_weeks=_full(0.0, n))
+        refused_over_soil=np.zeros(n, bool), talks_open_weeks=_full(0.0, n),
+        deadlock_weeks=_full(0.0, n), issue_concessions=_full(np.nan, n))
     return bargaining.step(
         belligerents, rules, bargaining.plan(belligerents, theaters, rules, levers or Levers()),
         state,
@@ -470,3 +471,87 @@ def test_through_the_engine_hardening_keeps_talks_shut_while_kursk_is_held(minim
     assert held[0].min() > 0 and result.outcomes["refused_talks_over_soil"].all()
     assert not np.any((held > 0) & (talks > 0))
     assert np.any((held == 0) & (talks > 0))  # talks do open once the salient is gone
+
+
+# --- multi-issue bargaining (B5b) and the focal line (B9) ----------------------------------------
+
+
+def _issues(n: int, **overrides: tuple[float, float]) -> IssueRules:
+    """Security (guaranteed) and sanctions; every number given per issue as (security,
+    sanctions)."""
+    numbers = dict(value_to_a=(0.05, 0.02), value_to_b=(0.08, 0.01), demand_b=(0.6, 0.5),
+                   ceiling_a=(0.3, 0.6), softening_a=(3.0, 0.0), softening_b=(2.0, 0.0))
+    numbers.update(overrides)
+    return IssueRules(names=("security", "sanctions"), guaranteed=(True, False),
+                      **{name: np.array([[s], [t]], FLOAT) * np.ones((2, n), FLOAT)
+                         for name, (s, t) in numbers.items()})
+
+
+def _worked_case(n: int = 1, **belligerents: tuple[float, float]):
+    b = _belligerents(n, **{**_BARGAINING_SIDES, **belligerents}, home_soil_premium=(1.0, 10.0))
+    theaters = _theaters(n, soil_side=(0, 1), is_salient=(False, True),
+                         frontage_km=(1000.0, 100.0), contested_area_km2=(60_000.0, 3000.0))
+    held = np.array([[20_000.0], [1200.0]], FLOAT) * np.ones((2, n), FLOAT)
+    return b, theaters, held
+
+
+def test_issues_enter_the_reservations_before_the_territorial_floors():
+    """B5b by hand on the worked case (r_a 0.664, r_b 0.272; floors 0.60 and 0.25; audience
+    1.5 each; support 0.5 for both, a started at 0.6: w_a = 1/6, w_b = 0).
+
+       security:  ceiling = 0.3 + 0.7 min(1, 3/6) = 0.65 >= demand 0.6 (1 - 0) = 0.6: agreed;
+                  b values it more (0.08 > 0.05): y = 0.65; costs a 0.0325, gains b 0.052
+       sanctions: ceiling 0.6 >= demand 0.5; a loses more (0.02 > 0.01): y = 0.5;
+                  costs a 0.01, gains b 0.005
+       r_a = 0.664 + 0.0425 = 0.7065 >= 0.60: x_low = 0.7065
+       r_b = 0.272 - 0.057 = 0.215 < 0.25: y_low = (0.215 + 1.5 * 0.25) / 2.5 = 0.236,
+           x_high = 0.764 (the floor binds: b is not bought off below it in full)
+       surplus = 0.0575;  x* = 0.7065 + 0.3 * 0.0575 = 0.72375
+    """
+    b, theaters, held = _worked_case()
+    rules = dataclasses.replace(_bargaining_rules(1, [0.3]), issues=_issues(1))
+    state, status = _bargain(b, theaters, rules, held)
+    assert np.all(status == SETTLED)
+    assert state.surplus == pytest.approx([0.0575], abs=2e-6)
+    assert state.terms == pytest.approx([0.72375], abs=2e-6)
+    assert state.issue_concessions == pytest.approx([0.0425], abs=2e-6)
+    assert state.deadlock_weeks[0] == 0
+
+
+def test_an_issue_without_a_zone_of_agreement_deadlocks_open_talks_until_guarantees_lift_it():
+    """Security ceiling 0.1, no softening: 0.1 < demand 0.6, talks open, no deal, one week of
+    deadlock. Guarantees g lift the ceiling to 0.1 + 0.9 g: 0.55 at g = 0.5 (still short),
+    0.64 at g = 0.6 (agreed, y = 0.64; the sanctions issue as in the worked case)."""
+    b, theaters, held = _worked_case()
+    rules = dataclasses.replace(_bargaining_rules(1, [0.3]), issues=_issues(
+        1, ceiling_a=(0.1, 0.6), softening_a=(0.0, 0.0)))
+    for guarantees, settles in ((0.0, False), (0.5, False), (0.6, True)):
+        state, status = _bargain(b, theaters, rules, held,
+                                 Levers(security_guarantees=guarantees))
+        assert bool(status[0] == SETTLED) is settles, guarantees
+        assert state.talks_open[0]
+        assert state.deadlock_weeks[0] == (0 if settles else 1)
+    assert state.issue_concessions == pytest.approx([0.05 * 0.64 + 0.01], abs=2e-6)
+
+
+def test_issue_concessions_shift_the_range_by_their_values_whatever_the_fog():
+    """With fog (beliefs move with the draw) and floors at 0 (never binding), the issues move
+    x_low up by sum v_a y = 0.0425 (a is compensated) and x_high up by sum v_b y = 0.057 (b
+    takes less ground for what it gains): the surplus grows by 0.0145 in every future."""
+    n = 50
+    b, theaters, held = _worked_case(n, territorial_floor=(0.0, 0.0))
+    rules = dataclasses.replace(_bargaining_rules(n, np.full(n, 0.5)),
+                                observation_noise=_full(0.01, n), settle_per_week=_full(0.0, n))
+    plain, _ = _bargain(b, theaters, rules, held)
+    with_issues, _ = _bargain(b, theaters, dataclasses.replace(rules, issues=_issues(n)), held)
+    assert np.ptp(plain.surplus) > 0.01  # the fog matters
+    np.testing.assert_allclose(with_issues.surplus - plain.surplus, 0.057 - 0.0425, atol=2e-6)
+
+
+def test_the_line_of_contact_draws_the_terms_towards_itself():
+    """B9: split x = 0.664 + 0.3 * 0.064 = 0.6832; the line q = 0.798 lies above the range,
+    so x_line = x_high = 0.728; focality 0.5: x* = 0.6832 + 0.5 * (0.728 - 0.6832) = 0.7056."""
+    b, theaters, held = _worked_case()
+    rules = dataclasses.replace(_bargaining_rules(1, [0.3]), line_focality=_full(0.5, 1))
+    state, _ = _bargain(b, theaters, rules, held)
+    assert state.terms == pytest.approx([0.7056], abs=2e-6)

@@ -38,4 +38,8 @@ def test_kursk_2024_can_produce_each_behaviour_and_avoid_it(kursk):
     table = measure_behaviours(kursk, sample_futures(kursk, 2000, seed=0))
     assert list(table.index) == [b.key for b in BEHAVIOURS]
     shares = table["negotiate-now"]
-    assert ((shares > 0.02) & (shares < 0.98)).all(), shares.to_dict()
+    # Neither ~0 nor ~1; below 2% only where a source expects it rare (and then not ~0 either).
+    assert ((shares > 0.005) & (shares < 0.98)).all(), shares.to_dict()
+    for behaviour in BEHAVIOURS:
+        if behaviour.rare_because is None:
+            assert shares[behaviour.key] > 0.02, behaviour.key

@@ -52,7 +52,8 @@ class Effects:
                  ) -> np.ndarray | None:
             if mine is None or theirs is None:
                 return theirs if mine is None else mine
-            return mine * theirs if multiply else mine + theirs
+            joined: np.ndarray = mine * theirs if multiply else mine + theirs
+            return joined
 
         return Effects(
             supply_multiplier=join(self.supply_multiplier, other.supply_multiplier, True),

@@ -306,6 +306,30 @@ class LadderRules:
 
 
 @dataclass(frozen=True)
+class IssueRules:
+    """Issues settled beside territory (security arrangements, sanctions relief...); arrays
+    (I, n). A concession y in [0, 1] on issue i costs side a `value_to_a` and gains side b
+    `value_to_b`, both in units of side a's territory; b accepts no less than `demand_b`, a
+    concedes no more than `ceiling_a`, each softening as its own support falls."""
+
+    names: tuple[str, ...]
+    guaranteed: tuple[bool, ...]  # the issues the `security_guarantees` lever acts on
+    value_to_a: np.ndarray
+    value_to_b: np.ndarray
+    demand_b: np.ndarray
+    ceiling_a: np.ndarray
+    softening_a: np.ndarray
+    softening_b: np.ndarray
+
+    def __post_init__(self) -> None:
+        _check_shapes(self, (len(self.names),))
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True)
 class BargainingRules:
     planning_horizon_weeks: np.ndarray
     talks_open_per_week: np.ndarray
@@ -316,6 +340,9 @@ class BargainingRules:
     observation_noise: np.ndarray
     trend_volatility: np.ndarray
     ceasefire_relapse_per_week: np.ndarray
+    line_focality: np.ndarray | float = 0.0
+    issues: IssueRules | None = None
+    """None: territory is the only issue."""
 
 
 @dataclass(frozen=True)

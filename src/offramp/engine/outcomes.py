@@ -27,6 +27,10 @@ One array of length n per outcome (see OUTCOME_NAMES and docs/model.md for defin
     talks_ever_opened     bool
     talks_open_weeks      int16  weeks with talks open (the week of a deal included)
     refused_talks_over_soil bool side b refused talks while side a held its soil (hardening)
+    deadlock_weeks        int16  weeks with talks open while an issue beside territory had no
+                                 zone of agreement (0 when territory is the only issue)
+    issue_concessions     float  what side a conceded on issues beside territory, in units of
+                                 its territory (NaN if no settlement or no such issue)
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ OUTCOME_NAMES: tuple[str, ...] = (
     "killed_b", "min_generating_capacity", "min_backer_shell_stock",
     "min_backer_high_end_stock", "rival_opened", "rival_open_week", "two_front_war",
     "escalation_events", "highest_rung", "aid_shells_delivered", "talks_ever_opened",
-    "talks_open_weeks", "refused_talks_over_soil",
+    "talks_open_weeks", "refused_talks_over_soil", "deadlock_weeks", "issue_concessions",
 )
 
 SERIES_NAMES: tuple[str, ...] = (
@@ -164,6 +168,8 @@ def final_outcomes(inputs: EngineInputs, state: State, record: RecordState,
         "talks_ever_opened": state.bargaining.talks_ever_opened,
         "talks_open_weeks": state.bargaining.talks_open_weeks.astype(np.int16),
         "refused_talks_over_soil": state.bargaining.refused_over_soil,
+        "deadlock_weeks": state.bargaining.deadlock_weeks.astype(np.int16),
+        "issue_concessions": state.bargaining.issue_concessions,
     }
     assert tuple(outcomes) == OUTCOME_NAMES
     # The state is kept in single precision; outcomes are handed out in double.

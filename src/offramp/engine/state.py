@@ -80,8 +80,8 @@ def concat_futures(first: _T, second: _T) -> _T:
                                                         getattr(second, f.name))
                                  for f in fields(first)})
     if isinstance(first, tuple) and any(is_dataclass(item) for item in first):
-        return cast(_T, tuple(concat_futures(mine, theirs)
-                              for mine, theirs in zip(first, second, strict=True)))  # type: ignore[arg-type]
+        pairs = zip(cast(tuple[Any, ...], first), cast(tuple[Any, ...], second), strict=True)
+        return cast(_T, tuple(concat_futures(mine, theirs) for mine, theirs in pairs))
     if isinstance(first, np.ndarray):
         return cast(_T, np.concatenate([first, second], axis=-1))
     return first

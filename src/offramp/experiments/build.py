@@ -30,6 +30,7 @@ from offramp.engine.inputs import (
     EngineInputs,
     EscalationRules,
     ForcesRules,
+    IssueRules,
     LadderRules,
     Levers,
     Rivals,
@@ -45,18 +46,19 @@ from offramp.scenario.schema import Scenario
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-_STRUCTURAL = {"names", "backs_side", "of_backer", "soil_side", "is_salient"}
+_STRUCTURAL = {"names", "backs_side", "of_backer", "soil_side", "is_salient", "guaranteed"}
 # Engine options the scenario language does not have yet: they keep their defaults.
 _NOT_IN_SCENARIO: set[str] = set()
 # Optional sub-sections, built on their own when the scenario has them.
-_SUBSECTIONS = {"rout"}
+_SUBSECTIONS = {"rout", "issues"}
 
 
 # Optional scenario fields, by name, and the number they stand for when a scenario leaves them
 # out: declared once, in the schema (`with_default`).
 _DEFAULTS = {
     name: default
-    for model in (schema.Belligerent, schema.Backer, schema.Ladder, schema.Escalation)
+    for model in (schema.Belligerent, schema.Backer, schema.Ladder, schema.Escalation,
+                  schema.Bargaining)
     for name in model.model_fields
     if (default := schema.default_when_absent(model, name)) is not None
 }
@@ -230,6 +232,14 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
     def section(cls: type, prefix: str):
         return cls(**{name: col(f"{prefix}.{name}") for name in _array_fields(cls)})
 
+    issue_ids = list(scenario.bargaining.issues)
+    issues = IssueRules(
+        names=tuple(issue_ids),
+        guaranteed=tuple(i == schema.GUARANTEED_ISSUE for i in issue_ids),
+        **{name: col.rows([f"bargaining.issues.{i}.{name}" for i in issue_ids])
+           for name in _array_fields(IssueRules)},
+    ) if issue_ids else None
+
     rungs = scenario.ladder.rungs
     ladder = LadderRules(
         rung_ids=tuple(r.id for r in rungs),
@@ -259,7 +269,7 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         strikes=section(StrikeRules, "strikes"),
         escalation=section(EscalationRules, "escalation"),
         ladder=ladder,
-        bargaining=section(BargainingRules, "bargaining"),
+        bargaining=dataclasses.replace(section(BargainingRules, "bargaining"), issues=issues),
         main_backer=_main_backer(scenario, side_ids[SIDE_A]),
         extensions=tuple(Extended(mechanism, section(mechanism.Rules, mechanism.SECTION))
                          for mechanism in discover()
@@ -276,6 +286,7 @@ ENGINE_SECTIONS: dict[type, tuple[type[BaseModel], ...]] = {
     CombatRules: (schema.Combat,), RoutRules: (schema.Rout,), TerritoryRules: (schema.Territory,),
     StrikeRules: (schema.Strikes,), EscalationRules: (schema.Escalation,),
     LadderRules: (schema.Ladder, schema.LadderRung), BargainingRules: (schema.Bargaining,),
+    IssueRules: (schema.BargainingIssue,),
     CalendarRules: (schema.Season, schema.Election),
 }
 """Which scenario sections each engine input is read from (`build_inputs`)."""

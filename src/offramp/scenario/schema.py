@@ -467,6 +467,28 @@ class Ladder(Section):
         return rungs
 
 
+GUARANTEED_ISSUE = "security"
+"""The bargaining issue that the `security_guarantees` lever acts on."""
+
+
+class BargainingIssue(Section):
+    """An issue settled beside territory: a concession from 0 (none) to 1 (all that is asked),
+    valued by each side in units of side a's territory (docs/model.md, B5b)."""
+
+    value_to_a: NonNegative = Field(
+        description="What a full concession costs side a, in shares of its territory.")
+    value_to_b: NonNegative = Field(
+        description="What a full concession is worth to side b, in shares of a's territory.")
+    demand_b: Share = Field(description="The least concession side b accepts (0 to 1).")
+    ceiling_a: Share = Field(description="The most side a concedes (0 to 1).")
+    softening_a: NonNegative = Field(
+        description="1 / the share of its support side a loses before conceding all b asks "
+        "(0: a's ceiling never moves).")
+    softening_b: NonNegative = Field(
+        description="1 / the share of its support side b loses before asking nothing on the "
+        "issue (0: b's demand never moves).")
+
+
 class Bargaining(Section):
     planning_horizon_weeks: Positive
     talks_open_per_week: Share = Field(description="Weekly hazard of talks opening when sought.")
@@ -479,6 +501,15 @@ class Bargaining(Section):
     observation_noise: Positive = Field(description="sd of the fog on weekly territory change.")
     trend_volatility: NonNegative
     ceasefire_relapse_per_week: Share
+    line_focality: Share | None = with_default(
+        0.0, "how far the settled terms are drawn from the split of the surplus towards the line "
+        "of contact, where it lies within the range (a focal point; docs/model.md B9).",
+    )
+    issues: dict[Identifier, BargainingIssue] = Field(
+        default_factory=dict, max_length=20,
+        description="Issues settled beside territory (e.g. security, sanctions); a settlement "
+        "needs a zone of agreement on each. The `security_guarantees` lever acts on `security`.",
+    )
 
 
 class Policy(Section):
@@ -766,7 +797,27 @@ class Scenario(Section):
                 raise FieldProblem(
                     ("elections", index, "actor"), f"'{election.actor}' is not an actor"
                 )
+        self._guarantees_have_their_issue()
         return self
+
+    def _guarantees_have_their_issue(self) -> None:
+        """Security guarantees act on the `security` issue: a policy or claim arm offering them
+        in a scenario without that issue would change nothing it says it changes."""
+        offering: list[tuple[str | int, ...]] = [
+            ("policies", name, "security_guarantees") for name, policy in self.policies.items()
+            if policy.security_guarantees]
+        for key, claim in self.claims.items():
+            for arm_name in ("arm", "versus"):
+                arm = getattr(claim, arm_name)
+                if arm is not None and arm.levers.get("security_guarantees"):
+                    offering.append(("claims", key, arm_name, "levers", "security_guarantees"))
+        if offering and GUARANTEED_ISSUE not in self.bargaining.issues:
+            raise FieldProblem(
+                offering[0], f"security guarantees act on a bargaining issue named "
+                f"'{GUARANTEED_ISSUE}', and bargaining.issues has none (it has: "
+                f"{', '.join(self.bargaining.issues) or 'no issues'}); add "
+                f"bargaining.issues.{GUARANTEED_ISSUE} or set the guarantees to 0",
+            )
 
     @model_validator(mode="after")
     def _claim_references(self) -> Scenario:

@@ -34,12 +34,20 @@ unlikely."""
 class Behaviour:
     key: str
     description: str
+    rare_because: str | None = None
+    """Why a source expects it in few futures (None: nothing says it should be rare)."""
 
 
 BEHAVIOURS = (
     Behaviour("long_talks_without_deal",
               f"talks stay open {LONG_TALKS_WEEKS} weeks or more without a deal"),
-    Behaviour("settled_early", f"a settlement before week {EARLY_WEEK}"),
+    Behaviour("deadlocked_over_issue",
+              f"talks open {LONG_TALKS_WEEKS} weeks or more while an issue beside territory has "
+              "no zone of agreement"),
+    Behaviour("settled_early", f"a settlement before week {EARLY_WEEK}",
+              rare_because="seed 000 thinks a ceasefire before the January 2025 inauguration "
+              "unlikely; Russia's terms of 14 June 2024 and Ukraine's 2024 positions on "
+              "neutrality and sanctions do not overlap until one side's support falls"),
     Behaviour("ladder_ceasefire", "the ladder's ceasefire rung is reached"),
     Behaviour("hardened_by_soil", "side b refuses talks while its soil is held"),
     Behaviour("salient_collapse",
@@ -78,6 +86,7 @@ def behaviour_flags(outcomes: pd.DataFrame, series: Mapping[str, np.ndarray],
     return {
         "long_talks_without_deal": longest_talks_without_deal(series["talks_open"], settled)
         >= LONG_TALKS_WEEKS,
+        "deadlocked_over_issue": outcomes["deadlock_weeks"].to_numpy() >= LONG_TALKS_WEEKS,
         "settled_early": settled < EARLY_WEEK,
         "ladder_ceasefire": rung >= ceasefire_rung if ceasefire_rung else np.zeros(len(rung), bool),
         "hardened_by_soil": outcomes["refused_talks_over_soil"].to_numpy(dtype=bool),

@@ -46,9 +46,29 @@ B8 talks: closed -> open with probability 1 - exp(-rate),
     Hardening: in a future where holding b's soil hardens b (drawn once, with probability
     hardens_while_soil_held_b), b refuses talks while a holds any of its soil: they cannot open
     and open ones close (Putin's "negotiations are now impossible" after Kursk).
-B9 settlement: while talks are open and surplus >= 0, with probability settle_per_week; terms
-    x* = x_low + bargaining_power_a * surplus. Settlement is absorbing: b's soil held by a is
-    handed back (the km2 are recorded as traded), the lines and the fighting stop.
+B5b other issues (security arrangements, sanctions relief; none by default). A concession
+    y_i in [0, 1] costs a v_a,i and gains b v_b,i (units of a's territory). Each side's limit
+    softens as its support falls, w_j = clip(1 - S_j / S_j(0), 0, 1), all the way once it has
+    lost 1/softening of it:
+        c'_i = c_i + g_i (1 - c_i)  (guarantees),
+        ceiling_a,i = c'_i + (1 - c'_i) min(1, softening_a,i w_a)
+        demand_b,i  = d_i (1 - min(1, softening_b,i w_b))
+    g_i = security_guarantees on the issue they act on (`security` in the scenario language: the
+    Istanbul trade of 2022, neutrality for guarantees), 0 elsewhere. Issue i has a zone of
+    agreement iff demand_b,i <= ceiling_a,i; the deal concedes y_i = ceiling_a,i where b values
+    it more than a loses, else demand_b,i (the efficient point). The concessions enter the
+    reservations of B5 before the floors of B6 are applied (the floors are on territory alone,
+    so a side below its territorial floor is bought off with another issue only as far as its
+    audience cost lets it):
+        r_a += sum_i v_a,i y_i,   r_b -= sum_i v_b,i y_i.
+    Talks open while an issue has no zone of agreement are deadlocked (`deadlock_weeks`).
+B9 settlement: while talks are open, every issue has a zone of agreement and surplus >= 0,
+    with probability settle_per_week; terms
+        x_split = x_low + bargaining_power_a * surplus,   x_line = clip(q, x_low, x_high),
+        x* = x_split + line_focality * (x_line - x_split):
+    the line of contact is a focal point (Schelling 1960) that draws the terms towards itself
+    where it lies within the range (0: the split alone). Settlement is absorbing: b's soil held
+    by a is handed back (the km2 are recorded as traded), the lines and the fighting stop.
 """
 
 from __future__ import annotations
@@ -64,6 +84,7 @@ from offramp.engine.inputs import (
     WEEKS_PER_YEAR,
     BargainingRules,
     Belligerents,
+    IssueRules,
     Levers,
     Theaters,
     clip,
@@ -88,6 +109,7 @@ class BargainingPlan:
     cost_over_horizon: np.ndarray  # (2, n) cost_of_war_per_year * H / 52
     chip_premium: np.ndarray  # (n,) b's home_soil_premium
     commitment_premium: np.ndarray  # (2, n) pi_i before the disengagement rung (B4)
+    issue_ceiling_a: np.ndarray | None  # (I, n) a's ceiling with guarantees (B5b), None: no issues
 
 
 @dataclass(frozen=True)
@@ -106,6 +128,8 @@ class BargainingState:
     hardened: np.ndarray  # (n,) bool: b refuses talks while a holds its soil (drawn at week 0)
     refused_over_soil: np.ndarray  # (n,) bool: b has refused talks over its held soil
     talks_open_weeks: np.ndarray  # (n,) weeks with talks open
+    deadlock_weeks: np.ndarray  # (n,) weeks with talks open and an issue without agreement
+    issue_concessions: np.ndarray  # (n,) sum_i v_a,i y_i of the settlement, NaN before
 
 
 def plan(belligerents: Belligerents, theaters: Theaters, rules: BargainingRules, levers: Levers
@@ -134,7 +158,33 @@ def plan(belligerents: Belligerents, theaters: Theaters, rules: BargainingRules,
         chip_premium=belligerents.home_soil_premium[SIDE_B],
         commitment_premium=belligerents.commitment_premium
         * np.array([[1.0 - levers.security_guarantees], [1.0]], dtype=FLOAT),
+        issue_ceiling_a=None if rules.issues is None
+        else guaranteed_ceiling(rules.issues, levers.security_guarantees),
     )
+
+
+def guaranteed_ceiling(issues: IssueRules, security_guarantees: float) -> np.ndarray:
+    """(I, n) a's ceiling on each issue once guarantees raise it on the security issue."""
+    guarantee = np.array([[security_guarantees if guaranteed else 0.0]
+                          for guaranteed in issues.guaranteed], dtype=FLOAT)
+    return issues.ceiling_a + guarantee * (1.0 - issues.ceiling_a)
+
+
+def issue_terms(issues: IssueRules, ceiling_a: np.ndarray, weariness: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(agreeable, cost_to_a, value_to_b), each (n,): whether every issue has a zone of
+    agreement, sum_i v_a,i y_i and sum_i v_b,i y_i at the efficient concessions y (B5b).
+
+    `ceiling_a` is a's ceiling with guarantees, `weariness` (2, n) is clip(1 - S/S(0), 0, 1).
+    """
+    ceiling = ceiling_a + (1.0 - ceiling_a) * np.minimum(issues.softening_a * weariness[SIDE_A],
+                                                         1.0)
+    demand = issues.demand_b * (1.0 - np.minimum(issues.softening_b * weariness[SIDE_B], 1.0))
+    agreeable = (demand <= ceiling).all(axis=0)
+    concession = np.where(issues.value_to_b > issues.value_to_a, ceiling, demand)
+    cost_to_a = (issues.value_to_a * concession).sum(axis=0)
+    value_to_b = (issues.value_to_b * concession).sum(axis=0)
+    return agreeable, cost_to_a, value_to_b
 
 
 def initial_state(belligerents: Belligerents, bargaining_plan: BargainingPlan,
@@ -150,6 +200,7 @@ def initial_state(belligerents: Belligerents, bargaining_plan: BargainingPlan,
         last_a_share=a_share, last_e=e, surplus=nan, terms=nan, settlement_week=nan,
         traded_km2=np.zeros(n, dtype=FLOAT), hardened=hardened,
         refused_over_soil=np.zeros(n, dtype=bool), talks_open_weeks=np.zeros(n, dtype=FLOAT),
+        deadlock_weeks=np.zeros(n, dtype=FLOAT), issue_concessions=nan,
     )
 
 
@@ -215,10 +266,18 @@ def step(
         cost_a = cost_a + (belligerents.home_soil_premium[SIDE_A] - 1.0) * held_a_salient
     audience = belligerents.audience_cost * np.minimum(support_ratio, AUDIENCE_SUPPORT_CAP)
     premium = bp.commitment_premium * (1.0 - disengagement)  # B4
+    premium_a, premium_b = premium[SIDE_A], premium[SIDE_B]
+    agreeable: np.ndarray | bool = True
+    issue_cost_a: np.ndarray | float = 0.0
+    if rules.issues is not None:  # B5b
+        assert bp.issue_ceiling_a is not None  # planned with the issues
+        agreeable, issue_cost_a, issue_value_b = issue_terms(
+            rules.issues, bp.issue_ceiling_a, clip(1.0 - support_ratio, 0.0, 1.0))
+        premium_a, premium_b = premium_a + issue_cost_a, premium_b - issue_value_b
     x_low, x_high = settlement_range(projected_q[SIDE_A], projected_q[SIDE_B],
                                      bp.chip_premium * chip, cost_a, cost[SIDE_B],
                                      bp.floor[SIDE_A], bp.floor[SIDE_B], audience[SIDE_A],
-                                     audience[SIDE_B], premium[SIDE_A], premium[SIDE_B])
+                                     audience[SIDE_B], premium_a, premium_b)
     surplus = x_high - x_low
 
     # B8: the talks channel.
@@ -234,9 +293,11 @@ def step(
     talks_open = (opens | stays) & ~closes_talks & live & ~refuses
     refused_over_soil = state.refused_over_soil | refuses
     talks_open_weeks = state.talks_open_weeks + talks_open
+    deadlock_weeks = state.deadlock_weeks + (talks_open & ~agreeable) if rules.issues is not None \
+        else state.deadlock_weeks
 
     # B9: settlement.
-    settles = talks_open & (surplus >= 0.0) & (draw[1] < rules.settle_per_week)
+    settles = talks_open & agreeable & (surplus >= 0.0) & (draw[1] < rules.settle_per_week)
     if not settles.any():  # most weeks: no deal, and the settlement record stays as it was
         return BargainingState(
             talks_open=talks_open, talks_ever_opened=state.talks_ever_opened | talks_open,
@@ -244,10 +305,12 @@ def step(
             last_a_share=a_share, last_e=e, surplus=surplus, terms=state.terms,
             settlement_week=state.settlement_week, traded_km2=state.traded_km2,
             hardened=state.hardened, refused_over_soil=refused_over_soil,
-            talks_open_weeks=talks_open_weeks,
+            talks_open_weeks=talks_open_weeks, deadlock_weeks=deadlock_weeks,
+            issue_concessions=state.issue_concessions,
         ), status
-    terms = np.where(settles, clip(x_low + rules.bargaining_power_a * surplus, 0.0, 1.0),
-                     state.terms)
+    split = x_low + rules.bargaining_power_a * surplus
+    focal = split + rules.line_focality * (clip(a_share, x_low, x_high) - split)
+    terms = np.where(settles, clip(focal, 0.0, 1.0), state.terms)
     new_state = BargainingState(
         talks_open=talks_open,  # open in the week of a deal; closed from the next week on
         talks_ever_opened=state.talks_ever_opened | talks_open,
@@ -256,6 +319,8 @@ def step(
         settlement_week=np.where(settles, float(week), state.settlement_week),
         traded_km2=np.where(settles, salient_km2, state.traded_km2),
         hardened=state.hardened, refused_over_soil=refused_over_soil,
-        talks_open_weeks=talks_open_weeks,
+        talks_open_weeks=talks_open_weeks, deadlock_weeks=deadlock_weeks,
+        issue_concessions=np.where(settles, issue_cost_a, state.issue_concessions)
+        if rules.issues is not None else state.issue_concessions,
     )
     return new_state, np.where(settles, SETTLED, status).astype(status.dtype)
