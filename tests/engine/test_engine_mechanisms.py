@@ -310,10 +310,14 @@ def test_strikes_balance_at_damage_over_repair_and_ban_cuts_damage(small):
 
 def test_rear_area_ban_removes_escalation_hazard(small):
     inputs, _ = small
-    lifted = Levers(lift_restrictions=True)
+    start = escalation.initial_state(inputs.n_futures, inputs.escalation.rungs)
+    lifted = escalation.lifted(Levers(lift_restrictions=True), start)
+    kept = escalation.lifted(Levers(), start)
     assert np.all(escalation.hazard(inputs.escalation, lifted, 1.0) == 0)
     assert np.all(escalation.hazard(inputs.escalation, lifted, 0.0)
-                  > escalation.hazard(inputs.escalation, Levers(), 0.0))
+                  > escalation.hazard(inputs.escalation, kept, 0.0))
+    assert inputs.escalation.rungs is not None
+    assert np.all(escalation.rung_hazards(inputs.escalation.rungs, lifted, 1.0) == 0)
 
 
 def test_calendar_weeks_of_the_us_election_and_the_mud_seasons(small):

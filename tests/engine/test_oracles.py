@@ -441,7 +441,7 @@ def test_escalation_rises_before_talks_by_the_pre_talks_multiplier():
         lifted_restrictions_effectiveness=_full(0.1, 1), support_shock=_full(0.0, 1),
         talks_close_probability=_full(0.5, 1), strike_surge_weeks=_full(4.0, 1),
         pre_talks_multiplier=_full(2.0, 1))
-    lifted = Levers(lift_restrictions=True)
+    lifted = escalation.lifted(Levers(lift_restrictions=True), escalation.initial_state(1))
     assert escalation.hazard(rules, lifted, 0.5) == pytest.approx([0.015])
     assert escalation.hazard(rules, lifted, 0.5, np.array([True])) == pytest.approx([0.045])
 
@@ -555,3 +555,107 @@ def test_the_line_of_contact_draws_the_terms_towards_itself():
     rules = dataclasses.replace(_bargaining_rules(1, [0.3]), line_focality=_full(0.5, 1))
     state, _ = _bargain(b, theaters, rules, held)
     assert state.terms == pytest.approx([0.7056], abs=2e-6)
+
+
+# --- the escalation ladder above the strike surge -----------------------------------------------
+
+
+def _escalation(n: int, base_hazard: float, rung_hazards: tuple[float, float],
+                reimposed: tuple[float, float] = (0.0, 0.0)):
+    from offramp.engine.inputs import EscalationRules, EscalationRungs
+
+    def rows(values: tuple[float, float]) -> np.ndarray:
+        return np.array([[values[0]], [values[1]]], FLOAT) * np.ones((2, n), FLOAT)
+
+    rungs = EscalationRungs(
+        names=("nuclear_signal", "nato_threat"), hazard_per_week=rows(rung_hazards),
+        lifted_restrictions_multiplier=rows((3.0, 2.0)), support_shock=rows((0.2, -0.1)),
+        talks_close_probability=rows((0.0, 0.0)), restrictions_reimposed_weeks=rows(reimposed))
+    return EscalationRules(
+        base_hazard_per_week=_full(base_hazard, n),
+        lifted_restrictions_hazard_per_week=_full(0.0, n),
+        lifted_restrictions_effectiveness=_full(0.1, n), support_shock=_full(0.0, n),
+        talks_close_probability=_full(0.0, n), strike_surge_weeks=_full(4.0, n),
+        pre_talks_multiplier=_full(0.0, n), rungs=rungs)
+
+
+def test_escalation_rung_hazards_by_hand():
+    """h_k = hazard_k * (multiplier_k if lifted else 1) * (1 - rear ban): 0.02 * 3 * 0.5 = 0.03
+    and 0.01 * 2 * 0.5 = 0.01 with restrictions lifted; 0.01 and 0.005 without."""
+    from offramp.engine.mechanisms import escalation
+
+    rules = _escalation(1, 0.0, (0.02, 0.01))
+    assert rules.rungs is not None
+    assert escalation.rung_hazards(rules.rungs, 1.0, 0.5)[:, 0] == pytest.approx([0.03, 0.01])
+    assert escalation.rung_hazards(rules.rungs, 0.0, 0.5)[:, 0] == pytest.approx([0.01, 0.005])
+
+
+def test_the_escalation_ladder_is_climbed_in_order_and_its_rungs_act():
+    """Rungs certain (hazard 1) once reachable. Without a strike surge (base hazard 0) no rung
+    ever happens. With one certain every week: week 0 the surge and the first rung (the surge
+    of the same week counts), week 1 the second; top rung 1, 2, 3 as each is reached. The first
+    rung reimposes restrictions for 3 weeks: lifted restrictions stop acting (no deep strikes
+    on logistics) until the count runs out. Its shock (0.2) and the second's (-0.1: a rally)
+    are this week's rung_shock."""
+    from offramp.engine.mechanisms import escalation
+
+    n, levers, at_war = 40, Levers(lift_restrictions=True), np.ones(40, FLOAT)
+    noise = NoiseSource(make_key(3), np.arange(n))
+    quiet = _escalation(n, 0.0, (1.0, 1.0))
+    state = escalation.initial_state(n, quiet.rungs)
+    for week in range(5):
+        state = escalation.step(quiet, levers, state, at_war=at_war, rear_ban=0.0, noise=noise,
+                                week=week)
+    assert not state.rung_reached.any() and (escalation.top_rung(state) == 0).all()
+
+    climbing = _escalation(n, 1.0, (1.0, 1.0), reimposed=(3.0, 0.0))
+    state = escalation.initial_state(n, climbing.rungs)
+    assert escalation.logistics_hit(climbing, levers, state, 0.0) == pytest.approx(0.1)
+    state = escalation.step(climbing, levers, state, at_war=at_war, rear_ban=0.0, noise=noise,
+                            week=0)
+    assert state.rung_reached[0].all() and not state.rung_reached[1].any()
+    assert (escalation.top_rung(state) == 2).all()
+    np.testing.assert_allclose(state.rung_shock, 0.2)
+    assert (state.reimposed_weeks_left == 3).all()
+    assert np.all(escalation.logistics_hit(climbing, levers, state, 0.0) == 0)
+    state = escalation.step(climbing, levers, state, at_war=at_war, rear_ban=0.0, noise=noise,
+                            week=1)
+    assert state.rung_reached.all() and (escalation.top_rung(state) == 3).all()
+    np.testing.assert_allclose(state.rung_shock, -0.1)  # only the newly reached rung's shock
+    assert (state.reimposed_weeks_left == 2).all()
+
+
+def test_an_uncertain_rung_happens_at_its_hazard_whatever_the_draws():
+    """With a surge certain at week 0 and the first rung's hazard 0.3 (restrictions kept), the
+    share of 20,000 futures reaching it in week 1 alone is 0.3 of those that had not yet."""
+    from offramp.engine.mechanisms import escalation
+
+    n = 20_000
+    rules = _escalation(n, 1.0, (0.3, 0.0))
+    noise = NoiseSource(make_key(9), np.arange(n))
+    state = escalation.initial_state(n, rules.rungs)
+    state = escalation.step(rules, Levers(), state, at_war=np.ones(n, FLOAT), rear_ban=0.0,
+                            noise=noise, week=0)
+    before = state.rung_reached[0].copy()
+    state = escalation.step(rules, Levers(), state, at_war=np.ones(n, FLOAT), rear_ban=0.0,
+                            noise=noise, week=1)
+    assert before.mean() == pytest.approx(0.3, abs=0.015)
+    new = state.rung_reached[0] & ~before
+    assert new.sum() / (~before).sum() == pytest.approx(0.3, abs=0.015)
+
+
+def test_a_rung_shock_lowers_backer_support_by_itself_next_week(kursk, futures_300):
+    """politics: with rung_shock s, each backer's logit support is lower by exactly s."""
+    inputs, _ = inputs_for(kursk, futures_300, "drip-feed")
+    n = inputs.n_futures
+    noise = NoiseSource(make_key(2), np.arange(n))
+    start = politics.initial_state(inputs.belligerents, inputs.backers)
+    kwargs = dict(casualties_total=np.full((2, n), 1000.0, FLOAT),
+                  capacity_a=inputs.belligerents.generating_capacity_share[0],
+                  escalation_event=np.zeros(n, bool), support_shock=inputs.escalation.support_shock,
+                  noise=noise, week=3)
+    plain = politics.step(inputs.belligerents, inputs.backers, start, **kwargs)
+    shocked = politics.step(inputs.belligerents, inputs.backers, start, **kwargs,
+                            rung_shock=_full(0.25, n))
+    np.testing.assert_allclose(plain.backer_support_logit - shocked.backer_support_logit, 0.25,
+                               atol=1e-6)

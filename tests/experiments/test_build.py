@@ -32,4 +32,5 @@ def test_optional_parameters_default_to_the_number_the_schema_declares():
     assert build._DEFAULTS == {"support_persistence": 0.95, "stock_drawdown_weeks": 52.0,
                                "relapse_reduction_per_rung": 0.35, "commitment_premium": 0.0,
                                "hardens_while_soil_held": 0.0, "pre_talks_multiplier": 0.0,
-                               "line_focality": 0.0}
+                               "line_focality": 0.0, "lifted_restrictions_multiplier": 1.0,
+                               "restrictions_reimposed_weeks": 0.0}

@@ -269,6 +269,26 @@ class StrikeRules:
 
 
 @dataclass(frozen=True)
+class EscalationRungs:
+    """Rungs of the escalation ladder above the strike surge, in order; arrays (L, n). A rung
+    can happen only once the one below it has (the first: once a strike surge has)."""
+
+    names: tuple[str, ...]
+    hazard_per_week: np.ndarray
+    lifted_restrictions_multiplier: np.ndarray
+    support_shock: np.ndarray  # backers' logit support lost (negative: a rally)
+    talks_close_probability: np.ndarray
+    restrictions_reimposed_weeks: np.ndarray
+
+    def __post_init__(self) -> None:
+        _check_shapes(self, (len(self.names),))
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True)
 class EscalationRules:
     base_hazard_per_week: np.ndarray
     lifted_restrictions_hazard_per_week: np.ndarray
@@ -277,6 +297,8 @@ class EscalationRules:
     talks_close_probability: np.ndarray
     strike_surge_weeks: np.ndarray
     pre_talks_multiplier: np.ndarray
+    rungs: EscalationRungs | None = None
+    """None: one kind of event, the strike surge."""
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ def initial_state(inputs: EngineInputs, plans: Plans, noise: NoiseSource) -> Sta
         territory=held,
         strikes=strikes.initial_state(inputs.belligerents.generating_capacity_share[SIDE_A]),
         politics=politics.initial_state(inputs.belligerents, inputs.backers),
-        escalation=escalation.initial_state(n),
+        escalation=escalation.initial_state(n, inputs.escalation.rungs),
         ladder=ladder.initial_state(inputs.ladder, plans.ladder),
         bargaining=bargaining.initial_state(inputs.belligerents, plans.bargaining, a_share, e,
                                             noise),
@@ -276,8 +276,8 @@ def simulate(
                                                       * plans.salient_theaters)
         else:  # no rung can be in force: the product above is at_war in every theater, exactly
             damp = np.broadcast_to(at_war, (th.count, n))
-        logistics_hit = (inputs.escalation.lifted_restrictions_effectiveness * (1.0 - rear_ban)
-                         if levers.lift_restrictions else 0.0)
+        logistics_hit = escalation.logistics_hit(inputs.escalation, levers, state.escalation,
+                                                 rear_ban)
         fought = combat.step(
             b, inputs.combat, plans.combat, state.combat, forces=forces_state.forces,
             shell_stock=industry_state.shell_stock, at_war=at_war, damp=damp,
@@ -318,6 +318,7 @@ def simulate(
             escalation_event=state.escalation.event_this_week,
             support_shock=inputs.escalation.support_shock, noise=noise, week=week,
             support_logit_shift=effects.support_logit_shift,
+            rung_shock=state.escalation.rung_shock,
         )
 
         # escalation: talks in prospect (sought or pushed, not yet open) invite coercion

@@ -72,6 +72,7 @@ class Stream(IntEnum):
     ELECTION = 8  # uniforms: winner, per election
     ROUT = 9  # uniforms: a force breaks, per side and theater (only with combat.rout)
     HARDENING = 10  # uniforms: whether holding b's soil hardens b, once per future (week 0)
+    ESCALATION_RUNGS = 11  # uniforms: event, talks closure, per rung above the strike surge
 
 
 Key = tuple[int, int]

@@ -22,6 +22,7 @@ One array of length n per outcome (see OUTCOME_NAMES and docs/model.md for defin
     rival_open_week       float  first week a rival opened, NaN if none
     two_front_war         bool   a rival opened while the main war was being fought
     escalation_events     int32
+    highest_escalation_rung int8 0 none, 1 a strike surge, 2... the escalation rungs above it
     highest_rung          int16  1-based index of the highest ladder rung ever in force, 0 none
     aid_shells_delivered  float  rounds received by side a from its backers
     talks_ever_opened     bool
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from offramp.engine.inputs import FLOAT, SIDE_A, SIDE_B, EngineInputs
+from offramp.engine.mechanisms import escalation
 from offramp.engine.state import CEASEFIRE, SETTLED, WAR, State
 
 OUTCOME_NAMES: tuple[str, ...] = (
@@ -47,7 +49,8 @@ OUTCOME_NAMES: tuple[str, ...] = (
     "salient_km2_at_end", "salient_km2_traded", "casualties_a", "casualties_b", "killed_a",
     "killed_b", "min_generating_capacity", "min_backer_shell_stock",
     "min_backer_high_end_stock", "rival_opened", "rival_open_week", "two_front_war",
-    "escalation_events", "highest_rung", "aid_shells_delivered", "talks_ever_opened",
+    "escalation_events", "highest_escalation_rung", "highest_rung", "aid_shells_delivered",
+    "talks_ever_opened",
     "talks_open_weeks", "refused_talks_over_soil", "deadlock_weeks", "issue_concessions",
 )
 
@@ -163,6 +166,7 @@ def final_outcomes(inputs: EngineInputs, state: State, record: RecordState,
         "rival_open_week": first_open,
         "two_front_war": rivals.two_front_war,
         "escalation_events": state.escalation.events.astype(np.int32),
+        "highest_escalation_rung": escalation.top_rung(state.escalation),
         "highest_rung": state.ladder.highest_rung.astype(np.int16),
         "aid_shells_delivered": record.aid_shells_delivered,
         "talks_ever_opened": state.bargaining.talks_ever_opened,

@@ -29,6 +29,7 @@ from offramp.engine.inputs import (
     CombatRules,
     EngineInputs,
     EscalationRules,
+    EscalationRungs,
     ForcesRules,
     IssueRules,
     LadderRules,
@@ -50,7 +51,7 @@ _STRUCTURAL = {"names", "backs_side", "of_backer", "soil_side", "is_salient", "g
 # Engine options the scenario language does not have yet: they keep their defaults.
 _NOT_IN_SCENARIO: set[str] = set()
 # Optional sub-sections, built on their own when the scenario has them.
-_SUBSECTIONS = {"rout", "issues"}
+_SUBSECTIONS = {"rout", "issues", "rungs"}
 
 
 # Optional scenario fields, by name, and the number they stand for when a scenario leaves them
@@ -58,7 +59,7 @@ _SUBSECTIONS = {"rout", "issues"}
 _DEFAULTS = {
     name: default
     for model in (schema.Belligerent, schema.Backer, schema.Ladder, schema.Escalation,
-                  schema.Bargaining)
+                  schema.EscalationRung, schema.Bargaining)
     for name in model.model_fields
     if (default := schema.default_when_absent(model, name)) is not None
 }
@@ -240,6 +241,13 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
            for name in _array_fields(IssueRules)},
     ) if issue_ids else None
 
+    escalation_rungs = scenario.escalation.rungs
+    escalation = dataclasses.replace(section(EscalationRules, "escalation"), rungs=EscalationRungs(
+        names=tuple(rung.id for rung in escalation_rungs),
+        **{name: col.rows([f"escalation.rungs[{i}].{name}" for i in range(len(escalation_rungs))])
+           for name in _array_fields(EscalationRungs)},
+    ) if escalation_rungs else None)
+
     rungs = scenario.ladder.rungs
     ladder = LadderRules(
         rung_ids=tuple(r.id for r in rungs),
@@ -267,7 +275,7 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
             rout=section(RoutRules, "combat.rout") if scenario.combat.rout else None),
         territory=section(TerritoryRules, "territory"),
         strikes=section(StrikeRules, "strikes"),
-        escalation=section(EscalationRules, "escalation"),
+        escalation=escalation,
         ladder=ladder,
         bargaining=dataclasses.replace(section(BargainingRules, "bargaining"), issues=issues),
         main_backer=_main_backer(scenario, side_ids[SIDE_A]),
@@ -285,6 +293,7 @@ ENGINE_SECTIONS: dict[type, tuple[type[BaseModel], ...]] = {
     Theaters: (schema.Theater, schema.OpensAfter), ForcesRules: (schema.Forces,),
     CombatRules: (schema.Combat,), RoutRules: (schema.Rout,), TerritoryRules: (schema.Territory,),
     StrikeRules: (schema.Strikes,), EscalationRules: (schema.Escalation,),
+    EscalationRungs: (schema.EscalationRung,),
     LadderRules: (schema.Ladder, schema.LadderRung), BargainingRules: (schema.Bargaining,),
     IssueRules: (schema.BargainingIssue,),
     CalendarRules: (schema.Season, schema.Election),

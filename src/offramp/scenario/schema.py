@@ -408,6 +408,23 @@ class Strikes(Section):
     escalation_damage_multiplier: Positive
 
 
+class EscalationRung(Section):
+    """A rung of the escalation ladder above the strike surge (docs/model.md 4.9): it can
+    happen only once the rung below it has."""
+
+    id: Identifier
+    name: str = Field(min_length=1)
+    hazard_per_week: Share = Field(
+        description="Weekly chance while fighting, once the rung below has happened.")
+    lifted_restrictions_multiplier: NonNegative | None = with_default(
+        1.0, "multiple of the hazard while restrictions on deep strikes are lifted.")
+    support_shock: Param = Field(
+        description="Fall in backers' logit support when it happens (negative: a rally).")
+    talks_close_probability: Share = Field(description="Chance it closes open talks.")
+    restrictions_reimposed_weeks: NonNegative | None = with_default(
+        0.0, "weeks for which the backers reimpose restrictions on deep strikes after it.")
+
+
 class Escalation(Section):
     base_hazard_per_week: Share
     lifted_restrictions_hazard_per_week: Share = Field(
@@ -423,6 +440,20 @@ class Escalation(Section):
         0.0, "rise of the escalation hazard, as a multiple of itself, in weeks when talks are "
         "in prospect but not yet open (coercive escalation before talks; docs/model.md §4.9).",
     )
+    rungs: list[EscalationRung] = Field(
+        default_factory=list, max_length=10,
+        description="Rungs above the strike surge, in order (e.g. a threat against a NATO "
+        "member, nuclear signalling); none: the strike surge is the only escalation.",
+    )
+
+    @field_validator("rungs")
+    @classmethod
+    def _unique_rung_ids(cls, rungs: list[EscalationRung]) -> list[EscalationRung]:
+        ids = [rung.id for rung in rungs]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"rung ids must be unique; repeated: {', '.join(duplicated)}")
+        return rungs
 
 
 class LadderRung(Section):

@@ -16,6 +16,7 @@ not struck). Backer k (arrays (K, n)), a random walk in logit with drift:
 
     logit U_k <- logit U_k + support_drift_per_week_k + support_noise_sd_k * z
                  - support_shock * (escalation event last week)
+                 - sum of the support_shock of the escalation rungs reached last week
 
 Support feeds mobilization (`forces`), aid (`aid`), resolve and audience costs (`bargaining`)
 and the ladder's pressure (`ladder`).
@@ -62,7 +63,7 @@ def step(
     belligerents: Belligerents, backers: Backers, state: PoliticsState, *,
     casualties_total: np.ndarray, capacity_a: np.ndarray, escalation_event: np.ndarray,
     support_shock: np.ndarray, noise: NoiseSource, week: int,
-    support_logit_shift: np.ndarray | None = None,
+    support_logit_shift: np.ndarray | None = None, rung_shock: np.ndarray | None = None,
 ) -> PoliticsState:
     """Update support after this week's losses, strikes and last week's escalation (and an
     extension's shift, on the logit scale)."""
@@ -79,6 +80,8 @@ def step(
 
     backer_logit = (state.backer_support_logit + backers.support_drift_per_week
                     + backers.support_noise_sd * z[2:] - support_shock * escalation_event)
+    if rung_shock is not None:  # last week's escalation rungs above the strike surge
+        backer_logit = backer_logit - rung_shock
     return PoliticsState(support=expit(support_logit), opinion_shock=shock,
                          backer_support_logit=backer_logit,
                          backer_support=expit(backer_logit),
