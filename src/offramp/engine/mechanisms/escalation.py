@@ -78,9 +78,11 @@ def logistics_hit(rules: EscalationRules, levers: Levers, state: EscalationState
                   rear_ban: np.ndarray | float) -> np.ndarray | float:
     """Share of side b's fire support cut by deep strikes on its logistics this week."""
     lifted_now = lifted(levers, state)
-    if isinstance(lifted_now, np.ndarray):
-        return rules.lifted_restrictions_effectiveness * (1.0 - rear_ban) * lifted_now
-    return rules.lifted_restrictions_effectiveness * (1.0 - rear_ban) if lifted_now else 0.0
+    if not isinstance(lifted_now, np.ndarray) and not lifted_now:
+        return 0.0
+    hit: np.ndarray = rules.lifted_restrictions_effectiveness * (1.0 - rear_ban)
+    # times 1.0 exactly when restrictions are lifted for good: the same bits as without rungs
+    return hit * lifted_now if isinstance(lifted_now, np.ndarray) else hit
 
 
 def hazard(rules: EscalationRules, lifted_now: np.ndarray | float, rear_ban: np.ndarray | float,
