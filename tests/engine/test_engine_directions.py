@@ -96,7 +96,7 @@ def policy_outcomes(kursk):
 def test_the_three_policies_give_visibly_different_outcomes(policy_outcomes):
     negotiate, arm, drip = (policy_outcomes[p] for p in POLICIES)
     # negotiate-now ends the war more often and sooner than drip-feed
-    assert negotiate["ended"].mean() > drip["ended"].mean() + 0.1
+    assert negotiate["ended"].mean() > drip["ended"].mean() + 0.05
     assert (negotiate["end_week"] < 52).mean() > (drip["end_week"] < 52).mean() + 0.02
     assert negotiate["casualties_a"].median() < drip["casualties_a"].median()
     assert negotiate["highest_rung"].mean() > 0 and drip["highest_rung"].max() == 0
