@@ -52,6 +52,7 @@ BEHAVIOURS = (
     Behaviour("hardened_by_soil", "side b refuses talks while its soil is held"),
     Behaviour("salient_collapse",
               f"held enemy soil collapses (half lost within {COLLAPSE_WEEKS} weeks)"),
+    Behaviour("escalation_top_rung", "the top rung of the escalation ladder is reached"),
 )
 
 
@@ -79,8 +80,11 @@ def sudden_collapse(salient_km2: np.ndarray, settlement_week: np.ndarray) -> np.
 
 
 def behaviour_flags(outcomes: pd.DataFrame, series: Mapping[str, np.ndarray],
-                    ceasefire_rung: int | None) -> dict[str, np.ndarray]:
-    """Per future, whether it shows each behaviour (BEHAVIOURS' keys)."""
+                    ceasefire_rung: int | None, top_escalation_rung: int = 1
+                    ) -> dict[str, np.ndarray]:
+    """Per future, whether it shows each behaviour (BEHAVIOURS' keys). `ceasefire_rung` is the
+    1-based index of the ladder's ceasefire rung (None: none), `top_escalation_rung` the value of
+    `highest_escalation_rung` at the top of the escalation ladder (1: the strike surge)."""
     settled = outcomes["settlement_week"].to_numpy(dtype=float)
     rung = outcomes["highest_rung"].to_numpy()
     return {
@@ -91,6 +95,8 @@ def behaviour_flags(outcomes: pd.DataFrame, series: Mapping[str, np.ndarray],
         "ladder_ceasefire": rung >= ceasefire_rung if ceasefire_rung else np.zeros(len(rung), bool),
         "hardened_by_soil": outcomes["refused_talks_over_soil"].to_numpy(dtype=bool),
         "salient_collapse": sudden_collapse(series["salient_km2"], settled),
+        "escalation_top_rung": outcomes["highest_escalation_rung"].to_numpy()
+        >= top_escalation_rung,
     }
 
 
@@ -103,7 +109,8 @@ def measure_behaviours(scenario: Scenario, futures: pd.DataFrame, seed: int = 0
     for policy in scenario.policies:
         run = run_futures(scenario, futures, policy, seed=seed, record_series=True)
         assert run.series is not None
-        flags = behaviour_flags(run.outcomes, run.series, ceasefire)
+        flags = behaviour_flags(run.outcomes, run.series, ceasefire,
+                                1 + len(scenario.escalation.rungs))
         table[policy] = {key: float(values.mean()) for key, values in flags.items()}
     frame = pd.DataFrame(table)
     frame.insert(0, "behaviour", [next(b.description for b in BEHAVIOURS if b.key == key)
