@@ -11,10 +11,10 @@ def test_python_api(kursk_run, tmp_path):
     run = offramp.run("kursk-2024", futures=300, seed=7, chunk_size=150, out=tmp_path / "api")
     pd.testing.assert_frame_equal(run.outcomes, kursk_run.read_outcomes(), check_exact=True)
     table = run.compare()
-    assert list(table.index) == ["negotiate-now", "arm-and-hold", "drip-feed"]
+    assert list(table.index) == ["negotiate-now", "arm-and-hold", "drip-feed", "as-happened"]
     assert table["ended share"].between(0, 1).all()
-    assert run.paired().shape[0] == 6
+    assert run.paired().shape[0] == 4 * 3  # every ordered pair of policies
     assert run.report().is_file()
     reopened = offramp.open_run(run.path)
     assert reopened.outcomes.dtypes.equals(run.outcomes.dtypes)
-    assert int(reopened.query("select count(*) as n from outcomes")["n"][0]) == 900
+    assert int(reopened.query("select count(*) as n from outcomes")["n"][0]) == 300 * 4

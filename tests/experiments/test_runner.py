@@ -40,8 +40,8 @@ def test_run_folder_layout(reference_run):
     assert set(manifest["chunks"].values()) == {"done"}
     assert manifest["scenario_hash"] and manifest["versions"]["numpy"]
     outcomes = reference_run.read_outcomes()
-    assert len(outcomes) == 300 * 3
-    assert set(outcomes["policy"]) == {"negotiate-now", "arm-and-hold", "drip-feed"}
+    assert len(outcomes) == 300 * 4
+    assert set(outcomes["policy"]) == {"negotiate-now", "arm-and-hold", "drip-feed", "as-happened"}
     assert not list(root.rglob("*.tmp")), "temporary files left behind"
 
 

@@ -38,9 +38,9 @@ def test_builtin_scenarios_validate(name):
         assert param.source.strip(), path
 
 
-def test_kursk_2024_has_the_three_policies_of_the_design():
+def test_kursk_2024_has_the_three_policies_of_the_design_and_the_replay():
     policies = load_scenario("kursk-2024").scenario.policies
-    assert set(policies) == {"negotiate-now", "arm-and-hold", "drip-feed"}
+    assert set(policies) == {"negotiate-now", "arm-and-hold", "drip-feed", "as-happened"}
     assert policies["negotiate-now"].seek_talks_from_week == 0
     assert policies["arm-and-hold"].lift_restrictions
     assert policies["drip-feed"].seek_talks_from_week is None

@@ -419,6 +419,39 @@ class Levers:
                              f"not {self.salient_posture!r}")
 
 
+POSTURE_CODES: dict[str, int] = {"hold": 0, "trade": 1, "withdraw": 2}
+"""How the `salient_posture` series writes a posture."""
+
+
+@dataclass(frozen=True)
+class LeverSchedule:
+    """A policy's levers week by week: `levers[i]` holds from week `weeks[i]` on.
+
+    `posture_since[i]` is the week the salient posture in force at step i was taken (a
+    withdrawal runs its course from then). A static policy is one step from week 0.
+    """
+
+    weeks: tuple[int, ...]
+    levers: tuple[Levers, ...]
+    posture_since: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.weeks or self.weeks[0] != 0:
+            raise ValueError("a lever schedule starts at week 0")
+        if any(b <= a for a, b in zip(self.weeks, self.weeks[1:], strict=False)):
+            raise ValueError(f"lever schedule weeks must increase: {self.weeks}")
+        if not len(self.weeks) == len(self.levers) == len(self.posture_since):
+            raise ValueError("a lever schedule needs one Levers and one posture week per step")
+
+    @classmethod
+    def constant(cls, levers: Levers) -> LeverSchedule:
+        return cls((0,), (levers,), (0,))
+
+    @classmethod
+    def of(cls, levers: Levers | LeverSchedule) -> LeverSchedule:
+        return levers if isinstance(levers, LeverSchedule) else cls.constant(levers)
+
+
 _T = TypeVar("_T")
 
 

@@ -31,6 +31,7 @@ from offramp.engine.inputs import (
     Backers,
     EngineInputs,
     Levers,
+    LeverSchedule,
     Rivals,
     in_working_precision,
 )
@@ -91,15 +92,17 @@ class Plans:
 
 
 def make_plans(inputs: EngineInputs, levers: Levers,
-               calendar_plan: calendar.CalendarPlan | None = None) -> Plans:
-    """Per-run constants; the calendar plan depends on dates only and can be passed in."""
+               calendar_plan: calendar.CalendarPlan | None = None, posture_since: int = 0
+               ) -> Plans:
+    """Per-run constants (until the levers next change); the calendar plan depends on dates
+    only and can be passed in. `posture_since`: the week the salient posture was taken."""
     return Plans(
         calendar=calendar_plan or calendar.plan(inputs.calendar, inputs.horizon_weeks),
         aid=aid.plan(inputs.backers, inputs.rivals, levers),
         industry=industry.plan(inputs.belligerents, inputs.backers, inputs.rivals, levers),
         forces=forces.plan(inputs.belligerents, inputs.theaters, inputs.forces, levers),
         combat=combat.plan(inputs.theaters, inputs.combat),
-        territory=territory.plan(inputs.theaters, inputs.territory, levers),
+        territory=territory.plan(inputs.theaters, inputs.territory, levers, posture_since),
         ladder=ladder.plan(inputs.ladder, levers),
         bargaining=bargaining.plan(inputs.belligerents, inputs.theaters, inputs.bargaining,
                                    levers),
@@ -146,7 +149,9 @@ class Group:
                future_index: np.ndarray) -> Group:
         inputs = take_futures(self.inputs, index)
         positions = self.positions[index]
-        return Group(positions, inputs, make_plans(inputs, levers, self.plans.calendar),
+        plans = make_plans(inputs, levers, self.plans.calendar,
+                           self.plans.territory.withdraw_from_week)
+        return Group(positions, inputs, plans,
                      NoiseSource(key, future_index[positions]),
                      take_futures(self.state, index), take_futures(self.record, index))
 
@@ -195,10 +200,11 @@ class Settled:
 
 
 def simulate(
-    inputs: EngineInputs, levers: Levers, seed: int, future_index: np.ndarray,
+    inputs: EngineInputs, levers: Levers | LeverSchedule, seed: int, future_index: np.ndarray,
     record_series: bool = False, observe: Callable[[State], None] | None = None,
 ) -> EngineResult:
-    """Run one policy over a chunk of futures for the whole horizon.
+    """Run one policy (its levers, or a schedule of them) over a chunk of futures for the whole
+    horizon.
 
     `future_index` holds the global indices of the futures in this chunk: the random numbers
     of a future depend only on (seed, its index, the week, the purpose), so results do not
@@ -211,6 +217,9 @@ def simulate(
     if future_index.shape != (n,):
         raise ValueError(f"future_index has shape {future_index.shape}; expected ({n},)")
     key = make_key(seed)
+    schedule = LeverSchedule.of(levers)
+    changes = dict(zip(schedule.weeks, range(len(schedule.weeks)), strict=True))
+    levers = schedule.levers[0]
     full_inputs = in_working_precision(inputs)
     full_plans = make_plans(full_inputs, levers)
     full_noise = NoiseSource(key, future_index)
@@ -222,11 +231,17 @@ def simulate(
     retire = observe is None and not record_series
     a_share, _, salient_km2 = territory.shares(full_inputs.belligerents, full_inputs.theaters,
                                                full_plans.territory, state.territory.enemy_held_km2)
-    series = _start_series(full_inputs, state, a_share, salient_km2) if record_series else None
+    series = _start_series(full_inputs, state, a_share, salient_km2, levers) \
+        if record_series else None
     if observe is not None:
         observe(state)
 
     for week in range(full_inputs.horizon_weeks):
+        if week in changes and week > 0:  # a scheduled change of levers: new per-run constants
+            step = changes[week]
+            levers = schedule.levers[step]
+            active = dataclasses.replace(active, plans=make_plans(
+                active.inputs, levers, active.plans.calendar, schedule.posture_since[step]))
         inputs, plans, noise = active.inputs, active.plans, active.noise
         state, record = active.state, active.record
         b, th, lad = inputs.belligerents, inputs.theaters, inputs.ladder
@@ -384,7 +399,8 @@ def simulate(
         if observe is not None:
             observe(state)
         if series is not None:
-            for name, values in series_row(inputs, state, a_share, salient_km2).items():
+            for name, values in series_row(inputs, state, a_share, salient_km2, levers,
+                                           week).items():
                 series[name][week + 1] = values
         active = dataclasses.replace(active, state=state, record=record)
 
@@ -444,9 +460,9 @@ def _in_chunk_order(active: Group, retired: Settled | None) -> tuple[State, Reco
 
 
 def _start_series(inputs: EngineInputs, state: State, a_share: np.ndarray,
-                  salient_km2: np.ndarray) -> dict[str, np.ndarray]:
+                  salient_km2: np.ndarray, levers: Levers) -> dict[str, np.ndarray]:
     series = {name: np.empty((inputs.horizon_weeks + 1, inputs.n_futures), dtype=np.float32)
               for name in SERIES_NAMES}
-    for name, values in series_row(inputs, state, a_share, salient_km2).items():
+    for name, values in series_row(inputs, state, a_share, salient_km2, levers, 0).items():
         series[name][0] = values
     return series

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import FLOAT, SIDE_A, SIDE_B, EngineInputs
+from offramp.engine.inputs import FLOAT, POSTURE_CODES, SIDE_A, SIDE_B, EngineInputs, Levers
 from offramp.engine.mechanisms import escalation
 from offramp.engine.state import CEASEFIRE, SETTLED, WAR, State
 
@@ -57,8 +57,11 @@ OUTCOME_NAMES: tuple[str, ...] = (
 SERIES_NAMES: tuple[str, ...] = (
     "a_territory_share", "salient_km2", "support_a", "support_b", "generating_capacity",
     "main_backer_shell_stock", "a_shell_stock", "talks_open", "ladder_rung",
-    "escalation_events",
+    "escalation_events", "restrictions_lifted", "aid_multiplier", "seek_talks",
+    "pursue_ladder", "salient_posture",
 )
+"""The last five are the policy's levers in force that week (`salient_posture` as
+inputs.POSTURE_CODES): a schedule's changes show in them."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,9 @@ def record_week(inputs: EngineInputs, record: RecordState, state: State,
 
 
 def series_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
-               salient_km2: np.ndarray) -> dict[str, np.ndarray]:
-    """This week's values of the recorded series."""
+               salient_km2: np.ndarray, levers: Levers, week: int
+               ) -> dict[str, np.ndarray | float]:
+    """This week's values of the recorded series (`levers`: those in force in `week`)."""
     k = inputs.main_backer
     rung = state.ladder.top_rung
     settled = state.status == SETTLED
@@ -128,6 +132,12 @@ def series_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
         "talks_open": state.bargaining.talks_open,
         "ladder_rung": rung,
         "escalation_events": state.escalation.events,
+        "restrictions_lifted": float(levers.lift_restrictions),
+        "aid_multiplier": levers.aid_multiplier,
+        "seek_talks": float(levers.seek_talks_from_week is not None
+                            and week >= levers.seek_talks_from_week),
+        "pursue_ladder": float(levers.pursue_ladder),
+        "salient_posture": float(POSTURE_CODES[levers.salient_posture]),
     }
 
 

@@ -34,6 +34,7 @@ from offramp.engine.inputs import (
     IssueRules,
     LadderRules,
     Levers,
+    LeverSchedule,
     Rivals,
     RoutRules,
     StrikeRules,
@@ -93,25 +94,45 @@ class _Columns:
         return np.stack([self(path) for path in paths])
 
 
-def levers_for(scenario: Scenario, policy: str) -> Levers:
-    """The named policy's levers, or a UserError naming the known policies."""
+def levers_for(scenario: Scenario, policy: str) -> Levers | LeverSchedule:
+    """The named policy's levers (a schedule of them if any lever is scheduled), or a
+    UserError naming the known policies."""
     if policy not in scenario.policies:
         known = ", ".join(scenario.policies)
         raise UserError(f"unknown policy '{policy}' in scenario '{scenario.scenario.name}'; "
                         f"known policies: {known}")
     chosen = scenario.policies[policy]
-    return Levers(
-        seek_talks_from_week=chosen.seek_talks_from_week,
-        talks_initiative=float(chosen.talks_initiative),
-        pursue_ladder=bool(chosen.pursue_ladder),
-        lift_restrictions=bool(chosen.lift_restrictions),
-        aid_multiplier=float(chosen.aid_multiplier),
-        industrial_surge=float(chosen.industrial_surge),
-        salient_posture=chosen.salient_posture,
-        pacific_reserve_share=float(chosen.pacific_reserve_share),
-        end_state_floor=None if chosen.end_state_floor is None else float(chosen.end_state_floor),
-        security_guarantees=float(chosen.security_guarantees),
-    )
+    start = scenario.scenario.start_date
+    steps = {lever: chosen.steps(lever, start) for lever in schema.SCHEDULABLE}
+
+    def value(lever: str, week: int):
+        return [v for w, v in steps[lever] if w <= week][-1]
+
+    def levers_at(week: int) -> Levers:
+        floor = value("end_state_floor", week)
+        return Levers(
+            seek_talks_from_week=chosen.seek_talks_from_week,
+            talks_initiative=float(value("talks_initiative", week)),
+            pursue_ladder=bool(value("pursue_ladder", week)),
+            lift_restrictions=bool(value("lift_restrictions", week)),
+            aid_multiplier=float(value("aid_multiplier", week)),
+            industrial_surge=float(value("industrial_surge", week)),
+            salient_posture=value("salient_posture", week),
+            pacific_reserve_share=float(value("pacific_reserve_share", week)),
+            end_state_floor=None if floor is None else float(floor),
+            security_guarantees=float(value("security_guarantees", week)),
+        )
+
+    weeks = sorted({week for lever_steps in steps.values() for week, _ in lever_steps})
+    if weeks == [0]:
+        return levers_at(0)
+    taken, posture_since = 0, []
+    for week in weeks:
+        if value("salient_posture", week) != value("salient_posture", taken):
+            taken = week
+        posture_since.append(taken)
+    return LeverSchedule(tuple(weeks), tuple(levers_at(week) for week in weeks),
+                         tuple(posture_since))
 
 
 def _array_fields(cls: type) -> list[str]:
@@ -155,7 +176,7 @@ def _openings(scenario: Scenario, col: _Columns, theater_ids: list[str]) -> dict
 
 
 def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
-                 ) -> tuple[EngineInputs, Levers]:
+                 ) -> tuple[EngineInputs, Levers | LeverSchedule]:
     """Engine inputs for the futures in `futures` (rows in order) and the policy's levers."""
     levers = levers_for(scenario, policy)
     col = _Columns(futures)

@@ -417,9 +417,16 @@ def explain_validation_error(
     error: ValidationError, data: dict, origins: dict[Path_, Origin], source: str
 ) -> ScenarioError:
     """One line per problem: position, field path, what was expected and found."""
+    located = [(item, _data_path(item["loc"], data, missing=item["type"] == "missing"))
+               for item in error.errors(include_url=False)]
+    # A value that may be a number or a schedule and is a wrong schedule fails both forms: the
+    # error of the form it was not written in (at the field itself) says nothing useful.
+    located = [(item, path) for item, path in located
+               if not (isinstance(item.get("input"), list)
+                       and any(len(other) > len(path) and other[:len(path)] == path
+                               for _, other in located))]
     lines = []
-    for item in error.errors(include_url=False)[:MAX_ERRORS_SHOWN]:
-        path = _data_path(item["loc"], data, missing=item["type"] == "missing")
+    for item, path in located[:MAX_ERRORS_SHOWN]:
         problem = item.get("ctx", {}).get("error")
         if isinstance(problem, FieldProblem):
             path = (*path, *problem.path)
@@ -429,7 +436,7 @@ def explain_validation_error(
         )
         field_name = format_path(path) or "(top level)"
         lines.append(f"{where}: {field_name}: {_describe_error(item, path, data)}")
-    count = error.error_count()
+    count = len(located)
     more = count - len(lines)
     header = f"{source}: the scenario is not valid ({count} problem{'s' if count > 1 else ''})"
     tail = [f"... and {more} more"] if more > 0 else []
@@ -457,6 +464,7 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | None = None) 
     except RecursionError:
         raise ScenarioError(f"{path}: the document is nested too deeply") from None
     check_as_of(scenario, origins, str(path))
+    check_schedules_reach(scenario, origins, str(path))
     return LoadedScenario(scenario=scenario, source=str(path), data=data, origins=origins)
 
 
@@ -464,6 +472,28 @@ def dotted_to_path(dotted: str) -> Path_:
     """'ladder.rungs[2].strength' -> ('ladder', 'rungs', 2, 'strength')."""
     return tuple(int(token[1:-1]) if token.startswith("[") else token
                  for token in re.findall(r"[^.\[\]]+|\[\d+\]", dotted))
+
+
+def check_schedules_reach(scenario: Scenario, origins: dict[Path_, Origin], source: str
+                          ) -> None:
+    """Refuse a schedule step after the horizon (a typo, or a step that would never act), unless
+    the horizon was shortened after the step was written: on the command line (`--set`), or in
+    the file being loaded when the step comes from a file it `extends`. Such a step is never
+    reached and is let be."""
+    horizon = scenario.scenario.horizon_weeks
+    horizon_origin = origins.get(("scenario", "horizon_weeks"))
+    for where, week in scenario.schedule_steps():
+        if week < horizon:
+            continue
+        step_origin = origins.get(where) or origins.get(where[:-1])
+        shortened_later = horizon_origin is not None and step_origin is not None and (
+            horizon_origin.file.startswith("--set")
+            or (horizon_origin.file == source and step_origin.file != source))
+        if not shortened_later:
+            raise ScenarioError(
+                f"{step_origin or scenario.scenario.name}: {format_path(where)}: starts in week "
+                f"{week}, after the scenario's last week {horizon - 1} (week 0 is "
+                f"{scenario.scenario.start_date.isoformat()}): it would never act")
 
 
 def check_as_of(scenario: Scenario, origins: dict[Path_, Origin], source: str) -> None:

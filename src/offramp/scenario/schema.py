@@ -13,8 +13,8 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Callable
-from typing import Annotated, Literal
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -92,6 +92,15 @@ class Section(BaseModel):
 # --- metadata -------------------------------------------------------------------------------
 
 
+def _date_only(value: Any) -> Any:
+    """A date written YYYY-MM-DD (YAML reads it as a date; a datetime keeps its day)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"expected a date written YYYY-MM-DD, found {value!r}")
+    return value
+
+
 class Meta(Section):
     name: str = Field(
         pattern=SCENARIO_NAME, max_length=64, description="Short id, e.g. kursk-2024."
@@ -109,14 +118,7 @@ class Meta(Section):
     )
     horizon_weeks: int = Field(ge=1, le=1040, description="How many steps each future runs.")
 
-    @field_validator("start_date", "as_of", mode="before")
-    @classmethod
-    def _date_only(cls, value):
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            raise ValueError(f"expected a date written YYYY-MM-DD, found {value!r}")
-        return value
+    _dates_only = field_validator("start_date", "as_of", mode="before")(_date_only)
 
     @field_validator("step_days")
     @classmethod
@@ -543,31 +545,89 @@ class Bargaining(Section):
     )
 
 
+LeverValue = TypeVar("LeverValue")
+
+
+class ScheduleStep(Section, Generic[LeverValue]):
+    """From a week on (`from_week`, or the week holding `from_date`), a lever takes `value`."""
+
+    from_week: int | None = Field(default=None, ge=0)
+    from_date: dt.date | None = None
+    value: LeverValue
+
+    _from_date_only = field_validator("from_date", mode="before")(_date_only)
+
+    @model_validator(mode="after")
+    def _one_start(self) -> ScheduleStep[LeverValue]:
+        if (self.from_week is None) == (self.from_date is None):
+            raise ValueError("a schedule step starts either from_week: N or from_date: "
+                             "YYYY-MM-DD (one of the two)")
+        return self
+
+
+Multiplier = Annotated[float, Field(ge=0, le=10)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Posture = Literal["hold", "trade", "withdraw"]
+_STEPS = Field(min_length=1, max_length=100)
+# A lever as a schedule: steps in time order; before the first, the lever's default holds.
+MultiplierSchedule = Annotated[list[ScheduleStep[Multiplier]], _STEPS]
+FractionSchedule = Annotated[list[ScheduleStep[Fraction]], _STEPS]
+FloorSchedule = Annotated[list[ScheduleStep[Fraction | None]], _STEPS]
+SwitchSchedule = Annotated[list[ScheduleStep[bool]], _STEPS]
+PostureSchedule = Annotated[list[ScheduleStep[Posture]], _STEPS]
+
+
 class Policy(Section):
-    """A named set of levers. Levers are choices, not uncertainties: plain numbers."""
+    """A named set of levers. Levers are choices, not uncertainties: plain numbers, or schedules
+    of them (`[{from_week: 13, value: true}]`, or `from_date: 2024-11-18`)."""
 
     description: str = Field(min_length=1)
     source: SourceText
     seek_talks_from_week: int | None = Field(
         default=None, ge=0, description="Week from which side a seeks talks; null: never."
     )
-    talks_initiative: float = Field(
-        default=1.0, ge=0, le=10, description="Multiplier on the talks hazard while side a seeks."
+    talks_initiative: Multiplier | MultiplierSchedule = Field(
+        default=1.0, description="Multiplier on the talks hazard while side a seeks."
     )
-    pursue_ladder: bool = False
-    lift_restrictions: bool = False
-    aid_multiplier: float = Field(default=1.0, ge=0, le=10)
-    industrial_surge: float = Field(default=1.0, ge=0, le=10)
-    salient_posture: Literal["hold", "trade", "withdraw"] = "hold"
-    pacific_reserve_share: float = Field(default=0.0, ge=0, le=1)
-    end_state_floor: float | None = Field(
-        default=None, ge=0, le=1, description="Side a's floor on its territory share, if stated."
+    pursue_ladder: bool | SwitchSchedule = False
+    lift_restrictions: bool | SwitchSchedule = False
+    aid_multiplier: Multiplier | MultiplierSchedule = 1.0
+    industrial_surge: Multiplier | MultiplierSchedule = 1.0
+    salient_posture: Posture | PostureSchedule = "hold"
+    pacific_reserve_share: Fraction | FractionSchedule = 0.0
+    end_state_floor: Fraction | None | FloorSchedule = Field(
+        default=None, description="Side a's floor on its territory share, if stated."
     )
-    security_guarantees: float = Field(
-        default=0.0, ge=0, le=1,
+    security_guarantees: Fraction | FractionSchedule = Field(
+        default=0.0,
         description="Share of side a's commitment premium that security guarantees for a "
         "settlement remove (0: none offered).",
     )
+
+    def steps(self, lever: str, start_date: dt.date) -> list[tuple[int, Any]]:
+        """The lever as (from week, value) pairs in time order, the first from week 0."""
+        value = getattr(self, lever)
+        if not isinstance(value, list):
+            return [(0, value)]
+        steps = [(step_week(step, start_date), step.value) for step in value]
+        if steps[0][0] > 0:
+            steps.insert(0, (0, Policy.model_fields[lever].default))
+        return steps
+
+
+def step_week(step: ScheduleStep[Any], start_date: dt.date) -> int:
+    """The week a schedule step starts (a date: the week holding it, counted from week 0)."""
+    if step.from_week is not None:
+        return step.from_week
+    assert step.from_date is not None  # one of the two, checked by ScheduleStep
+    return (step.from_date - start_date).days // 7
+
+
+SCHEDULABLE: tuple[str, ...] = tuple(
+    name for name, field in Policy.model_fields.items()
+    if "ScheduleStep" in repr(field.annotation)
+)
+"""The levers that may be schedules."""
 
 
 # --- claims: the seeds' statements as testable hypotheses ------------------------------------
@@ -829,7 +889,33 @@ class Scenario(Section):
                     ("elections", index, "actor"), f"'{election.actor}' is not an actor"
                 )
         self._guarantees_have_their_issue()
+        self._schedules_fit()
         return self
+
+    def schedule_steps(self) -> Iterator[tuple[tuple[str | int, ...], int]]:
+        """(path of the step's start field, its week) for every step of every schedule."""
+        for name, policy in self.policies.items():
+            for lever in SCHEDULABLE:
+                schedule = getattr(policy, lever)
+                for index, step in enumerate(schedule if isinstance(schedule, list) else []):
+                    field = "from_week" if step.from_week is not None else "from_date"
+                    yield (("policies", name, lever, index, field),
+                           step_week(step, self.scenario.start_date))
+
+    def _schedules_fit(self) -> None:
+        """Every schedule's steps start at or after week 0, in strictly increasing weeks. (Steps
+        after the horizon are the loader's to judge: it knows which file set the horizon.)"""
+        previous: dict[tuple[str | int, ...], int] = {}
+        start = self.scenario.start_date
+        for where, week in self.schedule_steps():
+            lever = where[:3]
+            if week < 0:
+                raise FieldProblem(where, f"starts in week {week}, before week 0 "
+                                   f"({start.isoformat()})")
+            if lever in previous and week <= previous[lever]:
+                raise FieldProblem(where, f"starts in week {week}, not after the step before "
+                                   f"it (week {previous[lever]}): steps go in time order")
+            previous[lever] = week
 
     def _guarantees_have_their_issue(self) -> None:
         """Security guarantees act on the `security` issue: a policy or claim arm offering them

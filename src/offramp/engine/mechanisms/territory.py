@@ -17,7 +17,8 @@ when that side advances and shrinks when the soil's owner does; it stays in
 the disengagement rung, and (1 - strength) in salient theaters under the no-incursions rung: the
 rung is read as a standstill across the undisputed border, so while it holds the owner does not
 retake its salient either. Under side a's `withdraw` posture, a's ground on b's soil falls
-linearly to 0 over `withdrawal_weeks`.
+linearly to 0 over `withdrawal_weeks` from the week the posture was taken (its week-0 size
+scaled down; a scheduled withdrawal that starts later caps a salient that has usually shrunk).
 
 Shares (the pie is side a's national area):
 
@@ -53,6 +54,7 @@ class TerritoryPlan:
     on_b_soil: np.ndarray  # (J, 1) bool
     advance_scale: np.ndarray  # (J, n) km2/week at full speed and season 1
     withdraw: bool
+    withdraw_from_week: int  # the week the withdrawal began (a scheduled posture)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ class TerritoryState:
     enemy_held_km2: np.ndarray  # (J, n)
 
 
-def plan(theaters: Theaters, rules: TerritoryRules, levers: Levers) -> TerritoryPlan:
+def plan(theaters: Theaters, rules: TerritoryRules, levers: Levers, posture_since: int = 0
+         ) -> TerritoryPlan:
     soil = np.array(theaters.soil_side, dtype=np.intp)
     return TerritoryPlan(
         soil_index=soil,
@@ -71,6 +74,7 @@ def plan(theaters: Theaters, rules: TerritoryRules, levers: Levers) -> Territory
         advance_scale=rules.max_advance_km_per_week * theaters.terrain_factor
         * theaters.frontage_km * rules.share_of_front_in_assault,
         withdraw=levers.salient_posture == "withdraw",
+        withdraw_from_week=posture_since,
     )
 
 
@@ -113,7 +117,8 @@ def step(
     gained *= sign
     held = clip(state.enemy_held_km2 + gained, 0.0, theaters.contested_area_km2, out=gained)
     if tp.withdraw:
-        remaining = np.maximum(0.0, 1.0 - (week + 1) / np.maximum(withdrawal_weeks, _TINY))
+        weeks_withdrawing = week + 1 - tp.withdraw_from_week
+        remaining = np.maximum(0.0, 1.0 - weeks_withdrawing / np.maximum(withdrawal_weeks, _TINY))
         for j in np.flatnonzero(tp.on_b_soil[:, 0]):
             np.minimum(held[j], theaters.initial_enemy_held_km2[j] * remaining, out=held[j])
     return TerritoryState(enemy_held_km2=held)
