@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/engine_throughput.py -n 20000 --workers 2 --profile
     .venv/bin/python benchmarks/engine_throughput.py --sweep 4096,8192,16384,32768,65536
     .venv/bin/python benchmarks/engine_throughput.py --runner 200000
+    .venv/bin/python benchmarks/engine_throughput.py -n 20000 --workers 1 --adaptive
 
 Prints future-weeks per second (engine only: futures are sampled once beforehand, as a run
 does), the number of CPUs, and the time that 1,000,000 futures x 3 policies would take at the
@@ -17,7 +18,9 @@ measured a weak peer (benchmarks/README.md keeps its last figures).
 
 `--sweep` times the engine in one process for several chunk sizes; `--runner N` times the whole
 main job (`offramp.experiments.runner.start_run`: sampling, every policy, writing the run folder)
-on N futures with a 1- and a 2-worker `ProcessExecutor`.
+on N futures with a 1- and a 2-worker `ProcessExecutor`. `--adaptive` times each of kursk-2024's
+adaptive policies against the same levers without their triggers, in one process, in
+CPU-seconds, interleaved (best of three each), and reports the ratio.
 """
 
 from __future__ import annotations
@@ -95,6 +98,33 @@ def sweep_chunk_sizes(scenario: Scenario, futures: pd.DataFrame, seed: int,
         print(f"  chunks of {size:>7,}: {3 * n * weeks / total / 1e6:6.2f} M future-weeks/s")
 
 
+ADAPTIVE = ("negotiate-at-peak-leverage", "lift-if-escalated", "withdraw-if-untenable")
+
+
+def time_adaptive(scenario: Scenario, futures: pd.DataFrame, seed: int, chunk_size: int) -> None:
+    """CPU-seconds of each adaptive policy against its levers without triggers (same futures)."""
+    import dataclasses
+
+    n, weeks = len(futures), scenario.scenario.horizon_weeks
+    print(f"\nadaptive policies against their static levers: {n:,} futures x {weeks} weeks, "
+          f"one process, CPU-seconds (best of 3, interleaved)")
+    for policy in ADAPTIVE:
+        chunks = []
+        for a in range(0, n, chunk_size):
+            inputs, levers = build_inputs(scenario, futures.iloc[a:a + chunk_size], policy)
+            chunks.append((inputs, np.arange(a, min(a + chunk_size, n))))
+        static = dataclasses.replace(levers, triggers=())
+        _engine_in_chunks(chunks[:1], levers, seed)
+        best = {"adaptive": np.inf, "static": np.inf}
+        for _ in range(3):
+            for name, chosen in (("adaptive", levers), ("static", static)):
+                started = time.process_time()
+                _engine_in_chunks(chunks, chosen, seed)
+                best[name] = min(best[name], time.process_time() - started)
+        print(f"  {policy:28s} adaptive {best['adaptive']:6.2f} CPU-s, static "
+              f"{best['static']:6.2f} CPU-s: {best['adaptive'] / best['static']:.2f}x")
+
+
 def time_runner(n_futures: int, seed: int, chunk_size: int | None) -> None:
     """The whole main job (sample, run every policy, write the run folder), 1 and 2 workers.
 
@@ -142,6 +172,8 @@ def main() -> None:
                         help="also time runner.start_run on this many futures, 1 and 2 workers")
     parser.add_argument("--runner-chunk-size", type=int, default=None,
                         help="chunk size of the timed main job (default: the runner's)")
+    parser.add_argument("--adaptive", action="store_true",
+                        help="time the adaptive policies against their static levers")
     args = parser.parse_args()
 
     scenario = load_scenario(SCENARIO).scenario
@@ -183,6 +215,8 @@ def main() -> None:
         sweep_chunk_sizes(scenario, futures.iloc[:args.sweep_futures], args.seed, sizes)
     if args.runner:
         time_runner(args.runner, args.seed, args.runner_chunk_size)
+    if args.adaptive:
+        time_adaptive(scenario, futures, args.seed, args.chunk_size)
 
     if args.profile:
         chunk = futures.iloc[:args.chunk_size]

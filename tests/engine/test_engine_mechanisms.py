@@ -311,8 +311,8 @@ def test_strikes_balance_at_damage_over_repair_and_ban_cuts_damage(small):
 def test_rear_area_ban_removes_escalation_hazard(small):
     inputs, _ = small
     start = escalation.initial_state(inputs.n_futures, inputs.escalation.rungs)
-    lifted = escalation.lifted(Levers(lift_restrictions=True), start)
-    kept = escalation.lifted(Levers(), start)
+    lifted = escalation.lifted(True, start)
+    kept = escalation.lifted(False, start)
     assert np.all(escalation.hazard(inputs.escalation, lifted, 1.0) == 0)
     assert np.all(escalation.hazard(inputs.escalation, lifted, 0.0)
                   > escalation.hazard(inputs.escalation, kept, 0.0))

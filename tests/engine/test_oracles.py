@@ -441,7 +441,7 @@ def test_escalation_rises_before_talks_by_the_pre_talks_multiplier():
         lifted_restrictions_effectiveness=_full(0.1, 1), support_shock=_full(0.0, 1),
         talks_close_probability=_full(0.5, 1), strike_surge_weeks=_full(4.0, 1),
         pre_talks_multiplier=_full(2.0, 1))
-    lifted = escalation.lifted(Levers(lift_restrictions=True), escalation.initial_state(1))
+    lifted = escalation.lifted(True, escalation.initial_state(1))
     assert escalation.hazard(rules, lifted, 0.5) == pytest.approx([0.015])
     assert escalation.hazard(rules, lifted, 0.5, np.array([True])) == pytest.approx([0.045])
 
@@ -599,7 +599,7 @@ def test_the_escalation_ladder_is_climbed_in_order_and_its_rungs_act():
     are this week's rung_shock."""
     from offramp.engine.mechanisms import escalation
 
-    n, levers, at_war = 40, Levers(lift_restrictions=True), np.ones(40, FLOAT)
+    n, levers, at_war = 40, True, np.ones(40, FLOAT)
     noise = NoiseSource(make_key(3), np.arange(n))
     quiet = _escalation(n, 0.0, (1.0, 1.0))
     state = escalation.initial_state(n, quiet.rungs)
@@ -634,10 +634,10 @@ def test_an_uncertain_rung_happens_at_its_hazard_whatever_the_draws():
     rules = _escalation(n, 1.0, (0.3, 0.0))
     noise = NoiseSource(make_key(9), np.arange(n))
     state = escalation.initial_state(n, rules.rungs)
-    state = escalation.step(rules, Levers(), state, at_war=np.ones(n, FLOAT), rear_ban=0.0,
+    state = escalation.step(rules, False, state, at_war=np.ones(n, FLOAT), rear_ban=0.0,
                             noise=noise, week=0)
     before = state.rung_reached[0].copy()
-    state = escalation.step(rules, Levers(), state, at_war=np.ones(n, FLOAT), rear_ban=0.0,
+    state = escalation.step(rules, False, state, at_war=np.ones(n, FLOAT), rear_ban=0.0,
                             noise=noise, week=1)
     assert before.mean() == pytest.approx(0.3, abs=0.015)
     new = state.rung_reached[0] & ~before

@@ -54,3 +54,34 @@ def test_a_step_after_a_horizon_shortened_later_is_let_be(tmp_path):
     path = tmp_path / "short.yaml"
     path.write_text("extends: kursk-2024\nscenario:\n  horizon_weeks: 20\n")
     assert run_cli("validate", path).returncode == 0
+
+
+def _trigger_file(tmp_path, trigger_yaml: str):
+    path = tmp_path / "trigger.yaml"
+    path.write_text(
+        "extends: kursk-2024\n"
+        "policies:\n"
+        "  drip-feed:\n"
+        f"    triggers:\n{trigger_yaml}")
+    return path
+
+
+@pytest.mark.parametrize("trigger, field, expected", [
+    ("      - {when: 'salient_area < 300', then: {seek_talks: true}}\n",
+     "triggers[0].when", "there is no state variable 'salient_area'. Did you mean 'salient_km2'?"),
+    ("      - {when: 'salient_km2 < lots', then: {seek_talks: true}}\n",
+     "triggers[0].when", "not a number or true/false"),
+    ("      - {when: 'salient_km2 < 300', then: {}}\n",
+     "triggers[0].then", "a trigger must set at least one of"),
+    ("      - {when: 'salient_km2 < 300', then: {salient_posture: hold}}\n",
+     "triggers[0].then.salient_posture", "withdraw"),
+    ("      - {when: 'salient_km2 < 300', then: {aid_multiplier: 20}}\n",
+     "triggers[0].then.aid_multiplier", "less than or equal to 10"),
+    ("      - {when: 'salient_km2 < 300', then: {seek_talks: true}, for_weeks: 0}\n",
+     "triggers[0].for_weeks", "greater than or equal to 1"),
+])
+def test_a_bad_trigger_is_a_clear_error(tmp_path, trigger, field, expected):
+    result = run_cli("validate", _trigger_file(tmp_path, trigger))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "trigger.yaml:5:" in result.stderr and field in result.stderr, result.stderr
+    assert expected in result.stderr, result.stderr

@@ -39,8 +39,12 @@ def test_builtin_scenarios_validate(name):
 
 
 def test_kursk_2024_has_the_three_policies_of_the_design_and_the_replay():
-    policies = load_scenario("kursk-2024").scenario.policies
-    assert set(policies) == {"negotiate-now", "arm-and-hold", "drip-feed", "as-happened"}
+    scenario = load_scenario("kursk-2024").scenario
+    policies = scenario.policies
+    assert scenario.default_policies == ("negotiate-now", "arm-and-hold", "drip-feed",
+                                         "as-happened")
+    assert set(policies) == {*scenario.default_policies, "negotiate-at-peak-leverage",
+                             "lift-if-escalated", "withdraw-if-untenable"}
     assert policies["negotiate-now"].seek_talks_from_week == 0
     assert policies["arm-and-hold"].lift_restrictions
     assert policies["drip-feed"].seek_talks_from_week is None

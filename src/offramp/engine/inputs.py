@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields, is_dataclass, replace
-from typing import Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
 import numpy as np
 
 from offramp.engine.extensions import Extended
+
+if TYPE_CHECKING:
+    from offramp.engine.policy import Trigger
 
 SIDE_A = 0
 SIDE_B = 1
@@ -412,6 +415,8 @@ class Levers:
     pacific_reserve_share: float = 0.0
     end_state_floor: float | None = None
     security_guarantees: float = 0.0
+    triggers: tuple[Trigger, ...] = ()
+    """Signposts read from each future's state (`offramp.engine.policy`)."""
 
     def __post_init__(self) -> None:
         if self.salient_posture not in ("hold", "trade", "withdraw"):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine import extensions
+from offramp.engine import extensions, policy
 from offramp.engine.inputs import (
     FLOAT,
     SIDE_A,
@@ -56,6 +56,7 @@ from offramp.engine.outcomes import (
     RecordState,
     final_outcomes,
     initial_record,
+    observed,
     record_week,
     series_row,
 )
@@ -110,7 +111,8 @@ def make_plans(inputs: EngineInputs, levers: Levers,
     )
 
 
-def initial_state(inputs: EngineInputs, plans: Plans, noise: NoiseSource) -> State:
+def initial_state(inputs: EngineInputs, plans: Plans, noise: NoiseSource,
+                  levers: Levers | None = None) -> State:
     n = inputs.n_futures
     held = territory.initial_state(inputs.theaters)
     a_share, e, _ = territory.shares(inputs.belligerents, inputs.theaters, plans.territory,
@@ -130,6 +132,8 @@ def initial_state(inputs: EngineInputs, plans: Plans, noise: NoiseSource) -> Sta
         bargaining=bargaining.initial_state(inputs.belligerents, plans.bargaining, a_share, e,
                                             noise),
         rivals=rivals.initial_state(inputs.rivals),
+        triggers=policy.initial_state(levers.triggers, n) if levers and levers.triggers
+        else None,
         extensions=extensions.initial_states(inputs.extensions, n),
     )
 
@@ -223,7 +227,7 @@ def simulate(
     full_inputs = in_working_precision(inputs)
     full_plans = make_plans(full_inputs, levers)
     full_noise = NoiseSource(key, future_index)
-    state = initial_state(full_inputs, full_plans, full_noise)
+    state = initial_state(full_inputs, full_plans, full_noise, levers)
     record = initial_record(full_inputs, state)
     active = Group(np.arange(n), full_inputs, full_plans, full_noise, state, record)
     retired: Settled | None = None
@@ -250,6 +254,18 @@ def simulate(
         not_settled = (state.status != SETTLED).astype(FLOAT)
         effects = state.effects  # of last week's extensions
 
+        # the policy's triggers: signposts read on last week's state, levers set per future
+        trigger_state, overrides = state.triggers, policy.NO_OVERRIDES
+        if levers.triggers:
+            shown_share, _, shown_salient = territory.shares(
+                b, th, plans.territory, state.territory.enemy_held_km2)
+            trigger_state, overrides = policy.step(
+                levers.triggers, state.triggers,
+                observed(inputs, state, shown_share, shown_salient, week), week)
+        lift_now = overrides.value("lift_restrictions", levers.lift_restrictions)
+        withdrawing = None if overrides.withdraw_since is None \
+            else np.isfinite(overrides.withdraw_since)
+
         # calendar: season, elections
         calendar_state, now = calendar.step(inputs.calendar, plans.calendar, state.calendar,
                                             noise, week)
@@ -265,6 +281,8 @@ def simulate(
             election_aid_multiplier=calendar.aid_multiplier_by_backer(
                 inputs.calendar, now, inputs.backers.count, n),
             not_settled=not_settled,
+            lever=None if overrides.aid_multiplier is None
+            else np.asarray(overrides.value("aid_multiplier", levers.aid_multiplier)),
         )
 
         # industry: produce and stock
@@ -279,7 +297,7 @@ def simulate(
         forces_state = forces.step(
             b, th, inputs.forces, plans.forces, state.forces, power=state.combat.power,
             enemy_held_km2=state.territory.enemy_held_km2, support=state.politics.support,
-            wounded_returning=state.combat.wounded_returning,
+            wounded_returning=state.combat.wounded_returning, withdrawing=withdrawing,
         )
 
         # combat: fire, attrition
@@ -291,7 +309,7 @@ def simulate(
                                                       * plans.salient_theaters)
         else:  # no rung can be in force: the product above is at_war in every theater, exactly
             damp = np.broadcast_to(at_war, (th.count, n))
-        logistics_hit = escalation.logistics_hit(inputs.escalation, levers, state.escalation,
+        logistics_hit = escalation.logistics_hit(inputs.escalation, lift_now, state.escalation,
                                                  rear_ban)
         fought = combat.step(
             b, inputs.combat, plans.combat, state.combat, forces=forces_state.forces,
@@ -314,6 +332,7 @@ def simulate(
             advance_multiplier=advance_multiplier,
             damp=damp,
             withdrawal_weeks=inputs.forces.withdrawal_weeks, week=week,
+            withdraw_since=overrides.withdraw_since,
         )
         a_share, e, salient_km2 = territory.shares(b, th, plans.territory,
                                                    territory_state.enemy_held_km2)
@@ -340,11 +359,12 @@ def simulate(
         talks_push = calendar.talks_push(inputs.calendar, now)
         if effects.talks_push is not None:
             talks_push = talks_push + effects.talks_push
-        seeking = levers.seek_talks_from_week is not None and week >= levers.seek_talks_from_week
+        seeking = overrides.value("seek_talks", float(
+            levers.seek_talks_from_week is not None and week >= levers.seek_talks_from_week))
         prospect = ((levers.talks_initiative * seeking + talks_push) > 0) \
             & ~state.bargaining.talks_open
         escalation_state = escalation.step(
-            inputs.escalation, levers, state.escalation, at_war=at_war, rear_ban=rear_ban,
+            inputs.escalation, lift_now, state.escalation, at_war=at_war, rear_ban=rear_ban,
             noise=noise, week=week, prospect=prospect,
         )
 
@@ -368,6 +388,7 @@ def simulate(
             shipping=ladder.effect_strength(lad, plans.ladder, ladder_state, "shipping"),
             talks_push=talks_push, closes_talks=escalation_state.closes_talks, noise=noise,
             week=week, disengagement=disengagement,
+            seeking=seeking if isinstance(seeking, np.ndarray) else None,
         )
         settled_now = (status == SETTLED) & (state.status != SETTLED)
         if settled_now.any():
@@ -389,7 +410,7 @@ def simulate(
             forces=forces_state, combat=fought.state, territory=territory_state,
             strikes=strikes_state, politics=politics_state, escalation=escalation_state,
             ladder=ladder_state, bargaining=bargaining_state, rivals=rivals_state,
-            extensions=state.extensions,
+            triggers=trigger_state, extensions=state.extensions,
         )
         if inputs.extensions:
             extension_states, effects = extensions.step(inputs.extensions, state.extensions,
@@ -400,7 +421,7 @@ def simulate(
             observe(state)
         if series is not None:
             for name, values in series_row(inputs, state, a_share, salient_km2, levers,
-                                           week).items():
+                                           week, overrides).items():
                 series[name][week + 1] = values
         active = dataclasses.replace(active, state=state, record=record)
 

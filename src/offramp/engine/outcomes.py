@@ -42,6 +42,7 @@ import numpy as np
 
 from offramp.engine.inputs import FLOAT, POSTURE_CODES, SIDE_A, SIDE_B, EngineInputs, Levers
 from offramp.engine.mechanisms import escalation
+from offramp.engine.policy import NO_OVERRIDES, LeverOverrides
 from offramp.engine.state import CEASEFIRE, SETTLED, WAR, State
 
 OUTCOME_NAMES: tuple[str, ...] = (
@@ -113,12 +114,29 @@ def record_week(inputs: EngineInputs, record: RecordState, state: State,
     )
 
 
-def series_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
-               salient_km2: np.ndarray, levers: Levers, week: int
-               ) -> dict[str, np.ndarray | float]:
-    """This week's values of the recorded series (`levers`: those in force in `week`)."""
+OBSERVED_NAMES: tuple[str, ...] = (
+    "week", "a_territory_share", "salient_km2", "support_a", "support_b", "generating_capacity",
+    "main_backer_shell_stock", "a_shell_stock", "talks_open", "ladder_rung",
+    "escalation_events", "highest_escalation_rung", "rival_opened",
+)
+"""What a policy's triggers may read (`observed`): the state series, the week, how far up the
+escalation ladder a future has climbed and whether a rival theater is open."""
+
+
+def observed(inputs: EngineInputs, state: State, a_share: np.ndarray, salient_km2: np.ndarray,
+             week: int) -> dict[str, np.ndarray | float]:
+    """The state a trigger reads, at the end of the week before `week` (`OBSERVED_NAMES`)."""
+    return {
+        "week": float(week), **_state_row(inputs, state, a_share, salient_km2),
+        "highest_escalation_rung": escalation.top_rung(state.escalation).astype(FLOAT),
+        "rival_opened": np.asarray(state.rivals.opened.any(axis=0)) if state.rivals.opened.shape[0]
+        else np.zeros(inputs.n_futures, dtype=bool),
+    }
+
+
+def _state_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
+               salient_km2: np.ndarray) -> dict[str, np.ndarray]:
     k = inputs.main_backer
-    rung = state.ladder.top_rung
     settled = state.status == SETTLED
     return {
         "a_territory_share": np.where(settled, state.bargaining.terms, a_share),
@@ -130,14 +148,30 @@ def series_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
         else np.full(inputs.n_futures, np.nan),
         "a_shell_stock": state.industry.shell_stock[SIDE_A],
         "talks_open": state.bargaining.talks_open,
-        "ladder_rung": rung,
+        "ladder_rung": state.ladder.top_rung,
         "escalation_events": state.escalation.events,
-        "restrictions_lifted": float(levers.lift_restrictions),
-        "aid_multiplier": levers.aid_multiplier,
-        "seek_talks": float(levers.seek_talks_from_week is not None
-                            and week >= levers.seek_talks_from_week),
+    }
+
+
+def series_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
+               salient_km2: np.ndarray, levers: Levers, week: int,
+               overrides: LeverOverrides = NO_OVERRIDES) -> dict[str, np.ndarray | float]:
+    """This week's values of the recorded series (`levers`: those in force in `week`, and
+    `overrides`: what the triggers set in each future)."""
+    seeking = float(levers.seek_talks_from_week is not None
+                    and week >= levers.seek_talks_from_week)
+    posture: np.ndarray | float = float(POSTURE_CODES[levers.salient_posture])
+    if overrides.withdraw_since is not None:
+        posture = np.where(np.isfinite(overrides.withdraw_since),
+                           float(POSTURE_CODES["withdraw"]), posture)
+    return {
+        **_state_row(inputs, state, a_share, salient_km2),
+        "restrictions_lifted": overrides.value("lift_restrictions",
+                                               float(levers.lift_restrictions)),
+        "aid_multiplier": overrides.value("aid_multiplier", levers.aid_multiplier),
+        "seek_talks": overrides.value("seek_talks", seeking),
         "pursue_ladder": float(levers.pursue_ladder),
-        "salient_posture": float(POSTURE_CODES[levers.salient_posture]),
+        "salient_posture": posture,
     }
 
 

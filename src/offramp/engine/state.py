@@ -50,6 +50,7 @@ class State:
     ladder: LadderState
     bargaining: BargainingState
     rivals: RivalsState
+    triggers: Any = None  # policy.TriggerState of an adaptive policy's triggers (None: none)
     extensions: tuple[Any, ...] = ()  # one piece per extension mechanism, in its order
     effects: Effects = NO_EFFECTS  # what the extensions do to next week's core mechanisms
 

@@ -41,8 +41,10 @@ from offramp.engine.inputs import (
     TerritoryRules,
     Theaters,
 )
+from offramp.engine.policy import Trigger
 from offramp.errors import UserError
 from offramp.scenario import schema
+from offramp.scenario.conditions import STATE_VARIABLES, parse_condition
 from offramp.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -104,6 +106,7 @@ def levers_for(scenario: Scenario, policy: str) -> Levers | LeverSchedule:
     chosen = scenario.policies[policy]
     start = scenario.scenario.start_date
     steps = {lever: chosen.steps(lever, start) for lever in schema.SCHEDULABLE}
+    triggers = tuple(_engine_trigger(trigger) for trigger in chosen.triggers)
 
     def value(lever: str, week: int):
         return [v for w, v in steps[lever] if w <= week][-1]
@@ -121,6 +124,7 @@ def levers_for(scenario: Scenario, policy: str) -> Levers | LeverSchedule:
             pacific_reserve_share=float(value("pacific_reserve_share", week)),
             end_state_floor=None if floor is None else float(floor),
             security_guarantees=float(value("security_guarantees", week)),
+            triggers=triggers,
         )
 
     weeks = sorted({week for lever_steps in steps.values() for week, _ in lever_steps})
@@ -133,6 +137,18 @@ def levers_for(scenario: Scenario, policy: str) -> Levers | LeverSchedule:
         posture_since.append(taken)
     return LeverSchedule(tuple(weeks), tuple(levers_at(week) for week in weeks),
                          tuple(posture_since))
+
+
+def _engine_trigger(trigger: schema.Trigger) -> Trigger:
+    condition = parse_condition(trigger.when, STATE_VARIABLES, "state variable")
+    then = trigger.then
+    return Trigger(
+        variable=condition.name, op=condition.op, value=float(condition.value),
+        once=trigger.once, for_weeks=trigger.for_weeks,
+        lift_restrictions=then.lift_restrictions,
+        aid_multiplier=None if then.aid_multiplier is None else float(then.aid_multiplier),
+        seek_talks=then.seek_talks, withdraw=then.salient_posture == "withdraw",
+    )
 
 
 def _array_fields(cls: type) -> list[str]:

@@ -146,7 +146,7 @@ def check_settings(settings: RunSettings, loaded: LoadedScenario) -> tuple[str, 
             f"unknown sampler '{settings.sampler}'; choose one of {', '.join(SAMPLERS)}"
         )
     known = tuple(loaded.scenario.policies)
-    policies = settings.policies or known
+    policies = settings.policies or loaded.scenario.default_policies
     unknown = [p for p in policies if p not in known]
     if unknown:
         raise UserError(

@@ -63,17 +63,28 @@ def _parse_value(text: str) -> float | bool:
     return value
 
 
-def unknown_name(name: str, known: Sequence[str], context: str) -> UserError:
+def unknown_name(name: str, known: Sequence[str], context: str,
+                 kind: str = "outcome column") -> UserError:
     """'context: there is no outcome column NAME. Did you mean ...? Known outcome columns: ...'"""
     close = difflib.get_close_matches(name, [str(c) for c in known], n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return UserError(
-        f"{context}: there is no outcome column {name!r}.{hint} "
-        f"Known outcome columns: {', '.join(map(str, known)) or '(none)'}."
+        f"{context}: there is no {kind} {name!r}.{hint} "
+        f"Known {kind}s: {', '.join(map(str, known)) or '(none)'}."
     )
 
 
-def parse_condition(text: object, known: Sequence[str]) -> Condition:
+STATE_VARIABLES: tuple[str, ...] = (
+    "week", "a_territory_share", "salient_km2", "support_a", "support_b", "generating_capacity",
+    "main_backer_shell_stock", "a_shell_stock", "talks_open", "ladder_rung",
+    "escalation_events", "highest_escalation_rung", "rival_opened",
+)
+"""What a trigger may read: each future's state at the end of last week (the engine's
+`outcomes.OBSERVED_NAMES`, the same names; a test keeps them so)."""
+
+
+def parse_condition(text: object, known: Sequence[str], kind: str = "outcome column"
+                    ) -> Condition:
     """Read one requirement; a UserError names what is wrong (its form, value or name).
 
     >>> parse_condition("share >= 0.8", ["share"])
@@ -94,7 +105,7 @@ def parse_condition(text: object, known: Sequence[str]) -> Condition:
             f"{FORM}."
         ) from None
     if name not in known:
-        raise unknown_name(name, known, f"requirement {text!r}")
+        raise unknown_name(name, known, f"condition {text!r}", kind)
     return Condition(text, name, op, value)
 
 
@@ -104,7 +115,7 @@ def check_conditions(texts: Sequence[str], known: Sequence[str]) -> list[Conditi
     >>> check_conditions(["territory >= 0.8"], ["territory_share"])
     Traceback (most recent call last):
     ...
-    offramp.errors.UserError: requirement 'territory >= 0.8': ... Did you mean 'territory_share'?...
+    offramp.errors.UserError: condition 'territory >= 0.8': ... Did you mean 'territory_share'?...
     """
     if isinstance(texts, str):
         texts = [texts]  # a single requirement is an easy slip; accept it

@@ -19,6 +19,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from offramp.errors import UserError
+from offramp.scenario.conditions import STATE_VARIABLES, parse_condition
 from offramp.scenario.params import Param, check_source
 
 
@@ -117,6 +119,9 @@ class Meta(Section):
         default=7, ge=1, le=31, description="Days per step; the engine steps weekly."
     )
     horizon_weeks: int = Field(ge=1, le=1040, description="How many steps each future runs.")
+    default_policies: list[str] | None = Field(
+        default=None, min_length=1,
+        description="The policies a run compares when none are named (none: every policy).")
 
     _dates_only = field_validator("start_date", "as_of", mode="before")(_date_only)
 
@@ -577,6 +582,46 @@ SwitchSchedule = Annotated[list[ScheduleStep[bool]], _STEPS]
 PostureSchedule = Annotated[list[ScheduleStep[Posture]], _STEPS]
 
 
+class TriggerSettings(Section):
+    """The levers a trigger sets (at least one)."""
+
+    lift_restrictions: bool | None = None
+    aid_multiplier: Multiplier | None = None
+    seek_talks: bool | None = Field(default=None, description="Side a seeks talks (or stops).")
+    salient_posture: Literal["withdraw"] | None = Field(
+        default=None, description="Side a withdraws from its salients from the week it fires.")
+
+    @model_validator(mode="after")
+    def _sets_something(self) -> TriggerSettings:
+        if all(getattr(self, name) is None for name in type(self).model_fields):
+            raise ValueError("a trigger must set at least one of "
+                             f"{', '.join(type(self).model_fields)}")
+        return self
+
+
+class Trigger(Section):
+    """A signpost: when the condition holds in a future (on its state at the end of last week),
+    the levers under `then` take their values there (docs/scenario-language.md)."""
+
+    when: str = Field(description="A condition '<state variable> <op> <value>', e.g. "
+                      "'salient_km2 < 300'.")
+    then: TriggerSettings
+    once: bool = Field(default=True, description="Fire at most once in a future.")
+    for_weeks: int | None = Field(
+        default=None, ge=1, le=1040,
+        description="The change lasts this many weeks; none: for good (or, with once: false, "
+        "exactly while the condition holds).")
+
+    @field_validator("when")
+    @classmethod
+    def _readable(cls, text: str) -> str:
+        try:
+            parse_condition(text, STATE_VARIABLES, "state variable")
+        except UserError as error:
+            raise ValueError(str(error)) from None
+        return text
+
+
 class Policy(Section):
     """A named set of levers. Levers are choices, not uncertainties: plain numbers, or schedules
     of them (`[{from_week: 13, value: true}]`, or `from_date: 2024-11-18`)."""
@@ -602,6 +647,10 @@ class Policy(Section):
         default=0.0,
         description="Share of side a's commitment premium that security guarantees for a "
         "settlement remove (0: none offered).",
+    )
+    triggers: list[Trigger] = Field(
+        default_factory=list, max_length=20,
+        description="Signposts read in each future: when a condition holds, levers change there.",
     )
 
     def steps(self, lever: str, start_date: dt.date) -> list[tuple[int, Any]]:
@@ -633,9 +682,10 @@ SCHEDULABLE: tuple[str, ...] = tuple(
 # --- claims: the seeds' statements as testable hypotheses ------------------------------------
 
 LEVER_NAMES: tuple[str, ...] = tuple(
-    name for name in Policy.model_fields if name not in ("description", "source")
+    name for name in Policy.model_fields if name not in ("description", "source", "triggers")
 )
-"""The fields of a Policy that a claim's arm may override (everything but its prose)."""
+"""The fields of a Policy that a claim's arm may override (everything but its prose and its
+triggers)."""
 
 ONLY_WHERE_FILTERS: dict[str, str] = {
     "ended": "the war ended (settled, or a ceasefire in force at the horizon)",
@@ -890,7 +940,17 @@ class Scenario(Section):
                 )
         self._guarantees_have_their_issue()
         self._schedules_fit()
+        for index, name in enumerate(self.scenario.default_policies or []):
+            if name not in self.policies:
+                raise FieldProblem(("scenario", "default_policies", index),
+                                   f"'{name}' is not a policy of this scenario (its policies: "
+                                   f"{', '.join(self.policies)})")
         return self
+
+    @property
+    def default_policies(self) -> tuple[str, ...]:
+        """The policies a run compares when none are named."""
+        return tuple(self.scenario.default_policies or self.policies)
 
     def schedule_steps(self) -> Iterator[tuple[tuple[str | int, ...], int]]:
         """(path of the step's start field, its week) for every step of every schedule."""

@@ -87,16 +87,19 @@ def step(
     backers: Backers, rivals: Rivals, aid_plan: AidPlan, *,
     backer_support: np.ndarray, production_per_month: np.ndarray, shell_stock: np.ndarray,
     high_end_stock: np.ndarray, rival_opened: np.ndarray, election_aid_multiplier: np.ndarray,
-    not_settled: np.ndarray,
+    not_settled: np.ndarray, lever: np.ndarray | None = None,
 ) -> AidFlows:
-    """Transfers this week, from last week's support, production, stocks and rival moves."""
+    """Transfers this week, from last week's support, production, stocks and rival moves.
+    `lever`: (n,) side a's aid multiplier per future, where a trigger sets it (else the plan's)."""
     n = not_settled.shape[-1]
     if backers.count == 0:
         zeros = np.zeros((0, n), dtype=FLOAT)
         return AidFlows(zeros, zeros, zeros, np.zeros((2, n), dtype=FLOAT))
 
     support_factor = clip(backer_support / backers.initial_support, 0.0, SUPPORT_FACTOR_CAP)
-    willingness = support_factor * aid_plan.lever * election_aid_multiplier * not_settled
+    multiplier = aid_plan.lever if lever is None else np.where(
+        aid_plan.recipient[0][:, None] > 0, lever[None, :], aid_plan.lever).astype(FLOAT)
+    willingness = support_factor * multiplier * election_aid_multiplier * not_settled
     if rival_opened.any():  # else nothing is diverted and the factor below is exactly 1
         diverted = _combine(aid_plan.rival_backer, rivals.aid_priority_share * rival_opened)
         willingness *= np.maximum(0.0, 1.0 - diverted)

@@ -231,7 +231,7 @@ def step(
     salient_km2: np.ndarray, enemy_held_km2: np.ndarray | None, support: np.ndarray,
     intensity: np.ndarray, shipping: np.ndarray | float, talks_push: np.ndarray | float,
     closes_talks: np.ndarray, noise: NoiseSource, week: int,
-    disengagement: np.ndarray | float = 0.0,
+    disengagement: np.ndarray | float = 0.0, seeking: np.ndarray | None = None,
 ) -> tuple[BargainingState, np.ndarray]:
     """Learn, project, open or close talks, and perhaps settle; returns (state, status)."""
     bp = bargaining_plan
@@ -282,8 +282,9 @@ def step(
 
     # B8: the talks channel.
     draw = noise.uniforms(Stream.TALKS, week, 2)
-    seeking = bp.seek_from_week is not None and week >= bp.seek_from_week
-    rate = rules.talks_open_per_week * (bp.talks_initiative * seeking + talks_push) \
+    sought: np.ndarray | bool = seeking if seeking is not None \
+        else bp.seek_from_week is not None and week >= bp.seek_from_week  # or a trigger's
+    rate = rules.talks_open_per_week * (bp.talks_initiative * sought + talks_push) \
         + rules.offers_from_b_per_week
     live = status != SETTLED
     was_open = state.talks_open

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import FLOAT, EscalationRules, EscalationRungs, Levers
+from offramp.engine.inputs import FLOAT, EscalationRules, EscalationRungs
 from offramp.engine.noise import NoiseSource, Stream
 
 
@@ -65,19 +65,24 @@ def initial_state(n: int, rungs: EscalationRungs | None = None) -> EscalationSta
     )
 
 
-def lifted(levers: Levers, state: EscalationState) -> np.ndarray | float:
-    """1 where restrictions are lifted this week (the policy lifts them, no rung reimposed them)."""
-    if not levers.lift_restrictions:
+def lifted(policy_lifted: bool | float | np.ndarray, state: EscalationState) -> np.ndarray | float:
+    """1 where restrictions are lifted this week: the policy lifts them (`policy_lifted`, or per
+    future where a trigger decides) and no rung has reimposed them."""
+    if isinstance(policy_lifted, np.ndarray):
+        if state.rung_reached.shape[0]:
+            return (policy_lifted * (state.reimposed_weeks_left <= 0)).astype(FLOAT)
+        return policy_lifted.astype(FLOAT)
+    if not policy_lifted:
         return 0.0
     if not state.rung_reached.shape[0]:
         return 1.0
     return (state.reimposed_weeks_left <= 0).astype(FLOAT)
 
 
-def logistics_hit(rules: EscalationRules, levers: Levers, state: EscalationState,
-                  rear_ban: np.ndarray | float) -> np.ndarray | float:
+def logistics_hit(rules: EscalationRules, policy_lifted: bool | float | np.ndarray,
+                  state: EscalationState, rear_ban: np.ndarray | float) -> np.ndarray | float:
     """Share of side b's fire support cut by deep strikes on its logistics this week."""
-    lifted_now = lifted(levers, state)
+    lifted_now = lifted(policy_lifted, state)
     if not isinstance(lifted_now, np.ndarray) and not lifted_now:
         return 0.0
     hit: np.ndarray = rules.lifted_restrictions_effectiveness * (1.0 - rear_ban)
@@ -100,12 +105,12 @@ def rung_hazards(rungs: EscalationRungs, lifted_now: np.ndarray | float,
 
 
 def step(
-    rules: EscalationRules, levers: Levers, state: EscalationState, *, at_war: np.ndarray,
-    rear_ban: np.ndarray | float, noise: NoiseSource, week: int,
+    rules: EscalationRules, policy_lifted: bool | float | np.ndarray, state: EscalationState, *,
+    at_war: np.ndarray, rear_ban: np.ndarray | float, noise: NoiseSource, week: int,
     prospect: np.ndarray | float = 0.0,
 ) -> EscalationState:
     draw = noise.uniforms(Stream.ESCALATION, week, 2)
-    lifted_now = lifted(levers, state)
+    lifted_now = lifted(policy_lifted, state)
     event = draw[0] < hazard(rules, lifted_now, rear_ban, prospect) * at_war
     surge_left = state.surge_weeks_left - 1.0
     np.maximum(surge_left, 0.0, out=surge_left)

@@ -105,11 +105,13 @@ def initial_state(belligerents: Belligerents, theaters: Theaters) -> ForcesState
 def allocation_shares(
     weights: np.ndarray, power: np.ndarray, enemy_held_km2: np.ndarray,
     forces_plan: ForcesPlan, hold_share: np.ndarray, allowed: np.ndarray | None = None,
+    withdrawing: np.ndarray | None = None,
 ) -> np.ndarray:
     """(2, J, n) share of each side's deployments sent to each theater.
 
     `allowed` ((2, J, n) bool, optional) is ~on_enemy_soil | (enemy_held_km2 > 0) when the
-    caller has it already."""
+    caller has it already. `withdrawing` ((n,) bool, optional): futures where a trigger has side
+    a withdrawing from its salients (as the `withdraw` posture does for every future)."""
     # The floor keeps a theater in the split (at a negligible share) when the enemy has no
     # power there, so that a hold posture can still direct reinforcements to it.
     threat = power + _TINY
@@ -121,6 +123,9 @@ def allocation_shares(
     if forces_plan.withdraw:
         allowed = allowed.copy()
         allowed[SIDE_A] &= ~forces_plan.on_b_soil
+    elif withdrawing is not None:
+        allowed = allowed.copy()
+        allowed[SIDE_A] &= ~(forces_plan.on_b_soil & withdrawing)
     weight = np.multiply(weights, threat, out=threat)
     weight *= allowed
     total = weight.sum(axis=1, keepdims=True)
@@ -137,6 +142,8 @@ def allocation_shares(
         # Where a's salients are lost, to_salient is exactly 0: max(0, hold_share * 0) keeps
         # it 0, and dividing by (0 + 1) gives a factor 0 on shares that are 0 (np.where and
         # masked divisions would give the same numbers at several times the cost).
+        if withdrawing is not None:
+            holding = holding & ~withdrawing
         target = np.maximum(to_salient, hold_share * holding)
         scale_salient = target / (to_salient + ~holding)
         rest = 1.0 - to_salient
@@ -153,9 +160,10 @@ def allocation_shares(
 def step(
     belligerents: Belligerents, theaters: Theaters, rules: ForcesRules, forces_plan: ForcesPlan,
     state: ForcesState, *, power: np.ndarray, enemy_held_km2: np.ndarray, support: np.ndarray,
-    wounded_returning: np.ndarray,
+    wounded_returning: np.ndarray, withdrawing: np.ndarray | None = None,
 ) -> ForcesState:
-    """Train, commit and (for `withdraw`) pull back one week of personnel."""
+    """Train, commit and (for `withdraw`, or where a trigger has side a `withdrawing`) pull back
+    one week of personnel."""
     recruits = belligerents.mobilization_per_week * clip(
         support / belligerents.initial_support, 0.0, SUPPORT_FACTOR_CAP)
     graduates = state.in_training * forces_plan.graduation_per_week
@@ -174,9 +182,14 @@ def step(
         withdrawn = np.minimum(forces[SIDE_A], forces_plan.withdrawal_per_week)
         forces[SIDE_A] -= withdrawn
         available[SIDE_A] += withdrawn.sum(axis=0)
+    elif withdrawing is not None:
+        withdrawn = np.minimum(forces[SIDE_A], forces_plan.withdrawal_per_week) * withdrawing
+        forces[SIDE_A] -= withdrawn
+        available[SIDE_A] += withdrawn.sum(axis=0)
 
     share = allocation_shares(theaters.reinforcement_weight, power, enemy_held_km2,
-                              forces_plan, rules.salient_hold_reinforcement, allowed=kept)
+                              forces_plan, rules.salient_hold_reinforcement, allowed=kept,
+                              withdrawing=withdrawing)
     deployable = rules.deploy_share_per_week * available
     deployed = deployable[:, None, :] * share
     return ForcesState(

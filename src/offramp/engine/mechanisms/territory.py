@@ -99,6 +99,7 @@ def step(
     theaters: Theaters, rules: TerritoryRules, territory_plan: TerritoryPlan,
     state: TerritoryState, *, power: np.ndarray, advance_multiplier: np.ndarray | float,
     damp: np.ndarray, withdrawal_weeks: np.ndarray, week: int,
+    withdraw_since: np.ndarray | None = None,
 ) -> TerritoryState:
     """Move the lines one week."""
     tp = territory_plan
@@ -121,6 +122,13 @@ def step(
         remaining = np.maximum(0.0, 1.0 - weeks_withdrawing / np.maximum(withdrawal_weeks, _TINY))
         for j in np.flatnonzero(tp.on_b_soil[:, 0]):
             np.minimum(held[j], theaters.initial_enemy_held_km2[j] * remaining, out=held[j])
+    elif withdraw_since is not None:  # a trigger's withdrawal, from its own week per future
+        withdrawing = np.isfinite(withdraw_since)
+        remaining = np.maximum(0.0, 1.0 - (week + 1 - np.where(withdrawing, withdraw_since, 0.0))
+                               / np.maximum(withdrawal_weeks, _TINY))
+        for j in np.flatnonzero(tp.on_b_soil[:, 0]):
+            capped = np.minimum(held[j], theaters.initial_enemy_held_km2[j] * remaining)
+            held[j] = np.where(withdrawing, capped, held[j])
     return TerritoryState(enemy_held_km2=held)
 
 
