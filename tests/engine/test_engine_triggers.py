@@ -57,13 +57,14 @@ def test_a_trigger_that_never_holds_is_the_static_policy(kursk, futures_300):
 
 
 def test_a_trigger_fires_exactly_where_its_condition_held(kursk, futures_2000):
-    """lift-if-escalated: restrictions are lifted in week w (series row w + 1) exactly in the
-    futures that had an escalation by the end of week w - 1 (row w)."""
+    """lift-if-escalated: restrictions are lifted in week w exactly in the futures that had an
+    escalation by the end of week w - 1: in the series, the same row (row w: the state at the
+    start of week w, and week w's levers)."""
     inputs, levers = inputs_for(kursk, futures_2000, "lift-if-escalated")
     series = run_engine(inputs, levers, record_series=True).series
     assert series is not None
-    events, lifted = series["escalation_events"], series["restrictions_lifted"]
-    np.testing.assert_array_equal(lifted[1:], (events[:-1] >= 1).astype(lifted.dtype))
+    events, lifted = series["escalation_events"][:-1], series["restrictions_lifted"][:-1]
+    np.testing.assert_array_equal(lifted, (events >= 1).astype(lifted.dtype))
     assert 0.05 < lifted[-1].mean() < 0.95  # fired in some futures and not in others
 
 
@@ -87,8 +88,9 @@ def test_a_withdrawal_trigger_empties_the_salient_from_its_own_week(kursk, futur
     assert 0.05 < fired.mean() < 0.95
     start = np.argmax(withdrawing, axis=0)  # row of the first week withdrawing
     salient = series["salient_km2"]
-    # the signpost: the week before it fired, the salient was below 400 km2
-    assert (salient[start[fired] - 1, np.flatnonzero(fired)] < 400).all()
+    # the signpost: when it fired, the salient (at the end of the week before) was below 400
+    assert (salient[start[fired], np.flatnonzero(fired)] < 400).all()
+    assert (salient[start[fired] - 1, np.flatnonzero(fired)] >= 400).all()
     # and it is empty withdrawal_weeks later, where the horizon comes after that
     done = start + np.ceil(inputs.forces.withdrawal_weeks).astype(int)
     seen = fired & (done <= inputs.horizon_weeks)

@@ -51,11 +51,13 @@ from offramp.engine.mechanisms import (
 )
 from offramp.engine.noise import NoiseSource, make_key
 from offramp.engine.outcomes import (
+    LEVER_SERIES,
     SERIES_NAMES,
     EngineResult,
     RecordState,
     final_outcomes,
     initial_record,
+    lever_row,
     observed,
     record_week,
     series_row,
@@ -235,8 +237,7 @@ def simulate(
     retire = observe is None and not record_series
     a_share, _, salient_km2 = territory.shares(full_inputs.belligerents, full_inputs.theaters,
                                                full_plans.territory, state.territory.enemy_held_km2)
-    series = _start_series(full_inputs, state, a_share, salient_km2, levers) \
-        if record_series else None
+    series = _start_series(full_inputs, state, a_share, salient_km2) if record_series else None
     if observe is not None:
         observe(state)
 
@@ -262,6 +263,9 @@ def simulate(
             trigger_state, overrides = policy.step(
                 levers.triggers, state.triggers,
                 observed(inputs, state, shown_share, shown_salient, week), week)
+        if series is not None:
+            for name, lever_values in lever_row(levers, week, overrides).items():
+                series[name][week] = lever_values
         lift_now = overrides.value("lift_restrictions", levers.lift_restrictions)
         withdrawing = None if overrides.withdraw_since is None \
             else np.isfinite(overrides.withdraw_since)
@@ -420,8 +424,7 @@ def simulate(
         if observe is not None:
             observe(state)
         if series is not None:
-            for name, values in series_row(inputs, state, a_share, salient_km2, levers,
-                                           week, overrides).items():
+            for name, values in series_row(inputs, state, a_share, salient_km2).items():
                 series[name][week + 1] = values
         active = dataclasses.replace(active, state=state, record=record)
 
@@ -435,6 +438,9 @@ def simulate(
                 active = active.subset(np.flatnonzero(~settled), levers, key, future_index)
                 retired = leaving if retired is None else retired.join(leaving, key, future_index)
 
+    if series is not None:  # the last row: no week starts there; it repeats the last week's
+        for name in LEVER_SERIES:
+            series[name][-1] = series[name][-2]
     state, record = _in_chunk_order(active, retired)
     a_share, _, salient_km2 = territory.shares(full_inputs.belligerents, full_inputs.theaters,
                                                full_plans.territory, state.territory.enemy_held_km2)
@@ -481,9 +487,9 @@ def _in_chunk_order(active: Group, retired: Settled | None) -> tuple[State, Reco
 
 
 def _start_series(inputs: EngineInputs, state: State, a_share: np.ndarray,
-                  salient_km2: np.ndarray, levers: Levers) -> dict[str, np.ndarray]:
+                  salient_km2: np.ndarray) -> dict[str, np.ndarray]:
     series = {name: np.empty((inputs.horizon_weeks + 1, inputs.n_futures), dtype=np.float32)
               for name in SERIES_NAMES}
-    for name, values in series_row(inputs, state, a_share, salient_km2, levers, 0).items():
+    for name, values in series_row(inputs, state, a_share, salient_km2).items():
         series[name][0] = values
     return series

@@ -61,8 +61,10 @@ SERIES_NAMES: tuple[str, ...] = (
     "escalation_events", "restrictions_lifted", "aid_multiplier", "seek_talks",
     "pursue_ladder", "salient_posture",
 )
-"""The last five are the policy's levers in force that week (`salient_posture` as
-inputs.POSTURE_CODES): a schedule's changes show in them."""
+LEVER_SERIES: tuple[str, ...] = SERIES_NAMES[-5:]
+"""The policy's levers in force in the week that starts at each row (row w: week w; the last
+row repeats the last week's), `salient_posture` as inputs.POSTURE_CODES: schedules and triggers
+show in them, in the row whose state a trigger read."""
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,14 @@ def _state_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
 
 
 def series_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
-               salient_km2: np.ndarray, levers: Levers, week: int,
-               overrides: LeverOverrides = NO_OVERRIDES) -> dict[str, np.ndarray | float]:
-    """This week's values of the recorded series (`levers`: those in force in `week`, and
-    `overrides`: what the triggers set in each future)."""
+               salient_km2: np.ndarray) -> dict[str, np.ndarray]:
+    """The state series at the end of a week (every series but `LEVER_SERIES`)."""
+    return _state_row(inputs, state, a_share, salient_km2)
+
+
+def lever_row(levers: Levers, week: int, overrides: LeverOverrides = NO_OVERRIDES
+              ) -> dict[str, np.ndarray | float]:
+    """`LEVER_SERIES` for `week`: the levers in force (`overrides`: what triggers set)."""
     seeking = float(levers.seek_talks_from_week is not None
                     and week >= levers.seek_talks_from_week)
     posture: np.ndarray | float = float(POSTURE_CODES[levers.salient_posture])
@@ -165,7 +171,6 @@ def series_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
         posture = np.where(np.isfinite(overrides.withdraw_since),
                            float(POSTURE_CODES["withdraw"]), posture)
     return {
-        **_state_row(inputs, state, a_share, salient_km2),
         "restrictions_lifted": overrides.value("lift_restrictions",
                                                float(levers.lift_restrictions)),
         "aid_multiplier": overrides.value("aid_multiplier", levers.aid_multiplier),
