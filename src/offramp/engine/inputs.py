@@ -371,6 +371,26 @@ class BargainingRules:
 
 
 @dataclass(frozen=True)
+class OpponentRules:
+    """Side b's own rules (engine.policy); arrays (R, n). `conditions[r]`: the (variable, op,
+    value) that must all hold for rule r to apply."""
+
+    names: tuple[str, ...]
+    conditions: tuple[tuple[tuple[str, str, float], ...], ...]
+    follows: np.ndarray
+    escalation_multiplier: np.ndarray
+    offers_multiplier: np.ndarray
+    ladder_adoption_multiplier: np.ndarray
+
+    def __post_init__(self) -> None:
+        _check_shapes(self, (len(self.names),))
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True)
 class EngineInputs:
     """Everything uncertain about a scenario, for one chunk of futures."""
 
@@ -391,6 +411,8 @@ class EngineInputs:
     """Index of side a's main backer (recorded stocks); None when side a has no backer."""
     extensions: tuple[Extended, ...] = ()
     """Extension mechanisms and their rules (`offramp.engine.extensions`), in step order."""
+    opponent: OpponentRules | None = None
+    """Side b's own rules; None: side b has none (its hazards are the scenario's alone)."""
 
     @property
     def n_futures(self) -> int:

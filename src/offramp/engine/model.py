@@ -136,6 +136,8 @@ def initial_state(inputs: EngineInputs, plans: Plans, noise: NoiseSource,
         rivals=rivals.initial_state(inputs.rivals),
         triggers=policy.initial_state(levers.triggers, n) if levers and levers.triggers
         else None,
+        opponent_follows=None if inputs.opponent is None
+        else policy.opponent_follows(inputs.opponent, noise),
         extensions=extensions.initial_states(inputs.extensions, n),
     )
 
@@ -257,16 +259,21 @@ def simulate(
 
         # the policy's triggers: signposts read on last week's state, levers set per future
         trigger_state, overrides = state.triggers, policy.NO_OVERRIDES
-        if levers.triggers:
+        shown: dict[str, np.ndarray | float] = {}
+        if levers.triggers or inputs.opponent is not None:
             shown_share, _, shown_salient = territory.shares(
                 b, th, plans.territory, state.territory.enemy_held_km2)
-            trigger_state, overrides = policy.step(
-                levers.triggers, state.triggers,
-                observed(inputs, state, shown_share, shown_salient, week), week)
+            shown = observed(inputs, state, shown_share, shown_salient, week)
+        if levers.triggers:
+            trigger_state, overrides = policy.step(levers.triggers, state.triggers, shown, week)
         if series is not None:
             for name, lever_values in lever_row(levers, week, overrides).items():
                 series[name][week] = lever_values
         lift_now = overrides.value("lift_restrictions", levers.lift_restrictions)
+        # side b's own rules, on the same state and side a's levers this week
+        opponent = policy.NO_OPPONENT_EFFECTS if inputs.opponent is None \
+            else policy.opponent_step(inputs.opponent, state.opponent_follows,
+                                      {**shown, "restrictions_lifted": lift_now})
         withdrawing = None if overrides.withdraw_since is None \
             else np.isfinite(overrides.withdraw_since)
 
@@ -369,7 +376,7 @@ def simulate(
             & ~state.bargaining.talks_open
         escalation_state = escalation.step(
             inputs.escalation, lift_now, state.escalation, at_war=at_war, rear_ban=rear_ban,
-            noise=noise, week=week, prospect=prospect,
+            noise=noise, week=week, prospect=prospect, hazard_multiplier=opponent.escalation,
         )
 
         # ladder: violations, relapse, adoption
@@ -379,7 +386,7 @@ def simulate(
             initial_support=b.initial_support,
             line_moved=territory.line_moved(b, state.territory, territory_state)
             if lad.ripe_below_line_movement is not None else None,
-            noise=noise, week=week,
+            noise=noise, week=week, adoption_multiplier=opponent.ladder_adoption,
         )
 
         # bargaining: beliefs, talks, settlement
@@ -393,6 +400,7 @@ def simulate(
             talks_push=talks_push, closes_talks=escalation_state.closes_talks, noise=noise,
             week=week, disengagement=disengagement,
             seeking=seeking if isinstance(seeking, np.ndarray) else None,
+            offers_multiplier=opponent.offers,
         )
         settled_now = (status == SETTLED) & (state.status != SETTLED)
         if settled_now.any():
@@ -414,7 +422,8 @@ def simulate(
             forces=forces_state, combat=fought.state, territory=territory_state,
             strikes=strikes_state, politics=politics_state, escalation=escalation_state,
             ladder=ladder_state, bargaining=bargaining_state, rivals=rivals_state,
-            triggers=trigger_state, extensions=state.extensions,
+            triggers=trigger_state, opponent_follows=state.opponent_follows,
+            extensions=state.extensions,
         )
         if inputs.extensions:
             extension_states, effects = extensions.step(inputs.extensions, state.extensions,

@@ -73,6 +73,7 @@ class Stream(IntEnum):
     ROUT = 9  # uniforms: a force breaks, per side and theater (only with combat.rout)
     HARDENING = 10  # uniforms: whether holding b's soil hardens b, once per future (week 0)
     ESCALATION_RUNGS = 11  # uniforms: event, talks closure, per rung above the strike surge
+    OPPONENT = 12  # uniforms: whether side b follows each of its rules, once per future (week 0)
 
 
 Key = tuple[int, int]

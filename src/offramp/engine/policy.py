@@ -17,6 +17,12 @@ triggers fire, not in the code they run.
 The levers a trigger may set: `lift_restrictions`, `aid_multiplier`, `seek_talks` (side a seeks
 talks from then on) and `withdraw` (side a withdraws from its salients from the week it fires,
 over `forces.withdrawal_weeks`).
+
+Side b's rules (`OpponentRules`, the adaptive opponent): each rule is followed in a share of
+futures (`follows`, drawn once per future at week 0, stream OPPONENT) and, where followed,
+applies in every week all its conditions hold (they may read `restrictions_lifted`, side a's
+lever this week): it multiplies side b's escalation hazards (the strike surge and every rung),
+its offers of talks, and its adoption of the ladder's rungs. Several rules multiply together.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import FLOAT
+from offramp.engine.inputs import FLOAT, OpponentRules
+from offramp.engine.noise import NoiseSource, Stream
 
 OPERATORS = (">=", "<=", ">", "<", "==", "!=")
 
@@ -134,3 +141,43 @@ def step(triggers: tuple[Trigger, ...], state: TriggerState,
     new_state = TriggerState(fired=fired, weeks_left=weeks_left, withdraw_since=withdraw_since)
     withdrawing = withdraw_since if any(t.withdraw for t in triggers) else None
     return new_state, LeverOverrides(withdraw_since=withdrawing, **overrides)
+
+
+# --- side b's rules -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpponentEffects:
+    """This week's multipliers from side b's rules, per future (None: no rule)."""
+
+    escalation: np.ndarray | None = None
+    offers: np.ndarray | None = None
+    ladder_adoption: np.ndarray | None = None
+
+
+NO_OPPONENT_EFFECTS = OpponentEffects()
+
+
+def opponent_follows(rules: OpponentRules, noise: NoiseSource) -> np.ndarray:
+    """(R, n) bool: in which futures side b follows each rule (drawn once, at week 0)."""
+    follows: np.ndarray = noise.uniforms(Stream.OPPONENT, 0, rules.count) < rules.follows
+    return follows
+
+
+def opponent_step(rules: OpponentRules, follows: np.ndarray | None,
+                  observed: dict[str, np.ndarray | float]) -> OpponentEffects:
+    """Which rules apply this week (followed, every condition holding) and their multipliers."""
+    assert follows is not None  # drawn at week 0 whenever the scenario has rules
+    n = follows.shape[-1]
+    multipliers = {"escalation": rules.escalation_multiplier, "offers": rules.offers_multiplier,
+                   "ladder_adoption": rules.ladder_adoption_multiplier}
+    effects: dict[str, np.ndarray] = {}
+    for index, conditions in enumerate(rules.conditions):
+        applies = follows[index].copy()
+        for variable, op, value in conditions:
+            applies &= np.broadcast_to(_holds(Trigger(variable, op, value),
+                                              np.asarray(observed[variable])), (n,))
+        for name, table in multipliers.items():
+            factor = np.where(applies, table[index], FLOAT(1.0))
+            effects[name] = factor if name not in effects else effects[name] * factor
+    return OpponentEffects(**effects)

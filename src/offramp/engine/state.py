@@ -51,6 +51,7 @@ class State:
     bargaining: BargainingState
     rivals: RivalsState
     triggers: Any = None  # policy.TriggerState of an adaptive policy's triggers (None: none)
+    opponent_follows: np.ndarray | None = None  # (R, n) bool: side b follows each of its rules
     extensions: tuple[Any, ...] = ()  # one piece per extension mechanism, in its order
     effects: Effects = NO_EFFECTS  # what the extensions do to next week's core mechanisms
 

@@ -35,6 +35,7 @@ from offramp.engine.inputs import (
     LadderRules,
     Levers,
     LeverSchedule,
+    OpponentRules,
     Rivals,
     RoutRules,
     StrikeRules,
@@ -44,13 +45,14 @@ from offramp.engine.inputs import (
 from offramp.engine.policy import Trigger
 from offramp.errors import UserError
 from offramp.scenario import schema
-from offramp.scenario.conditions import STATE_VARIABLES, parse_condition
+from offramp.scenario.conditions import OPPONENT_VARIABLES, STATE_VARIABLES, parse_condition
 from offramp.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-_STRUCTURAL = {"names", "backs_side", "of_backer", "soil_side", "is_salient", "guaranteed"}
+_STRUCTURAL = {"names", "backs_side", "of_backer", "soil_side", "is_salient", "guaranteed",
+               "conditions"}
 # Engine options the scenario language does not have yet: they keep their defaults.
 _NOT_IN_SCENARIO: set[str] = set()
 # Optional sub-sections, built on their own when the scenario has them.
@@ -62,7 +64,7 @@ _SUBSECTIONS = {"rout", "issues", "rungs"}
 _DEFAULTS = {
     name: default
     for model in (schema.Belligerent, schema.Backer, schema.Ladder, schema.Escalation,
-                  schema.EscalationRung, schema.Bargaining)
+                  schema.EscalationRung, schema.Bargaining, schema.OpponentRule)
     for name in model.model_fields
     if (default := schema.default_when_absent(model, name)) is not None
 }
@@ -137,6 +139,11 @@ def levers_for(scenario: Scenario, policy: str) -> Levers | LeverSchedule:
         posture_since.append(taken)
     return LeverSchedule(tuple(weeks), tuple(levers_at(week) for week in weeks),
                          tuple(posture_since))
+
+
+def _condition(text: str) -> tuple[str, str, float]:
+    condition = parse_condition(text, OPPONENT_VARIABLES, "state variable")
+    return condition.name, condition.op, float(condition.value)
 
 
 def _engine_trigger(trigger: schema.Trigger) -> Trigger:
@@ -278,6 +285,16 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
            for name in _array_fields(IssueRules)},
     ) if issue_ids else None
 
+    opponent = None
+    if scenario.opponent is not None:
+        rules = scenario.opponent.rules
+        opponent = OpponentRules(
+            names=tuple(rule.id for rule in rules),
+            conditions=tuple(tuple(_condition(text) for text in rule.when) for rule in rules),
+            **{name: col.rows([f"opponent.rules[{i}].{name}" for i in range(len(rules))])
+               for name in _array_fields(OpponentRules)},
+        )
+
     escalation_rungs = scenario.escalation.rungs
     escalation = dataclasses.replace(section(EscalationRules, "escalation"), rungs=EscalationRungs(
         names=tuple(rung.id for rung in escalation_rungs),
@@ -316,6 +333,7 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
         ladder=ladder,
         bargaining=dataclasses.replace(section(BargainingRules, "bargaining"), issues=issues),
         main_backer=_main_backer(scenario, side_ids[SIDE_A]),
+        opponent=opponent,
         extensions=tuple(Extended(mechanism, section(mechanism.Rules, mechanism.SECTION))
                          for mechanism in discover()
                          if getattr(scenario, mechanism.SECTION, None) is not None),
@@ -332,7 +350,7 @@ ENGINE_SECTIONS: dict[type, tuple[type[BaseModel], ...]] = {
     StrikeRules: (schema.Strikes,), EscalationRules: (schema.Escalation,),
     EscalationRungs: (schema.EscalationRung,),
     LadderRules: (schema.Ladder, schema.LadderRung), BargainingRules: (schema.Bargaining,),
-    IssueRules: (schema.BargainingIssue,),
+    IssueRules: (schema.BargainingIssue,), OpponentRules: (schema.OpponentRule,),
     CalendarRules: (schema.Season, schema.Election),
 }
 """Which scenario sections each engine input is read from (`build_inputs`)."""

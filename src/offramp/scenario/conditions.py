@@ -82,6 +82,10 @@ STATE_VARIABLES: tuple[str, ...] = (
 """What a trigger may read: each future's state at the end of last week (the engine's
 `outcomes.OBSERVED_NAMES`, the same names; a test keeps them so)."""
 
+OPPONENT_VARIABLES: tuple[str, ...] = (*STATE_VARIABLES, "restrictions_lifted")
+"""What side b's rules may read: the same, and whether side a's restrictions are lifted this
+week."""
+
 
 def parse_condition(text: object, known: Sequence[str], kind: str = "outcome column"
                     ) -> Condition:

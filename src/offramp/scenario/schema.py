@@ -20,7 +20,7 @@ import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from offramp.errors import UserError
-from offramp.scenario.conditions import STATE_VARIABLES, parse_condition
+from offramp.scenario.conditions import OPPONENT_VARIABLES, STATE_VARIABLES, parse_condition
 from offramp.scenario.params import Param, check_source
 
 
@@ -622,6 +622,40 @@ class Trigger(Section):
         return text
 
 
+class OpponentRule(Section):
+    """A rule side b follows in a share of futures: while every condition holds there, its
+    escalation hazards, offers of talks and adoption of ladder rungs are multiplied."""
+
+    id: Identifier
+    when: list[str] = Field(min_length=1, max_length=5, description=(
+        "Conditions that must all hold, e.g. ['restrictions_lifted == true', "
+        "'salient_km2 > 0']."))
+    follows: Share = Field(description="Share of futures in which side b follows the rule.")
+    escalation_multiplier: NonNegative | None = with_default(
+        1.0, "multiplies side b's escalation hazards (strike surge and every rung) while it "
+        "applies.")
+    offers_multiplier: NonNegative | None = with_default(
+        1.0, "multiplies side b's offers of talks while it applies.")
+    ladder_adoption_multiplier: NonNegative | None = with_default(
+        1.0, "multiplies side b's adoption of the ladder's rungs while it applies.")
+
+    @field_validator("when")
+    @classmethod
+    def _readable(cls, texts: list[str]) -> list[str]:
+        for text in texts:
+            try:
+                parse_condition(text, OPPONENT_VARIABLES, "state variable")
+            except UserError as error:
+                raise ValueError(str(error)) from None
+        return texts
+
+
+class Opponent(Section):
+    """Side b's own rules (the adaptive opponent; docs/model.md 5)."""
+
+    rules: list[OpponentRule] = Field(min_length=1, max_length=20)
+
+
 class Policy(Section):
     """A named set of levers. Levers are choices, not uncertainties: plain numbers, or schedules
     of them (`[{from_week: 13, value: true}]`, or `from_date: 2024-11-18`)."""
@@ -865,6 +899,8 @@ class Scenario(Section):
     escalation: Escalation
     ladder: Ladder
     bargaining: Bargaining
+    opponent: Opponent | None = Field(
+        default=None, description="Side b's own rules; none: its hazards are the scenario's.")
     policies: dict[Annotated[str, Field(pattern=SCENARIO_NAME)], Policy] = Field(min_length=1)
     claims: dict[Identifier, Claim] = Field(
         default_factory=dict, description="The sources' claims, as testable comparisons."

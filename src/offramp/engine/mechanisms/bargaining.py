@@ -232,6 +232,7 @@ def step(
     intensity: np.ndarray, shipping: np.ndarray | float, talks_push: np.ndarray | float,
     closes_talks: np.ndarray, noise: NoiseSource, week: int,
     disengagement: np.ndarray | float = 0.0, seeking: np.ndarray | None = None,
+    offers_multiplier: np.ndarray | None = None,
 ) -> tuple[BargainingState, np.ndarray]:
     """Learn, project, open or close talks, and perhaps settle; returns (state, status)."""
     bp = bargaining_plan
@@ -284,8 +285,9 @@ def step(
     draw = noise.uniforms(Stream.TALKS, week, 2)
     sought: np.ndarray | bool = seeking if seeking is not None \
         else bp.seek_from_week is not None and week >= bp.seek_from_week  # or a trigger's
-    rate = rules.talks_open_per_week * (bp.talks_initiative * sought + talks_push) \
-        + rules.offers_from_b_per_week
+    offers = rules.offers_from_b_per_week if offers_multiplier is None \
+        else rules.offers_from_b_per_week * offers_multiplier  # side b's own rules
+    rate = rules.talks_open_per_week * (bp.talks_initiative * sought + talks_push) + offers
     live = status != SETTLED
     was_open = state.talks_open
     opens = ~was_open & (draw[0] < -np.expm1(-rate))

@@ -107,11 +107,15 @@ def rung_hazards(rungs: EscalationRungs, lifted_now: np.ndarray | float,
 def step(
     rules: EscalationRules, policy_lifted: bool | float | np.ndarray, state: EscalationState, *,
     at_war: np.ndarray, rear_ban: np.ndarray | float, noise: NoiseSource, week: int,
-    prospect: np.ndarray | float = 0.0,
+    prospect: np.ndarray | float = 0.0, hazard_multiplier: np.ndarray | None = None,
 ) -> EscalationState:
+    """`hazard_multiplier` (n,): side b's own rules multiply every escalation hazard."""
     draw = noise.uniforms(Stream.ESCALATION, week, 2)
     lifted_now = lifted(policy_lifted, state)
-    event = draw[0] < hazard(rules, lifted_now, rear_ban, prospect) * at_war
+    surge_hazard = hazard(rules, lifted_now, rear_ban, prospect)
+    if hazard_multiplier is not None:
+        surge_hazard = surge_hazard * hazard_multiplier
+    event = draw[0] < surge_hazard * at_war
     surge_left = state.surge_weeks_left - 1.0
     np.maximum(surge_left, 0.0, out=surge_left)
     if event.any():
@@ -127,8 +131,10 @@ def step(
     rungs = rules.rungs
     below = np.concatenate([(events > 0)[None], state.rung_reached[:-1]])
     rung_draw = noise.uniforms(Stream.ESCALATION_RUNGS, week, 2 * rungs.count)
-    rung_event = below & ~state.rung_reached & (rung_draw[: rungs.count]
-                          < rung_hazards(rungs, lifted_now, rear_ban) * at_war)
+    rung_hazard = rung_hazards(rungs, lifted_now, rear_ban)
+    if hazard_multiplier is not None:
+        rung_hazard = rung_hazard * hazard_multiplier
+    rung_event = below & ~state.rung_reached & (rung_draw[: rungs.count] < rung_hazard * at_war)
     closes_talks = closes_talks | (rung_event & (rung_draw[rungs.count:]
                                                  < rungs.talks_close_probability)).any(axis=0)
     reimposed = np.maximum(state.reimposed_weeks_left - 1.0, 0.0)

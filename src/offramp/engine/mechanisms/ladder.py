@@ -153,6 +153,7 @@ def step(
     ladder: LadderRules, relapse_per_week: np.ndarray, ladder_plan: LadderPlan,
     state: LadderState, *, status: np.ndarray, support: np.ndarray, initial_support: np.ndarray,
     line_moved: np.ndarray | None, noise: NoiseSource, week: int,
+    adoption_multiplier: np.ndarray | None = None,
 ) -> tuple[LadderState, np.ndarray]:
     """Violations, ceasefire relapse and adoption for one week; returns (state, status).
 
@@ -192,6 +193,8 @@ def step(
                                   ripe_below)
         rate = np.where(movement < ripe_below, rate, 0.0)
     pressure = 1.0 + ladder.pressure_effect * weariness(support, initial_support)
+    if adoption_multiplier is not None:  # side b's own rules (engine.policy.OpponentRules)
+        pressure = pressure * adoption_multiplier
     adopted = active & (draw[0] < -np.expm1(-rate * pressure))
     if c is not None:
         ceasefire = ceasefire | (adopted & next_is_ceasefire)

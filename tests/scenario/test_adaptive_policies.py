@@ -1,5 +1,6 @@
-"""Lever schedules in the scenario language: dates become weeks, and bad schedules are clear
-errors (exit 2, the file's line, the field, what was expected; no traceback)."""
+"""Adaptive policies in the scenario language: lever schedules (dates become weeks), triggers
+and side b's rules; bad ones are clear errors (exit 2, the file's line, the field, what was
+expected; no traceback)."""
 
 from __future__ import annotations
 
@@ -85,3 +86,19 @@ def test_a_bad_trigger_is_a_clear_error(tmp_path, trigger, field, expected):
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "trigger.yaml:5:" in result.stderr and field in result.stderr, result.stderr
     assert expected in result.stderr, result.stderr
+
+
+def test_a_bad_opponent_rule_is_a_clear_error(tmp_path):
+    path = tmp_path / "opponent.yaml"
+    path.write_text(
+        "extends: kursk-2024\n"
+        "opponent:\n"
+        "  rules:\n"
+        "    - id: odd\n"
+        "      when: ['restrictions_lifted == true', 'kursk_held > 0']\n"
+        "      follows: {value: 0.5, unit: probability, source: 'assumption: a test'}\n")
+    result = run_cli("validate", path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "opponent.yaml:5:" in result.stderr and "opponent.rules[0].when" in result.stderr
+    assert "there is no state variable 'kursk_held'" in result.stderr
+    assert "restrictions_lifted" in result.stderr  # listed among those a rule may read
