@@ -33,4 +33,6 @@ def test_optional_parameters_default_to_the_number_the_schema_declares():
                                "relapse_reduction_per_rung": 0.35, "commitment_premium": 0.0,
                                "hardens_while_soil_held": 0.0, "pre_talks_multiplier": 0.0,
                                "line_focality": 0.0, "lifted_restrictions_multiplier": 1.0,
-                               "restrictions_reimposed_weeks": 0.0}
+                               "restrictions_reimposed_weeks": 0.0,
+                               "escalation_multiplier": 1.0, "offers_multiplier": 1.0,
+                               "ladder_adoption_multiplier": 1.0}

@@ -109,3 +109,44 @@ def fan_figure(series: pd.DataFrame, policies: list[str], column: str, title: st
     axes.set_xlabel("week")
     axes.legend(fontsize=8)
     return figure
+
+
+LEVER_LINES = (
+    ("restrictions_lifted", "restrictions lifted"),
+    ("seek_talks", "seeking talks"),
+    ("pursue_ladder", "pursuing the ladder"),
+    ("withdrawing", "withdrawing from the salient"),
+    ("aid_multiplier", "aid multiplier (mean)"),
+)
+
+
+def changing_lever_policies(series: pd.DataFrame, policies: list[str]) -> list[str]:
+    """The policies whose levers change over the weeks or differ between futures (schedules,
+    triggers): those a 'when the levers changed' figure is worth drawing for."""
+    columns = [name for name, _ in LEVER_LINES if name in series and name != "withdrawing"]
+    if "salient_posture" in series:
+        columns.append("salient_posture")
+    changing = []
+    for policy in policies:
+        rows = series.loc[series["policy"] == policy, columns]
+        if len(rows) and (rows.nunique() > 1).any():
+            changing.append(policy)
+    return changing
+
+
+def lever_figure(series: pd.DataFrame, policy: str) -> Figure:
+    """For one policy, per week: the share of futures with each lever on, and the mean aid
+    multiplier: when its schedule changed the levers, and when (and where) its triggers fired."""
+    rows = series.loc[series["policy"] == policy]
+    weekly = rows.assign(withdrawing=(rows["salient_posture"] == 2).astype(float)) \
+        .groupby("week")
+    figure = Figure(figsize=SMALL)
+    axes = figure.add_subplot()
+    for column, label in LEVER_LINES:
+        if column in rows or column == "withdrawing":
+            axes.plot(weekly[column].mean(), label=label, linewidth=1.5)
+    axes.set_title(f"{policy}: when the levers changed (share of futures)", fontsize=10)
+    axes.set_xlabel("week")
+    axes.set_ylim(bottom=0)
+    axes.legend(fontsize=8)
+    return figure

@@ -9,7 +9,13 @@ import datetime as dt
 import html
 from pathlib import Path
 
-from offramp.report.figures import distribution_figure, fan_figure, svg
+from offramp.report.figures import (
+    changing_lever_policies,
+    distribution_figure,
+    fan_figure,
+    lever_figure,
+    svg,
+)
 from offramp.report.sections import opening_sections
 from offramp.report.tables import html_table, text_table
 from offramp.report.words import CAVEAT
@@ -76,6 +82,13 @@ def render_report(summary: RunSummary) -> str:
         sections.append(("Weekly series", _figures([
             fan_figure(series, policies, column, title)
             for column, title in FAN_SERIES if column in series])))
+        adaptive = changing_lever_policies(series, policies)
+        if adaptive:
+            sections.append(("When the levers changed", (
+                "<p>Policies whose levers change during the war: a schedule changes them in "
+                "every future in the same week; a trigger where and when its signpost is "
+                "crossed. Each line is the share of futures with the lever on that week.</p>")
+                + _figures([lever_figure(series, policy) for policy in adaptive])))
     sections += [
         ("Policies", text_table(manifest.policy_details, "policy")),
         ("Where every number comes from", text_table(manifest.parameters, "parameter")),
