@@ -32,7 +32,8 @@ def test_rules_multiply_where_followed_and_every_condition_holds_by_hand():
         follows=np.full((2, 4), 0.5, FLOAT),
         escalation_multiplier=np.array([[2.0] * 4, [3.0] * 4], FLOAT),
         offers_multiplier=np.ones((2, 4), FLOAT),
-        ladder_adoption_multiplier=np.array([[1.0] * 4, [0.5] * 4], FLOAT))
+        ladder_adoption_multiplier=np.array([[1.0] * 4, [0.5] * 4], FLOAT),
+        offensive_multiplier=np.array([[1.5] * 4, [1.0] * 4], FLOAT))
     follows = np.array([[True, True, False, True], [True, False, True, True]])
     observed = {"restrictions_lifted": np.array([1.0, 1.0, 1.0, 0.0], FLOAT),
                 "salient_km2": np.array([500.0, 0.0, 500.0, 500.0], FLOAT), "week": 12.0}
@@ -42,6 +43,7 @@ def test_rules_multiply_where_followed_and_every_condition_holds_by_hand():
     assert effects.escalation.tolist() == [6.0, 1.0, 3.0, 3.0]
     assert effects.ladder_adoption.tolist() == [0.5, 1.0, 0.5, 0.5]
     assert effects.offers.tolist() == [1.0] * 4
+    assert effects.offensive.tolist() == [1.5, 1.0, 1.0, 1.0]
 
 
 def test_a_rule_that_never_applies_changes_nothing(kursk, adapts, futures):
@@ -64,3 +66,22 @@ def test_russia_escalates_harder_only_where_it_follows_the_rule(kursk, adapts, f
         np.testing.assert_array_equal(ruled[name][~follows], plain[name][~follows], err_msg=name)
     assert ruled["escalation_events"][follows].mean() \
         > 1.2 * plain["escalation_events"][follows].mean()
+
+
+def test_an_offensive_push_raises_both_sides_losses_where_it_applies(kursk, futures_2000):
+    """A rule that always applies (week >= 0) and doubles side b's power per soldier: side a
+    loses more people in most futures (in the others the war ends sooner) and more ground."""
+    import dataclasses
+
+    inputs, levers = inputs_for(kursk, futures_2000, "drip-feed")
+    n = inputs.n_futures
+    pushing = dataclasses.replace(inputs, opponent=OpponentRules(
+        names=("push",), conditions=((("week", ">=", 0.0),),), follows=np.ones((1, n), FLOAT),
+        escalation_multiplier=np.ones((1, n), FLOAT), offers_multiplier=np.ones((1, n), FLOAT),
+        ladder_adoption_multiplier=np.ones((1, n), FLOAT),
+        offensive_multiplier=np.full((1, n), 2.0, FLOAT)))
+    plain = run_engine(inputs, levers).outcomes
+    pushed = run_engine(pushing, levers).outcomes
+    assert (pushed["casualties_a"] > plain["casualties_a"]).mean() > 0.7
+    assert pushed["casualties_a"].mean() > plain["casualties_a"].mean()
+    assert np.median(pushed["a_territory_share"]) < np.median(plain["a_territory_share"])

@@ -35,4 +35,4 @@ def test_optional_parameters_default_to_the_number_the_schema_declares():
                                "line_focality": 0.0, "lifted_restrictions_multiplier": 1.0,
                                "restrictions_reimposed_weeks": 0.0,
                                "escalation_multiplier": 1.0, "offers_multiplier": 1.0,
-                               "ladder_adoption_multiplier": 1.0}
+                               "ladder_adoption_multiplier": 1.0, "offensive_multiplier": 1.0}

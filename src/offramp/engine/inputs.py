@@ -381,6 +381,7 @@ class OpponentRules:
     escalation_multiplier: np.ndarray
     offers_multiplier: np.ndarray
     ladder_adoption_multiplier: np.ndarray
+    offensive_multiplier: np.ndarray
 
     def __post_init__(self) -> None:
         _check_shapes(self, (len(self.names),))

@@ -326,7 +326,7 @@ def simulate(
             b, inputs.combat, plans.combat, state.combat, forces=forces_state.forces,
             shell_stock=industry_state.shell_stock, at_war=at_war, damp=damp,
             logistics_hit=logistics_hit, noise=noise, week=week,
-            enemy_held_km2=state.territory.enemy_held_km2,
+            enemy_held_km2=state.territory.enemy_held_km2, b_intensity=opponent.offensive,
         )
         forces_state = forces.ForcesState(fought.forces, forces_state.reserves,
                                           forces_state.in_training)

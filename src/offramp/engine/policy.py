@@ -22,7 +22,8 @@ Side b's rules (`OpponentRules`, the adaptive opponent): each rule is followed i
 futures (`follows`, drawn once per future at week 0, stream OPPONENT) and, where followed,
 applies in every week all its conditions hold (they may read `restrictions_lifted`, side a's
 lever this week): it multiplies side b's escalation hazards (the strike surge and every rung),
-its offers of talks, and its adoption of the ladder's rungs. Several rules multiply together.
+its offers of talks, its adoption of the ladder's rungs and its combat power per soldier in
+every theater (an offensive push). Several rules multiply together.
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ class OpponentEffects:
     escalation: np.ndarray | None = None
     offers: np.ndarray | None = None
     ladder_adoption: np.ndarray | None = None
+    offensive: np.ndarray | None = None
 
 
 NO_OPPONENT_EFFECTS = OpponentEffects()
@@ -170,7 +172,8 @@ def opponent_step(rules: OpponentRules, follows: np.ndarray | None,
     assert follows is not None  # drawn at week 0 whenever the scenario has rules
     n = follows.shape[-1]
     multipliers = {"escalation": rules.escalation_multiplier, "offers": rules.offers_multiplier,
-                   "ladder_adoption": rules.ladder_adoption_multiplier}
+                   "ladder_adoption": rules.ladder_adoption_multiplier,
+                   "offensive": rules.offensive_multiplier}
     effects: dict[str, np.ndarray] = {}
     for index, conditions in enumerate(rules.conditions):
         applies = follows[index].copy()

@@ -638,6 +638,9 @@ class OpponentRule(Section):
         1.0, "multiplies side b's offers of talks while it applies.")
     ladder_adoption_multiplier: NonNegative | None = with_default(
         1.0, "multiplies side b's adoption of the ladder's rungs while it applies.")
+    offensive_multiplier: NonNegative | None = with_default(
+        1.0, "multiplies side b's combat power per soldier in every theater while it applies "
+        "(an offensive push: more attrition on both sides, a faster advance).")
 
     @field_validator("when")
     @classmethod

@@ -201,19 +201,22 @@ def step(
     belligerents: Belligerents, rules: CombatRules, combat_plan: CombatPlan,
     state: CombatState, *, forces: np.ndarray, shell_stock: np.ndarray, at_war: np.ndarray,
     damp: np.ndarray, logistics_hit: np.ndarray | float, noise: NoiseSource, week: int,
-    enemy_held_km2: np.ndarray | None = None,
+    enemy_held_km2: np.ndarray | None = None, b_intensity: np.ndarray | None = None,
 ) -> CombatResult:
     """One week of fighting in every theater.
 
     `at_war` (n,) is 1 while fighting, 0 otherwise; `damp` (J, n) scales attrition per theater
     (already including `at_war`); `logistics_hit` (n,) is the cut in side b's power from side
-    a's deep strikes; `enemy_held_km2` (J, n) is needed only for a loss of strength with depth.
+    a's deep strikes; `enemy_held_km2` (J, n) is needed only for a loss of strength with depth;
+    `b_intensity` (n,) multiplies side b's power per soldier (its own rules' offensive push).
     """
     need = belligerents.shells_needed_per_soldier_week * forces.sum(axis=1) * at_war
     support, fired = fire_support(shell_stock, need, belligerents.fire_elasticity)
     power_per_soldier = belligerents.combat_quality * support
     if not np.isscalar(logistics_hit) or logistics_hit != 0.0:
         power_per_soldier[SIDE_B] *= 1.0 - logistics_hit
+    if b_intensity is not None:
+        power_per_soldier[SIDE_B] *= b_intensity
     power = forces * power_per_soldier[:, None, :]
     kept = strength_kept(combat_plan, enemy_held_km2) if enemy_held_km2 is not None else None
     if kept is not None:
