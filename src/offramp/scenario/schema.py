@@ -103,6 +103,15 @@ def _date_only(value: Any) -> Any:
     return value
 
 
+def _unique_ids(items: list[Any]) -> list[Any]:
+    """A list of rungs or rules whose `id`s are all different."""
+    ids = [item.id for item in items]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise ValueError(f"ids must be unique; repeated: {', '.join(duplicated)}")
+    return items
+
+
 class Meta(Section):
     name: str = Field(
         pattern=SCENARIO_NAME, max_length=64, description="Short id, e.g. kursk-2024."
@@ -453,14 +462,7 @@ class Escalation(Section):
         "member, nuclear signalling); none: the strike surge is the only escalation.",
     )
 
-    @field_validator("rungs")
-    @classmethod
-    def _unique_rung_ids(cls, rungs: list[EscalationRung]) -> list[EscalationRung]:
-        ids = [rung.id for rung in rungs]
-        duplicated = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicated:
-            raise ValueError(f"rung ids must be unique; repeated: {', '.join(duplicated)}")
-        return rungs
+    _unique_rung_ids = field_validator("rungs")(_unique_ids)
 
 
 class LadderRung(Section):
@@ -495,14 +497,7 @@ class Ladder(Section):
     )
     rungs: list[LadderRung] = Field(min_length=1, max_length=12)
 
-    @field_validator("rungs")
-    @classmethod
-    def _unique(cls, rungs: list[LadderRung]) -> list[LadderRung]:
-        ids = [rung.id for rung in rungs]
-        duplicated = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicated:
-            raise ValueError(f"rung ids must be unique; repeated: {', '.join(duplicated)}")
-        return rungs
+    _unique_rung_ids = field_validator("rungs")(_unique_ids)
 
 
 GUARANTEED_ISSUE = "security"
@@ -657,6 +652,8 @@ class Opponent(Section):
     """Side b's own rules (the adaptive opponent; docs/model.md 5)."""
 
     rules: list[OpponentRule] = Field(min_length=1, max_length=20)
+
+    _unique_rule_ids = field_validator("rules")(_unique_ids)
 
 
 class Policy(Section):
