@@ -49,3 +49,13 @@ def test_run_rejects_a_bad_requirement_before_it_starts(tmp_path):
                      "--out", str(tmp_path / "bad"))
     assert_one_line_error(result, "'nonsense'")
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_run_of_one_policy_and_its_report(tmp_path):
+    """One policy: nothing to pair, so the paired table is empty, not a crash."""
+    out = tmp_path / "one"
+    result = run_cli("run", "kursk-2024", "--futures", "60", "--policies", "drip-feed",
+                     "--out", out)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert (out / "report.html").is_file()
+    assert run_cli("report", out).returncode == 0

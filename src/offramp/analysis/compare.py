@@ -85,4 +85,6 @@ def paired_wins(
             better = a > b if headline.larger_is_better else a < b
             row[headline.label] = float(np.mean(better))
         rows.append(row)
-    return pd.DataFrame(rows).set_index("comparison")
+    columns = ["comparison", *(h.label for h in headlines if h.column in wide)]
+    # One policy: no pairs, an empty table with the same columns (not an error).
+    return pd.DataFrame(rows, columns=columns).set_index("comparison")
