@@ -311,3 +311,12 @@ def test_every_kursk_claim_isolates_its_cause():
         assert claim.confounded_by is None, key
         if claim.versus is not None:
             assert claim.cause, key
+
+
+@pytest.mark.parametrize("override", ["combat.noise_sd.value=0.2", "combat.noise_sd=0.2"])
+def test_set_fixes_a_distribution_at_a_number_keeping_its_unit(override):
+    """The --help example works on kursk-2024, whose noise_sd is a distribution."""
+    loaded = load_scenario("kursk-2024", overrides=[override])
+    noise = loaded.scenario.combat.noise_sd
+    assert noise.describe() == "0.2" and noise.unit == "log sd"
+    assert noise.source.startswith(f"assumption: set on the command line (--set {override})")

@@ -304,7 +304,27 @@ def apply_override(data: dict, path: Path_, value: Any, text: str) -> None:
     last = path[-1]
     if isinstance(node, list) and not (isinstance(last, int) and last < len(node)):
         raise ScenarioError(f"--set {text!r}: '{format_path(path)}' is not an item of the list")
-    node[last] = value
+    if last == "value" and isinstance(node, dict) and "dist" in node:
+        _fix_parameter(node, value, text)  # PARAM.value=V on a distribution
+    elif isinstance(node, dict) and _is_parameter(node.get(last)) \
+            and not isinstance(value, dict):
+        _fix_parameter(node[last], value, text)  # PARAM=V: the number, keeping unit and source
+    else:
+        node[last] = value
+
+
+def _is_parameter(node: Any) -> bool:
+    return isinstance(node, dict) and "source" in node and ("value" in node or "dist" in node)
+
+
+def _fix_parameter(parameter: dict, value: Any, text: str) -> None:
+    """Fix an uncertain (or fixed) parameter at `value`: its distribution goes, its unit stays,
+    and its source says where the number now comes from."""
+    for key in [k for k in parameter if k not in ("unit", "source", "note", "hindsight")]:
+        del parameter[key]
+    parameter["value"] = value
+    parameter["source"] = f"assumption: set on the command line (--set {text}); the file's " \
+        f"source was: {parameter.get('source', '')}"
 
 
 def _has(node: Any, key: str | int) -> bool:
