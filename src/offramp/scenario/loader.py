@@ -313,10 +313,6 @@ def apply_override(data: dict, path: Path_, value: Any, text: str) -> None:
         node[last] = value
 
 
-def _is_parameter(node: Any) -> bool:
-    return isinstance(node, dict) and "source" in node and ("value" in node or "dist" in node)
-
-
 def _fix_parameter(parameter: dict, value: Any, text: str) -> None:
     """Fix an uncertain (or fixed) parameter at `value`: its distribution goes, its unit stays,
     and its source says where the number now comes from."""
