@@ -17,8 +17,10 @@ from __future__ import annotations
 import contextlib
 import html
 import importlib
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import traceback
@@ -176,3 +178,31 @@ def _fresh_consoles() -> Iterator[None]:
     finally:
         for module, attribute, console in saved:
             setattr(module, attribute, console)
+
+
+def interrupted_copy(run_root: Path, root: Path, pending: tuple[int, ...]) -> None:
+    """A copy of a complete run folder as it looks when killed before chunks `pending` were
+    written: the other chunks' files in place (rebuilt from the joined files, rows as the runner
+    writes them: a chunk is a range of futures), the joined files absent, the run running. (A
+    complete run keeps no chunks, so a test of resuming makes its interrupted run this way.)"""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shutil.copytree(run_root, root)
+    manifest = json.loads((root / "manifest.json").read_text())
+    (root / "chunks").mkdir(exist_ok=True)
+    for kind in ("outcomes", "series"):
+        joined = root / f"{kind}.parquet"
+        if not joined.exists():
+            continue
+        table = pq.read_table(joined).to_pandas()
+        for index, (first, stop) in enumerate(manifest["chunk_bounds"]):
+            if index not in pending:
+                rows = table[(table["future"] >= first) & (table["future"] < stop)]
+                pq.write_table(pa.Table.from_pandas(rows, preserve_index=False),
+                               root / "chunks" / f"{kind}-{index:05d}.parquet")
+        joined.unlink()
+    manifest["chunks"] = {str(i): "pending" if i in pending else "done"
+                          for i in range(len(manifest["chunk_bounds"]))}
+    manifest["status"] = "running"
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -18,3 +18,5 @@ def test_python_api(kursk_run, tmp_path):
     reopened = offramp.open_run(run.path)
     assert reopened.outcomes.dtypes.equals(run.outcomes.dtypes)
     assert int(reopened.query("select count(*) as n from outcomes")["n"][0]) == 300 * 4
+    joined = reopened.query("select count(*) as n from outcomes join futures using (future)")
+    assert int(joined["n"][0]) == 300 * 4

@@ -4,16 +4,16 @@ requirements stored with a run."""
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from helpers import KURSK_RUN, run_cli
+from helpers import KURSK_RUN, interrupted_copy, run_cli
 from offramp.experiments.executors import DaskExecutor, ProcessExecutor
 from offramp.experiments.runner import RunSettings, resume_run, start_run
 from offramp.scenario.conditions import DEFAULT_REQUIREMENTS
@@ -43,6 +43,9 @@ def test_run_folder_layout(reference_run):
     assert len(outcomes) == 300 * 4
     assert set(outcomes["policy"]) == {"negotiate-now", "arm-and-hold", "drip-feed", "as-happened"}
     assert not list(root.rglob("*.tmp")), "temporary files left behind"
+    assert not (root / "chunks").exists(), "a complete run keeps no chunks"
+    futures = pq.read_table(root / "futures.parquet")
+    assert futures.column("future").to_pylist() == list(range(300))  # a key SQL can join on
 
 
 def test_same_seed_same_bits(reference_run, tmp_path):
@@ -79,14 +82,15 @@ def test_a_different_seed_changes_results(reference_run, tmp_path):
 
 def test_resume_finishes_only_what_is_missing(reference_run, tmp_path):
     copy = tmp_path / "partial"
-    shutil.copytree(reference_run.root, copy)
-    (copy / "outcomes.parquet").unlink()
-    (copy / "chunks" / "outcomes-00001.parquet").unlink()
-    done_before = (copy / "chunks" / "outcomes-00000.parquet").stat().st_mtime_ns
+    interrupted_copy(reference_run.root, copy, pending=(1,))
     calls = []
     store = resume_run(copy, on_progress=calls.append)
     assert calls == [100], "only the missing chunk runs again"
-    assert (copy / "chunks" / "outcomes-00000.parquet").stat().st_mtime_ns == done_before
+    _same_outcomes(reference_run, store)
+    assert not (copy / "chunks").exists(), "a complete run keeps no chunks"
+    calls = []
+    resume_run(copy, on_progress=calls.append)  # resuming a complete run does nothing
+    assert calls == []
     _same_outcomes(reference_run, store)
 
 

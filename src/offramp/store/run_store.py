@@ -4,8 +4,10 @@
 runs/<name>/
   manifest.json        resolved scenario and its hash, policies, sampler, seed, counts,
                        package versions, status of every chunk
-  futures.parquet      the sampled design: one row per future, one column per parameter
-  chunks/              outcomes-00000.parquet, series-00000.parquet, ... (one per chunk)
+  futures.parquet      the sampled design: one row per future (key `future`), one column per
+                       parameter
+  chunks/              outcomes-00000.parquet, series-00000.parquet, ... (one per chunk; removed
+                       once the run is complete: the joined files below hold the same rows)
   outcomes.parquet     one row per future x policy (written when every chunk is done)
   series.parquet       weekly series, when asked for
   results/             what studies found on the run (claims.parquet, summary.parquet, ...),
@@ -20,6 +22,7 @@ corrupting finished work.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +71,10 @@ class RunStore:
             "status": "running",
             "chunks": {str(i): "pending" for i in range(len(manifest["chunk_bounds"]))},
         }
-        write_parquet(root / "futures.parquet", pa.Table.from_pandas(futures, preserve_index=False))
+        # The index (global future numbers) is stored as the `future` column, so that SQL can
+        # join futures to outcomes on it; reading restores it as the index.
+        write_parquet(root / "futures.parquet",
+                      pa.Table.from_pandas(futures.rename_axis("future"), preserve_index=True))
         store = cls(root, manifest)
         store._save_manifest()
         return store
@@ -104,6 +110,8 @@ class RunStore:
         return all(path.is_file() for path in self._chunk_files(index))
 
     def missing_chunks(self) -> list[int]:
+        if self.is_complete:  # its chunks are joined (and removed): nothing is missing
+            return []
         return [i for i in range(len(self.manifest["chunk_bounds"])) if not self.chunk_is_done(i)]
 
     def save_chunk(self, index: int, outcomes: pd.DataFrame, series: pd.DataFrame | None) -> None:
@@ -114,7 +122,11 @@ class RunStore:
         self._save_manifest()
 
     def finish(self) -> None:
-        """Join the chunks, in chunk order, into the run's outcome (and series) files."""
+        """Join the chunks, in chunk order, into the run's outcome (and series) files, then
+        remove them (the run is marked complete first, so a kill in between leaves a complete
+        run with spare chunk files, never a run that needs them and lacks them)."""
+        if self.is_complete:
+            return
         missing = self.missing_chunks()
         if missing:
             raise StoreError(f"{self.root}: chunks {missing[:5]} are not done; resume the run")
@@ -125,6 +137,7 @@ class RunStore:
                 concat_parquet(self.root / f"{kind}.parquet", parts)
         self.manifest["status"] = "complete"
         self._save_manifest()
+        shutil.rmtree(self.root / "chunks", ignore_errors=True)
 
     # --- reading -------------------------------------------------------------------------
 
