@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -159,12 +161,37 @@ def report_command(
 def query(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
     sql: Annotated[str, typer.Argument(help="SQL over the views futures, outcomes, series.")],
-    limit: Annotated[int, typer.Option(help="Rows to print at most.")] = 50,
+    limit: Annotated[int, typer.Option(help="Rows to print at most (table format).")] = 50,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table (rounded, for reading), csv or json (every "
+                                           "row, full precision).")] = "table",
+    output: Annotated[Path | None, typer.Option(
+        help="Write the result to this file (csv or json) instead of the terminal.")] = None,
 ) -> None:
-    """Run DuckDB SQL over a run: views `futures`, `outcomes` and (with --series) `series`."""
+    """Run DuckDB SQL over a run: views `futures`, `outcomes` and (with --series) `series`
+    (join on `future` and `policy`)."""
+    from offramp.errors import UserError
     from offramp.report.console import frame_table
     from offramp.store import RunStore
+    from offramp.store.atomic import write_text
     from offramp.store.query import run_sql
 
+    if output_format not in ("table", "csv", "json"):
+        raise UserError(f"--format {output_format!r}: choose table, csv or json")
+    if output is not None and output_format == "table":
+        raise UserError("--output writes csv or json: add --format csv or --format json")
     frame = run_sql(RunStore.open(run_dir), sql)
-    console.print(frame_table(frame.head(limit), title=f"{len(frame)} rows"))
+    if output_format == "table":
+        console.print(frame_table(frame.head(limit), title=f"{len(frame)} rows"))
+        return
+    text = frame.to_csv(index=False) if output_format == "csv" else json.dumps(
+        frame.astype(object).where(frame.notna(), None).to_dict(orient="records"),
+        default=lambda value: value.item() if hasattr(value, "item") else str(value)) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            write_text(output, text)
+        except OSError as error:
+            raise UserError(f"--output {output}: cannot write it ({error.strerror})") from None
+        console.print(f"{len(frame)} rows written to {output}")
