@@ -63,7 +63,7 @@ def minimal_data() -> dict:
 def report_sections(page: str) -> dict[str, str]:
     """Each section of a report's HTML by its heading (as shown, entities decoded)."""
     sections = {}
-    for section in re.findall(r"<section>(.*?)</section>", page, flags=re.DOTALL):
+    for section in re.findall(r"<section[^>]*>(.*?)</section>", page, flags=re.DOTALL):
         heading = re.match(r"<h2>(.*?)</h2>", section)
         assert heading, section[:200]
         sections[html.unescape(heading.group(1))] = section

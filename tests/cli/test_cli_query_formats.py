@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+
 from helpers import assert_one_line_error, run_cli
 
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import offramp
-from helpers import minimal_data
+from helpers import minimal_data, report_sections
 from offramp.experiments.runner import RunSettings, start_run
 from offramp.scenario.schema import Scenario
 
@@ -99,11 +99,9 @@ def report_html(report_path) -> str:
 
 def _section(page: str, title: str) -> str:
     """The HTML of the report section headed `title` (fails if there is none)."""
-    for section in re.findall(r"<section>(.*?)</section>", page, flags=re.DOTALL):
-        if section.startswith(f"<h2>{html.escape(title)}</h2>"):
-            return section
-    headings = re.findall(r"<h2>(.*?)</h2>", page)
-    raise AssertionError(f"no section {title!r}; sections: {headings}")
+    sections = report_sections(page)
+    assert title in sections, f"no section {title!r}; sections: {list(sections)}"
+    return sections[title]
 
 
 def test_identifiers_reject_markup():

@@ -47,24 +47,29 @@ def test_claims_section_is_rendered_with_every_claim(kursk_report):
         for caveat in result.caveats:
             text = caveat_text(caveat, names, result.cause or CAUSE_UNNAMED)
             assert f'<span class="meta">{html.escape(text)}</span></td>' in claims, result.claim_id
-    # It opens the report with the other analysis sections, before the main job's tables.
+    # It comes after the answer and robustness, before the main job's other tables.
     order = list(sections)
-    assert order.index("What decides the answer") < order.index("Claims")
-    assert order.index("Claims") < order.index("Comparison per policy")
+    assert order.index("The answer") < order.index("Claims") < order.index("Paired comparison")
 
 
-def test_the_report_opens_with_what_decides_the_answer(kursk_run_600, copy_run):
+def test_the_report_opens_with_the_answer_and_the_comparison(kursk_run_600, copy_run):
+    """The decision paragraph and the comparison table come before any other section; then
+    regret and satisficing, the claims, where each policy fails, what decides the answer."""
     small_run = copy_run(kursk_run_600)  # the report judges the claims and stores them
-    html = offramp.open_run(small_run.root).report().read_text()
-    headings = re.findall(r"<h2>(.*?)</h2>", html)
-    opening = ["What decides the answer", "Claims", "Where each policy fails",
-               "Robustness: regret and satisficing"]
-    assert headings[:4] == opening
-    assert max(headings.index(title) for title in opening) < headings.index(
-        "Comparison per policy")
+    page = offramp.open_run(small_run.root).report().read_text()
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert headings[:5] == ["The answer", "Robustness: regret and satisficing", "Claims",
+                            "Where each policy fails", "What decides the answer"]
+    answer = report_sections(page)["The answer"]
+    best = re.search(r"<p>(\S+) is the most robust of the (\d) policies", answer)
+    assert best and best.group(1) in small_run.manifest["policies"]
+    assert int(best.group(2)) == len(small_run.manifest["policies"])
+    assert "territory share, median" in answer  # the comparison table is in it
+    assert answer.index("most robust") < answer.index("territory share, median")
+    assert "not a forecast" in answer
     for policy in small_run.manifest["policies"]:
-        assert f"Under {policy}, the requirements are missed in" in html
-    assert "Not computed" not in html
+        assert f"Under {policy}, the requirements are missed in" in page
+    assert "Not computed" not in page
 
 
 # --- paired wins -------------------------------------------------------------------------------
@@ -134,6 +139,6 @@ def test_drivers_are_listed_when_fewer_parameters_vary_than_the_table_shows(tmp_
     store = start_run(RunSettings(scenario=str(path), n_futures=200, seed=0, chunk_size=200),
                       tmp_path / "run")
     page = render_report(summarize(store))
-    drivers = page.split("What decides the answer", 1)[1].split("<h2>", 1)[0]
+    drivers = report_sections(page)["What decides the answer"]
     assert "Not computed" not in drivers
     assert drivers.count("<tr>") == 2 * (1 + 2)  # two outcomes: a header, two ranked rows

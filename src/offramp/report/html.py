@@ -52,6 +52,7 @@ th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: right; vertic
 th { background: #f3f3f3; } td.text, th.text { text-align: left; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; } .figures figure { margin: 0; width: 520px; }
 .meta { color: #666; font-size: 0.85em; }
+ol.contents { columns: 3; font-size: 0.85em; } details summary { cursor: pointer; }
 """
 
 
@@ -67,7 +68,6 @@ def render_report(summary: RunSummary) -> str:
     manifest, comparison = summary.manifest, summary.comparison
     outcomes, policies = comparison.outcomes, manifest.policies
     sections = [*opening_sections(summary)] + [
-        ("Comparison per policy", html_table(comparison.table.T)),
         (
             "Paired comparison",
             "<p>Share of futures in which the first policy does strictly better than the second "
@@ -91,9 +91,18 @@ def render_report(summary: RunSummary) -> str:
                 + _figures([lever_figure(series, policy) for policy in adaptive])))
     sections += [
         ("Policies", text_table(manifest.policy_details, "policy")),
-        ("Where every number comes from", text_table(manifest.parameters, "parameter")),
+        ("Where every number comes from",
+         f"<details><summary>{len(manifest.parameters):,} parameters: value or distribution, "
+         f"unit and source (open)</summary>"
+         f"{text_table(manifest.parameters, 'parameter')}</details>"),
     ]
-    body = "".join(f"<section><h2>{html.escape(t)}</h2>{b}</section>" for t, b in sections)
+    anchors = [f"s{index}" for index in range(len(sections))]
+    contents = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>'
+                       for a, (t, _) in zip(anchors, sections, strict=True))
+    rendered = [f'<section id="{a}"><h2>{html.escape(t)}</h2>{b}</section>'
+                for a, (t, b) in zip(anchors, sections, strict=True)]
+    # The answer first, on the first screen; the contents after it.
+    body = rendered[0] + f'<nav><ol class="contents">{contents}</ol></nav>' + "".join(rendered[1:])
     meta = manifest.scenario_meta
     run_line = (
         f"{manifest.n_futures:,} futures × {len(policies)} policies · sampler "

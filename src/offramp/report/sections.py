@@ -21,6 +21,7 @@ from offramp.report.words import (
     effect_text,
     failure_text,
     first_sentence,
+    format_number,
     names_of_run,
 )
 from offramp.studies.claims import ClaimResult, RunClaims
@@ -168,14 +169,55 @@ def robustness_section(summary: RunSummary) -> str:
 # --- All of them -------------------------------------------------------------------------------
 
 
+def answer_section(summary: RunSummary, names: ParameterNames) -> str:
+    """One paragraph: the most robust policy by the run's requirements, by how much, and where
+    it fails (its PRIM box), then the comparison table."""
+    decision = summary.comparison.decision
+    requirements = " and ".join(summary.manifest.requirements)
+    if isinstance(decision, str):
+        text = f"No ranking of the policies: {decision}"
+    elif len(decision.ranking) == 1:
+        (only,) = decision.ranking
+        text = (f"One policy was run, {only}: it meets the requirements ({requirements}) in "
+                f"{decision.meets[only]:.0%} of futures. Run several to compare them.")
+    else:
+        best, *others = decision.ranking
+        next_best, worst = others[0], others[-1]
+        gap = decision.meets[best] - decision.meets[next_best]
+        text = (
+            f"{best} is the most robust of the {len(decision.ranking)} policies by this run's "
+            f"requirements ({requirements}): it meets them in {decision.meets[best]:.0%} of "
+            f"futures, {gap * 100:.1f} points more than the next, {next_best} "
+            f"({decision.meets[next_best]:.0%})"
+            + (f", and against {decision.meets[worst]:.0%} for {worst}" if worst != next_best
+               else "")
+            + f". In nine futures in ten it ends within "
+            f"{format_number(decision.regret_p90[best])} of the best policy's territory share "
+            f"in that same future."
+        )
+        failures = summary.failures
+        if not isinstance(failures, str) and best in failures:
+            text += f" Where it fails: {discovery_sentence(failures[best], names)}"
+        if gap < 0.02:
+            text += (" The lead is under two points: the choice between the leading policies "
+                     "turns on the details below more than on this ranking.")
+    return (paragraph(text) + html_table(summary.comparison.table.T) + paragraph(
+        "A ranking under the scenario's assumptions, on futures drawn from them: not a "
+        "forecast. The requirements are the run's (`offramp run --require`); other requirements "
+        "can rank the policies otherwise."))
+
+
 def opening_sections(summary: RunSummary) -> list[tuple[str, str]]:
-    """The report's opening sections, in order, as (title, html)."""
+    """The report's opening sections, in order, as (title, html): the answer and the
+    comparison, regret and satisficing, the claims, where each policy fails, what decides the
+    answer."""
     names = names_of_run(summary.manifest)
     claims = claims_section(summary.claims, names, bool(summary.manifest.scenario_data.get(
         "claims")))
-    sections = [("What decides the answer", drivers_section(summary.drivers, names))]
+    sections = [("The answer", answer_section(summary, names)),
+                ("Robustness: regret and satisficing", robustness_section(summary))]
     if claims is not None:
         sections.append(("Claims", claims))
     sections += [("Where each policy fails", failures_section(summary, names)),
-                 ("Robustness: regret and satisficing", robustness_section(summary))]
+                 ("What decides the answer", drivers_section(summary.drivers, names))]
     return sections

@@ -42,6 +42,27 @@ class Drivers:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """Which policy is most robust by the run's requirements: the largest share of futures
+    meeting them all (ties: the lower 90th percentile of territory regret), and the others in
+    that order."""
+
+    ranking: tuple[str, ...]  # best first
+    meets: dict[str, float]  # policy -> share of futures meeting every requirement
+    regret_p90: dict[str, float]  # policy -> 90th percentile of territory-share regret
+
+
+def decide(robustness: pd.DataFrame) -> Decision:
+    """The decision, read off the robustness table (policies as rows)."""
+    meets = robustness["meets all requirements"].astype(float)
+    regret = robustness.get("territory share regret, p90",
+                            pd.Series(0.0, index=robustness.index)).astype(float)
+    order = sorted(robustness.index, key=lambda p: (-meets[p], regret[p]))
+    return Decision(ranking=tuple(order), meets={p: float(meets[p]) for p in order},
+                    regret_p90={p: float(regret[p]) for p in order})
+
+
+@dataclass(frozen=True)
 class Comparison:
     """The main job's tables: what `offramp run` prints and the report opens its tables with."""
 
@@ -50,6 +71,13 @@ class Comparison:
     table: pd.DataFrame  # per policy: headline statistics (rows: policies)
     robustness: pd.DataFrame | str  # per policy: regret and satisficing, or why not computed
     paired: pd.DataFrame  # "A vs B" rows: share of futures where A does better
+
+    @property
+    def decision(self) -> Decision | str:
+        """The most robust policy by the run's requirements, or why there is no ranking."""
+        if isinstance(self.robustness, str):
+            return self.robustness
+        return decide(self.robustness)
 
 
 @dataclass(frozen=True)
