@@ -11,12 +11,26 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from offramp.analysis.discovery import PrimResult
 from offramp.studies.runs import Discovery
 
 SMALL = (5.2, 3.0)
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#000000")
+"""Okabe & Ito's colour-blind-safe palette (2008, Color Universal Design): policies keep their
+colour in every figure, in the order the run lists them."""
+
+
+def colour(policies: list[str], policy: str) -> str:
+    return PALETTE[policies.index(policy) % len(PALETTE)]
+
+
+def _plain_numbers(axes, which: str = "x") -> None:
+    """Large numbers as 250k or 1.2M (no 1e6 offset on the axis)."""
+    axis = axes.xaxis if which == "x" else axes.yaxis
+    axis.set_major_formatter(EngFormatter(sep=""))
 
 
 def svg(figure: Figure) -> str:
@@ -87,7 +101,11 @@ def distribution_figure(outcomes: pd.DataFrame, policies: list[str], column: str
         policy_values = values[(outcomes["policy"] == policy) & np.isfinite(values)]
         # Matplotlib's stubs type `bins` as a sequence, leaving out the array of edges it takes.
         axes.hist(policy_values, bins=bins,  # type: ignore[arg-type]
-                  histtype="step", linewidth=1.5, label=policy, density=True)
+                  histtype="step", linewidth=1.5, label=policy, density=True,
+                  color=colour(policies, policy))
+    if finite.abs().max() >= 10_000:
+        _plain_numbers(axes)
+    axes.set_yticks([])  # a density's scale says nothing a reader needs
     axes.set_title(title, fontsize=10)
     axes.set_ylabel("density")
     axes.legend(fontsize=8)
@@ -95,18 +113,31 @@ def distribution_figure(outcomes: pd.DataFrame, policies: list[str], column: str
 
 
 def fan_figure(series: pd.DataFrame, policies: list[str], column: str, title: str) -> Figure:
-    """Median and 10–90% band of a weekly series per policy."""
+    """Median and 10–90% band of a weekly series per policy; for a 0/1 series (talks open) the
+    share of futures instead, for a small count (a ladder rung) its mean: a median of 0/1 values
+    is 0 or 1 and says nothing."""
     figure = Figure(figsize=SMALL)
     axes = figure.add_subplot()
+    values = series[column].dropna()
+    binary = values.isin((0.0, 1.0)).all()
+    count = not binary and (values == values.round()).all() and values.max() <= 20
     for policy in policies:
         weekly = series.loc[series["policy"] == policy].groupby("week")[column]
+        if binary or count:
+            axes.plot(weekly.mean(), label=policy, linewidth=1.5, color=colour(policies, policy))
+            continue
         # pandas-stubs leave lists out of `q`, which pandas takes as any array-like.
         bands = weekly.quantile([0.1, 0.5, 0.9]).unstack()  # type: ignore[arg-type]
-        line = axes.plot(bands.index, bands[0.5], label=policy, linewidth=1.5)[0]
-        axes.fill_between(bands.index, bands[0.1], bands[0.9], alpha=0.15,
+        line = axes.plot(bands.index, bands[0.5], label=policy, linewidth=1.5,
+                         color=colour(policies, policy))[0]
+        axes.fill_between(bands.index, bands[0.1], bands[0.9], alpha=0.12,
                           color=line.get_color())
-    axes.set_title(f"{title}: median and 10–90% of futures", fontsize=10)
+    what = "share of futures" if binary else "mean over futures" if count \
+        else "median and 10–90% of futures"
+    axes.set_title(f"{title}: {what}", fontsize=10)
     axes.set_xlabel("week")
+    if not binary and not count and values.abs().max() >= 10_000:
+        _plain_numbers(axes, "y")
     axes.legend(fontsize=8)
     return figure
 

@@ -18,28 +18,29 @@ from offramp.report.figures import (
 )
 from offramp.report.sections import opening_sections
 from offramp.report.tables import html_table, text_table
-from offramp.report.words import CAVEAT
+from offramp.report.words import CAVEAT, names_of_run
 from offramp.store.atomic import write_text
 from offramp.studies.summary import RunSummary
 
 DISTRIBUTIONS = (
-    ("a_territory_share", "Side a's territory share at the end or the horizon"),
+    ("a_territory_share", "{a}'s territory share at the end or the horizon"),
     ("end_week", "Week the war ended (futures where it did)"),
-    ("casualties_a", "Casualties, side a"),
-    ("casualties_b", "Casualties, side b"),
-    ("min_generating_capacity", "Lowest generating capacity (share of pre-war)"),
-    ("escalation_events", "Escalation events"),
+    ("casualties_a", "Casualties, {a} (killed and wounded)"),
+    ("casualties_b", "Casualties, {b} (killed and wounded)"),
+    ("min_generating_capacity", "{a}'s lowest generating capacity (share of pre-war)"),
+    ("escalation_events", "Escalation events (strike surges)"),
 )
 FAN_SERIES = (
-    ("a_territory_share", "Side a's territory share"),
-    ("salient_km2", "Enemy soil held by side a (km²)"),
-    ("support_a", "Support for fighting on, side a"),
-    ("support_b", "Support for fighting on, side b"),
-    ("generating_capacity", "Generating capacity, side a"),
-    ("main_backer_shell_stock", "Main backer's shell stock"),
+    ("a_territory_share", "{a}'s territory share"),
+    ("salient_km2", "{b}'s soil held by {a} (km²)"),
+    ("support_a", "Support for fighting on, {a}"),
+    ("support_b", "Support for fighting on, {b}"),
+    ("generating_capacity", "Generating capacity, {a} (share of pre-war)"),
+    ("main_backer_shell_stock", "Main backer's shell stock (rounds)"),
     ("talks_open", "Talks open"),
     ("ladder_rung", "De-escalation ladder rung"),
 )
+"""Titles name the sides as the scenario does ({a}, {b})."""
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222;
        line-height: 1.45; padding: 0 1em; }
@@ -67,6 +68,8 @@ def render_report(summary: RunSummary) -> str:
     the figures, the policies and where every number comes from."""
     manifest, comparison = summary.manifest, summary.comparison
     outcomes, policies = comparison.outcomes, manifest.policies
+    names = names_of_run(manifest)
+    sides = {"a": names.side("a"), "b": names.side("b")}
     sections = [*opening_sections(summary)] + [
         (
             "Paired comparison",
@@ -74,13 +77,13 @@ def render_report(summary: RunSummary) -> str:
             "(same futures, same noise).</p>" + html_table(comparison.paired),
         ),
         ("Outcome distributions", _figures([
-            distribution_figure(outcomes, policies, column, title)
+            distribution_figure(outcomes, policies, column, title.format(**sides))
             for column, title in DISTRIBUTIONS if column in outcomes])),
     ]
     if summary.series is not None:
         series = summary.series
         sections.append(("Weekly series", _figures([
-            fan_figure(series, policies, column, title)
+            fan_figure(series, policies, column, title.format(**sides))
             for column, title in FAN_SERIES if column in series])))
         adaptive = changing_lever_policies(series, policies)
         if adaptive:

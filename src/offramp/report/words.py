@@ -147,6 +147,14 @@ class ParameterNames:
     def unit(self, path: str) -> str:
         return SPOKEN_UNITS.get(self.units.get(str(path), ""), "")
 
+    def side(self, letter: str) -> str:
+        """The name of the belligerent on side `letter` ('a' or 'b'), or 'side a'."""
+        actors = self.data.get("actors", {}) if isinstance(self.data, dict) else {}
+        for actor in actors.values():
+            if isinstance(actor, dict) and actor.get("side") == letter:
+                return str(actor.get("name") or f"side {letter}")
+        return f"side {letter}"
+
 
 def names_of_scenario(scenario: Scenario) -> ParameterNames:
     """Readable names and units of a scenario's parameters."""
