@@ -19,8 +19,8 @@ def test_cli_lists_validates_and_explains():
     assert valid.returncode == 0 and "valid" in valid.stdout
 
 
-def test_explain_shows_every_parameter_with_unit_and_source():
-    result = run_cli("explain", "kursk-2024", columns=1000)
+def test_explain_all_shows_every_parameter_with_unit_and_source():
+    result = run_cli("explain", "kursk-2024", "--all", columns=1000)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     for path, param in scenario_parameters(load_scenario("kursk-2024").scenario).items():
@@ -28,6 +28,18 @@ def test_explain_shows_every_parameter_with_unit_and_source():
         assert row is not None, f"{path} missing from explain"
         assert param.unit in row and param.source[:40] in row, path
     assert "does not forecast" in result.stdout
+
+
+def test_explain_by_default_is_short_and_ranks_twenty_parameters():
+    result = run_cli("explain", "kursk-2024", columns=300)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) < 200  # --all prints over 1,000
+    assert "The 20 most influential of 190 parameters" in result.stdout
+    assert "explain --all" in result.stdout
+    every = scenario_parameters(load_scenario("kursk-2024").scenario)
+    shown = [path for path in every if f"│ {path}" in result.stdout]
+    assert len(shown) == 20
+    assert "actors.ukraine.initial_territory_share" in shown  # the leading driver
 
 
 @pytest.mark.parametrize("name", HISTORICAL)

@@ -83,7 +83,7 @@ def test_a_marked_later_source_validates_and_is_listed(tmp_path):
     result = run_cli("validate", path)
     assert result.returncode == 0, result.stderr
     assert "hindsight: actors.united_states.shell_production_per_month" in result.stdout
-    explained = run_cli("explain", path, columns=400)
+    explained = run_cli("explain", path, "--all", columns=400)
     assert "HINDSIGHT (after as_of): the output was reported after the as-of date" in (
         explained.stdout)
 

@@ -50,9 +50,19 @@ def validate(
 def explain(
     scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
     set_: SetOption = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every parameter with its full source, "
+                                                     "and every lever of every policy.")] = False,
 ) -> None:
-    """Print a scenario: actors, theaters, every parameter with unit and source, the policies."""
+    """Print a scenario: actors, theaters, its 20 most influential parameters (a quick
+    screening run of a few seconds) or, with --all, every one with unit and source; policies."""
     from offramp.report.explain import explain_scenario
     from offramp.scenario.loader import load_scenario
+    from offramp.studies.influence import influential_parameters
 
-    explain_scenario(load_scenario(scenario, overrides=set_), console)
+    loaded = load_scenario(scenario, overrides=set_)
+    if all_:
+        explain_scenario(loaded, console)
+        return
+    with console.status("screening the parameters' influence (a small run)..."):
+        influential = influential_parameters(loaded.scenario)
+    explain_scenario(loaded, console, influential)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from offramp.report.words import first_sentence
 from offramp.scenario.loader import LoadedScenario
 from offramp.scenario.schema import Backer, Belligerent, Rival
 from offramp.scenario.walk import iter_parameters
+from offramp.studies.influence import SCREENING_FUTURES
 
 
 def scenarios_table(loaded: list[LoadedScenario]) -> Table:
@@ -37,8 +40,10 @@ def _actor_kind(actor) -> str:
     return type(actor).__name__
 
 
-def explain_scenario(loaded: LoadedScenario, console: Console) -> None:
-    """Print actors, theaters, every parameter (value or distribution, unit, source), policies."""
+def explain_scenario(loaded: LoadedScenario, console: Console,
+                     influential: pd.Series | None = None) -> None:
+    """Print actors, theaters, the parameters (every one, or only the `influential` ones: a
+    ranking by importance), and the policies (every lever, or only those a policy sets)."""
     scenario = loaded.scenario
     meta = scenario.scenario
     console.rule(f"[bold]{escape(meta.name)}[/]: {escape(meta.title)}")
@@ -70,26 +75,41 @@ def explain_scenario(loaded: LoadedScenario, console: Console) -> None:
         theaters.add_row(key, escape(theater.name), theater.kind, theater.soil_of)
     console.print(theaters)
 
-    params = Table(title="Parameters", show_lines=True)
+    every = dict(iter_parameters(scenario))
+    full = influential is None
+    ranking = pd.Series(dtype=float) if influential is None else influential
+    shown = list(every) if full else list(ranking.index)
+    title = "Parameters" if full else (
+        f"The {len(shown)} most influential of {len(every)} parameters (PAWN on "
+        f"{SCREENING_FUTURES:,} futures, {', '.join(scenario.default_policies)}; "
+        f"`explain --all` lists every one)")
+    params = Table(title=escape(title), show_lines=full)
     params.add_column("parameter", overflow="fold")
+    if not full:
+        params.add_column("influence", justify="right")
     params.add_column("value or distribution", overflow="fold")
     params.add_column("unit", overflow="fold")
     params.add_column("source", overflow="fold", ratio=3)
-    for path, param in iter_parameters(scenario):
-        source = param.source
+    for path in shown:
+        param = every[path]
+        source = param.source if full else first_sentence(param.source, 90)
         if param.hindsight:
             source += f"\nHINDSIGHT (after as_of): {param.hindsight}"
-        params.add_row(escape(path), escape(param.describe()), escape(param.unit), escape(source))
+        cells = [escape(path), *([] if full else [f"{ranking[path]:.2f}"]),
+                 escape(param.describe()), escape(param.unit), escape(source)]
+        params.add_row(*cells)
     console.print(params)
 
     policies = Table(title="Policies", show_lines=True)
     policies.add_column("policy")
-    policies.add_column("levers", overflow="fold")
-    policies.add_column("description and source", overflow="fold", ratio=2)
+    policies.add_column("levers" if full else "levers it sets", overflow="fold")
+    policies.add_column("description and source" if full else "description", overflow="fold",
+                        ratio=2)
     for name, policy in scenario.policies.items():
-        levers = policy.model_dump(exclude={"description", "source"})
+        levers = policy.model_dump(exclude={"description", "source"},
+                                   exclude_defaults=not full)
         lever_text = "\n".join(f"{k} = {v}" for k, v in levers.items())
-        policies.add_row(
-            name, escape(lever_text), escape(f"{policy.description}\nsource: {policy.source}")
-        )
+        text = f"{policy.description}\nsource: {policy.source}" if full \
+            else first_sentence(policy.description, 200)
+        policies.add_row(name, escape(lever_text), escape(text))
     console.print(policies)
