@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from offramp.cli.app import app
+from offramp.cli.app import app, err_console
 from offramp.errors import UserError
 from offramp.report.console import claims_table, stdout_console
 
@@ -128,9 +128,11 @@ def _scenario_claims(target: str, futures: int, seed: int, sampler: str,
     if sampler not in SAMPLERS:
         raise UserError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
     loaded = load_scenario(target, overrides=set_)
-    results = evaluate_claims(loaded, n_futures=futures, seed=seed,
-                              sampler=cast("Sampler", sampler),  # one of SAMPLERS (checked above)
-                              claims=claim or None)
+    with err_console.status(f"judging the claims of {loaded.scenario.scenario.name} on "
+                            f"{futures:,} futures..."):
+        results = evaluate_claims(loaded, n_futures=futures, seed=seed,
+                                  sampler=cast("Sampler", sampler),  # one of SAMPLERS (checked)
+                                  claims=claim or None)
     name = loaded.scenario.scenario.name
     return (results, names_of_scenario(loaded.scenario),
             f"claims of {name}: {futures} futures, seed {seed}, sampler {sampler}")
@@ -145,7 +147,8 @@ def _run_claims(target: str, futures: int, claim: list[str] | None
     from offramp.studies.claims import evaluate_run_claims, save_claims
 
     store = RunStore.open(Path(target))
-    run = evaluate_run_claims(store, max_futures=futures, claims=claim or None)
+    with err_console.status("judging the claims on the run's futures..."):
+        run = evaluate_run_claims(store, max_futures=futures, claims=claim or None)
     title = (f"claims of {run.scenario} on run {run.root}: {run.selection} futures, "
              f"seed {run.seed}")
     if not claim:

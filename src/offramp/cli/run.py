@@ -135,7 +135,8 @@ def run(
     if report:
         from offramp.studies.summary import judge_claims
 
-        judge_claims(store)
+        with err_console.status("judging the scenario's claims on the run's futures..."):
+            judge_claims(store)
         _write_report(store)
 
 
@@ -143,7 +144,12 @@ def _write_report(store) -> None:
     from offramp.report.html import write_report
     from offramp.studies.summary import summarize
 
-    console.print(f"report: {write_report(summarize(store))}", highlight=False)
+    with err_console.status("analysing the run for its report (drivers, where each policy "
+                            "fails, robustness)..."):
+        summary = summarize(store)
+    with err_console.status("writing the report..."):
+        path = write_report(summary)
+    console.print(f"report: {path}", highlight=False)
 
 
 @app.command("report")
