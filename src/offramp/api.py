@@ -71,6 +71,14 @@ class Run:
             f"policies, seed {m.seed}, path={str(self.path)!r})"
         )
 
+    def _repr_html_(self) -> str:
+        """In a notebook: what the run is and its per-policy comparison."""
+        import html
+
+        table = self.compare().T.to_html(float_format=lambda v: f"{v:,.3g}")
+        return (f"<p><strong>{html.escape(repr(self))}</strong><br>A comparison under the "
+                f"scenario's assumptions, not a forecast.</p>{table}")
+
     @property
     def path(self) -> Path:
         return self._store.root

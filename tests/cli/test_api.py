@@ -20,3 +20,12 @@ def test_python_api(kursk_run, tmp_path):
     assert int(reopened.query("select count(*) as n from outcomes")["n"][0]) == 300 * 4
     joined = reopened.query("select count(*) as n from outcomes join futures using (future)")
     assert int(joined["n"][0]) == 300 * 4
+
+
+def test_a_run_shows_itself_in_a_notebook(kursk_run):
+    run = offramp.open_run(kursk_run.root)
+    shown = run._repr_html_()
+    assert shown.startswith("<p><strong>Run(&#x27;kursk-2024&#x27;")
+    assert "not a forecast" in shown and "<table" in shown
+    for policy in run.manifest.policies:
+        assert policy in shown
