@@ -66,3 +66,22 @@ def explain(
     with console.status("screening the parameters' influence (a small run)..."):
         influential = influential_parameters(loaded.scenario)
     explain_scenario(loaded, console, influential)
+
+
+@app.command()
+def schema() -> None:
+    """Print the scenario language as JSON Schema, for an editor's completion and checks
+    (e.g. `offramp schema > scenario.schema.json`, then in VS Code with the YAML extension:
+    `# yaml-language-server: $schema=scenario.schema.json` at the top of a scenario file)."""
+    import json
+    import sys
+
+    from offramp.scenario.schema import Scenario
+
+    document = Scenario.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "offramp scenario"
+    # The loader reads `extends` before validating: a variant names its parent scenario.
+    document["properties"]["extends"] = {
+        "type": "string", "description": "A built-in scenario or a file this one changes."}
+    sys.stdout.write(json.dumps(document, indent=1) + "\n")
