@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -75,7 +76,8 @@ class Run:
         """In a notebook: what the run is and its per-policy comparison."""
         import html
 
-        table = self.compare().T.to_html(float_format=lambda v: f"{v:,.3g}")
+        table = summary_table(self.outcomes, self.manifest.policies).T.to_html(
+            float_format=lambda v: f"{v:,.3g}")
         return (f"<p><strong>{html.escape(repr(self))}</strong><br>A comparison under the "
                 f"scenario's assumptions, not a forecast.</p>{table}")
 
@@ -103,12 +105,18 @@ class Run:
         return self._store.read_series()
 
     def compare(self) -> pd.DataFrame:
-        """The headline statistics per policy (rows: policies)."""
-        return summary_table(self.outcomes, self.manifest.policies)
+        """The headline statistics per policy (rows: policies; snake_case columns, e.g.
+        `ended_share`, `territory_share_median`)."""
+        return _snake_case(summary_table(self.outcomes, self.manifest.policies))
 
     def paired(self) -> pd.DataFrame:
-        """Share of futures in which one policy does strictly better than another."""
-        return paired_wins(self.outcomes)
+        """Share of futures in which one policy does strictly better than another: one row per
+        ordered pair (`policy`, `versus`), one snake_case column per headline outcome."""
+        wins = paired_wins(self.outcomes)
+        pairs = [label.split(" vs ", 1) for label in wins.index]
+        wins.index = pd.MultiIndex.from_tuples([tuple(pair) for pair in pairs],
+                                               names=["policy", "versus"])
+        return _snake_case(wins)
 
     @cached_property
     def _analysis(self) -> RunAnalysis:
@@ -207,3 +215,9 @@ def run(
 def open_run(path: str | Path) -> Run:
     """Open a run folder written by `offramp run` or `offramp.run`."""
     return Run(RunStore.open(Path(path)))
+
+
+def _snake_case(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns as code writes them: 'territory share, p10' -> 'territory_share_p10'."""
+    return frame.rename(columns=lambda label: re.sub(r"[^0-9a-z]+", "_", str(label).lower())
+                        .strip("_"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 import offramp
@@ -12,8 +14,13 @@ def test_python_api(kursk_run, tmp_path):
     pd.testing.assert_frame_equal(run.outcomes, kursk_run.read_outcomes(), check_exact=True)
     table = run.compare()
     assert list(table.index) == ["negotiate-now", "arm-and-hold", "drip-feed", "as-happened"]
-    assert table["ended share"].between(0, 1).all()
-    assert run.paired().shape[0] == 4 * 3  # every ordered pair of policies
+    assert table["ended_share"].between(0, 1).all()
+    assert {"territory_share_median", "casualties_a_median"} <= set(table.columns)
+    paired = run.paired()
+    assert paired.shape[0] == 4 * 3  # every ordered pair of policies
+    assert paired.index.names == ["policy", "versus"]
+    assert ("negotiate-now", "drip-feed") in paired.index
+    assert all(re.fullmatch(r"[a-z0-9_]+", column) for column in paired.columns)
     assert run.report().is_file()
     reopened = offramp.open_run(run.path)
     assert reopened.outcomes.dtypes.equals(run.outcomes.dtypes)
