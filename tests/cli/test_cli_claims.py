@@ -20,7 +20,12 @@ def small_run(claims_run):
 
 
 def test_the_cli_default_is_the_library_default():
+    from offramp.cli.claims import RUN_DEFAULT_FUTURES
+    from offramp.studies.summary import CLAIMS_MAX_FUTURES
+
     assert CLI_DEFAULT_FUTURES == DEFAULT_FUTURES == 2000
+    # on a run folder, the claims are judged on the futures its report judges them on
+    assert RUN_DEFAULT_FUTURES == CLAIMS_MAX_FUTURES
 
 
 def printed_verdicts(stdout: str) -> dict[str, str]:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from offramp.studies.claims import ClaimResult
 
 DEFAULT_FUTURES = 2000  # = offramp.studies.claims.DEFAULT_FUTURES (not imported: it is slow)
+RUN_DEFAULT_FUTURES = 10_000  # = offramp.studies.summary.CLAIMS_MAX_FUTURES: what a run's
+# report judges its claims on, so that `claims RUN` and the report agree unless told otherwise
 
 
 def check_target(target: str) -> str:
@@ -58,10 +60,11 @@ def claims(
                                  "folder (from `offramp run`).")
     ],
     futures: Annotated[
-        int, typer.Option("--futures", help="Futures to run; every arm runs on the same ones. "
-                                            "On a run folder: its first N futures (all if "
-                                            "fewer).")
-    ] = DEFAULT_FUTURES,
+        int | None, typer.Option(
+            "--futures", help=f"Futures to run; every arm runs on the same ones (default "
+                              f"{DEFAULT_FUTURES:,}). On a run folder: its first N futures, all "
+                              f"if fewer (default {RUN_DEFAULT_FUTURES:,}, as its report uses).")
+    ] = None,
     seed: Annotated[
         int | None,
         typer.Option("--seed", help="Seed of the futures, the engine and the bootstrap "
@@ -88,6 +91,8 @@ def claims(
     it fails (PRIM). On a run folder: the run's scenario, its first --futures futures and its
     seed. Verdicts are consequences of the scenario's assumptions, not forecasts."""
     kind = check_target(target)
+    if futures is None:
+        futures = RUN_DEFAULT_FUTURES if kind == "run" else DEFAULT_FUTURES
     if futures < 2:
         raise UserError(f"--futures must be at least 2, found {futures}")
     if kind == "run":
