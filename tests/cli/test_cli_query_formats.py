@@ -34,3 +34,10 @@ def test_bad_formats_are_one_line_errors(kursk_run, tmp_path):
     assert_one_line_error(run_cli("query", root, "select 1", "--format", "xml"), "--format")
     assert_one_line_error(run_cli("query", root, "select 1", "--output", tmp_path / "x.csv"),
                           "--format csv")
+
+
+def test_a_wide_result_shows_its_first_columns_and_says_how_to_get_all(kursk_run):
+    result = run_cli("query", kursk_run.root, "select * from futures", columns=200)
+    assert result.returncode == 0, result.stderr
+    assert "of 300 rows and 12 of" in result.stdout and "--format csv" in result.stdout
+    assert "603,550" in result.stdout  # Ukraine's area: a column wide enough to read

@@ -163,6 +163,10 @@ def report_command(
     _write_report(RunStore.open(run_dir))
 
 
+MAX_TABLE_COLUMNS = 12
+"""Columns a terminal table shows (beyond, rich squeezes every column to nothing)."""
+
+
 @app.command()
 def query(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
@@ -188,7 +192,12 @@ def query(
         raise UserError("--output writes csv or json: add --format csv or --format json")
     frame = run_sql(RunStore.open(run_dir), sql)
     if output_format == "table":
-        console.print(frame_table(frame.head(limit), title=f"{len(frame)} rows"))
+        shown = frame.iloc[:limit, :MAX_TABLE_COLUMNS]
+        console.print(frame_table(shown, title=f"{len(frame)} rows"))
+        if frame.shape[1] > MAX_TABLE_COLUMNS or len(frame) > limit:
+            console.print(f"showing {len(shown):,} of {len(frame):,} rows and {shown.shape[1]} of "
+                          f"{frame.shape[1]} columns: --format csv or json gives them all",
+                          highlight=False)
         return
     text = frame.to_csv(index=False) if output_format == "csv" else json.dumps(
         frame.astype(object).where(frame.notna(), None).to_dict(orient="records"),
