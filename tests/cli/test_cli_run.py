@@ -59,3 +59,11 @@ def test_a_run_of_one_policy_and_its_report(tmp_path):
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert (out / "report.html").is_file()
     assert run_cli("report", out).returncode == 0
+
+
+def test_bad_settings_are_refused_before_the_progress_bar_is_drawn(tmp_path):
+    result = run_cli("run", "kursk-2024", "--policies", "nope", "--futures", "10",
+                     "--out", tmp_path / "x")
+    assert_one_line_error(result, "unknown policy nope")
+    assert result.stdout == ""  # no progress bar, nothing else
+    assert not (tmp_path / "x").exists()

@@ -76,6 +76,7 @@ def run(
     from offramp.experiments.runner import (
         RunSettings,
         check_requirements,
+        check_settings,
         default_run_dir,
         resume_run,
         start_run,
@@ -110,11 +111,13 @@ def run(
             requirements=tuple(require) if require else DEFAULT_REQUIREMENTS,
         )
         check_requirements(settings.requirements)  # before anything runs
+        loaded = load_scenario(scenario, overrides=set_)
+        check_settings(settings, loaded)  # and before the progress bar is drawn
         run_dir = out or default_run_dir(scenario)
         total = remaining = futures
         if sampler == "saltelli":  # the design rounds the number of futures down
-            total = remaining = design_size(load_scenario(scenario, overrides=set_).scenario,
-                                            futures, cast("Sampler", sampler))  # "saltelli"
+            total = remaining = design_size(loaded.scenario, futures,
+                                            cast("Sampler", sampler))  # "saltelli"
     executor = make_executor(workers=workers, dask=dask)
     try:
         with progress_bar(console, total, total - remaining) as advance:
