@@ -186,11 +186,14 @@ def run(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     overrides: Sequence[str] = (),
     requirements: Sequence[str] = DEFAULT_REQUIREMENTS,
+    progress: bool = True,
 ) -> Run:
-    """Run `policies` (default: all) of `scenario` across sampled futures; return the run.
+    """Run `policies` (default: the scenario's default policies) of `scenario` across sampled
+    futures; return the run.
 
     `requirements` (e.g. "a_territory_share >= 0.8") are what the robustness analysis judges
-    policies against; they are stored with the run and do not change its outcomes.
+    policies against; they are stored with the run and do not change its outcomes. `progress`
+    draws a bar over the futures (in a notebook too) while the run goes.
     """
     settings = RunSettings(
         scenario=scenario,
@@ -207,7 +210,14 @@ def run(
         out = default_run_dir(scenario)
     executor = make_executor(workers=workers, dask=dask)
     try:
-        return Run(start_run(settings, Path(out), executor))
+        if not progress:
+            return Run(start_run(settings, Path(out), executor))
+        from rich.console import Console
+
+        from offramp.report.console import progress_bar
+
+        with progress_bar(Console(stderr=True), futures) as advance:
+            return Run(start_run(settings, Path(out), executor, advance))
     finally:
         executor.close()
 
