@@ -23,3 +23,12 @@ def test_the_first_screen_shows_the_answer_and_the_comparison(kursk_report, open
         assert sentence is not None and table is not None
         assert sentence["y"] + sentence["height"] <= 900
         assert table["y"] + table["height"] <= 900, table
+
+
+def test_the_report_fits_a_phone_screen(kursk_report, open_in_chromium):
+    """At 390 px wide nothing makes the page scroll sideways: wide tables scroll inside
+    themselves and figures shrink."""
+    with open_in_chromium(kursk_report) as visit:
+        page = visit.page
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -54,6 +54,12 @@ th { background: #f3f3f3; } td.text, th.text { text-align: left; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; } .figures figure { margin: 0; width: 520px; }
 .meta { color: #666; font-size: 0.85em; }
 ol.contents { columns: 3; font-size: 0.85em; } details summary { cursor: pointer; }
+svg { max-width: 100%; height: auto; }
+table { display: block; max-width: 100%; overflow-x: auto; }
+@media (max-width: 600px) {
+  body { margin: 0.5em auto; padding: 0 0.5em; } ol.contents { columns: 1; }
+  .figures figure { width: 100%; }
+}
 """
 
 
