@@ -1,4 +1,4 @@
-"""Bargaining: the reservation-hazard settlement rule of model-theory §1.2.
+"""Bargaining: a reservation-hazard settlement rule (Fearon 1995; Wagner 2000; Powell 2004).
 
 Seeds: 000 says neither side can win outright, the war will end at the negotiating table, Kursk
 strengthens Ukraine's hand, and delay weakens it (the salient may be lost, Russia may gain in

@@ -18,7 +18,7 @@ Per side X against Y in theater j (W = frontage_km, F personnel, all arrays (2, 
     noise         = exp(noise_sd * z - noise_sd**2 / 2),  z ~ N(0, 1)  (mean one)
 
 with q = firer_exponent, p = target_exponent, d = the reference density at which attrition is
-stated (1 personnel/km in the scenario language, i.e. the formula of model-theory §2.3), and the
+stated (1 personnel/km in the scenario language, i.e. Bracken's (1995) law on densities), and the
 attacker the side with the greater combat power in the theater this week (in a theater with a
 `defender`: always the other side). `damp_j` is 0 outside war (ceasefire, settlement) and
 (1 - strength) of the disengagement rung and, in salient theaters, of the no-incursions rung.

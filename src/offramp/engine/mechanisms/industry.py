@@ -5,8 +5,8 @@ the mid-1990s; Russia makes about three times the US and Europe combined; refill
 Javelin and Stinger stocks takes five years at current rates; the West must surge its
 defence-industrial base.
 
-Backers' shell output approaches its target with a first-order lag (the capacity pipeline of
-model-theory §4.2 reduced to its time constant):
+Backers' shell output approaches its target with a first-order lag (the capacity supply line
+of Sterman (2000) Business Dynamics reduced to its time constant):
 
     production <- production + (target * surge - production) * (1 - exp(-1 / ramp_weeks))
 

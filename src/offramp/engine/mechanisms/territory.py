@@ -4,7 +4,7 @@ Seeds: 000 reports Russia's advances in Donbas and Ukraine's hold of Russian lan
 fears that delay lets the salient be lost; 003 expects the autumn rains to make the salient
 durable and doubts Russia will eject it without a much larger redeployment.
 
-In theater j the side with the greater combat power advances (model-theory §2.4):
+In theater j the side with the greater combat power advances (break-even ratio: Davis 1995):
 
     ratio = P_strong / P_weak
     dA_j  = max_advance_km_per_week * season * terrain_factor_j * frontage_km_j
