@@ -67,3 +67,15 @@ def test_bad_settings_are_refused_before_the_progress_bar_is_drawn(tmp_path):
     assert_one_line_error(result, "unknown policy nope")
     assert result.stdout == ""  # no progress bar, nothing else
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("run", "kursk-2024", "--seed", "-1", "--futures", "10"), "--seed must be"),
+    (("claims", "kursk-2024", "--seed", "-1", "--futures", "10"), "--seed must be"),
+    (("calibrate", "--seed", "-1"), "--seed must be"),
+    (("run", "kursk-2024", "--futures", "10", "--dask", "garbage://x"),
+     "cannot reach the Dask scheduler at 'garbage://x'"),
+])
+def test_bad_seeds_and_schedulers_are_one_line_errors(tmp_path, args, expected):
+    assert_one_line_error(run_cli(*args, "--out", tmp_path / "x") if args[0] == "run"
+                          else run_cli(*args), expected)

@@ -4,8 +4,8 @@ no writing, no second statement, no extension; `discover --where` cannot smuggle
 from __future__ import annotations
 
 import pytest
-from helpers import assert_one_line_error, run_cli
 
+from helpers import assert_one_line_error, run_cli
 from offramp.store.query import run_sql
 from offramp.store.run_store import StoreError
 

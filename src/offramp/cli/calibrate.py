@@ -133,6 +133,8 @@ def calibrate(
         raise UserError(f"Unknown law {law!r}: choose one of {', '.join(LAW_NAMES)}, or all.")
     if bootstrap < 0:
         raise UserError(f"--bootstrap must be 0 or more, not {bootstrap}.")
+    if not 0 <= seed < 2**63:
+        raise UserError(f"--seed must be a whole number from 0 to 2**63 - 1, not {seed}.")
     chosen = names if dataset is None else [dataset]
     laws = LAW_NAMES if law == "all" else (law,)
     for name in chosen:

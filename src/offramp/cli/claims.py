@@ -93,6 +93,8 @@ def claims(
     kind = check_target(target)
     if futures is None:
         futures = RUN_DEFAULT_FUTURES if kind == "run" else DEFAULT_FUTURES
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UserError(f"--seed must be a whole number from 0 to 2**63 - 1, found {seed}")
     if futures < 2:
         raise UserError(f"--futures must be at least 2, found {futures}")
     if kind == "run":

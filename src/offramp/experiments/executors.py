@@ -88,8 +88,10 @@ class DaskExecutor:
                 self._client = Client(self._cluster)
             else:
                 self._client = Client(address, timeout="10s")
-        except OSError as error:
-            raise UserError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+        except (OSError, ValueError, TypeError) as error:
+            # OSError: nobody answers; ValueError/TypeError: not an address Dask can read
+            # ("garbage://x"), which distributed reports with a ValueError
+            raise UserError(f"cannot reach the Dask scheduler at {address!r}: {error}") from None
         self.description = f"Dask ({address})"
 
     def map_unordered(self, function, tasks):

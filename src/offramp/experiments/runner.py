@@ -141,6 +141,8 @@ def check_settings(settings: RunSettings, loaded: LoadedScenario) -> tuple[str, 
         raise UserError(f"--futures {settings.n_futures:,} is more than this tool is built for")
     if settings.chunk_size < 1:
         raise UserError(f"--chunk-size must be at least 1, found {settings.chunk_size}")
+    if not 0 <= settings.seed < 2**63:
+        raise UserError(f"--seed must be a whole number from 0 to 2**63 - 1, found {settings.seed}")
     if settings.sampler not in SAMPLERS:
         raise UserError(
             f"unknown sampler '{settings.sampler}'; choose one of {', '.join(SAMPLERS)}"
