@@ -36,7 +36,13 @@ def run_sql(store: RunStore, sql: str) -> pd.DataFrame:
         connection.execute("SET allowed_paths = ?", [[str(path) for path in files.values()]])
         for view, path in files.items():
             quoted = str(path).replace("'", "''")
-            connection.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{quoted}')")
+            try:
+                connection.execute(
+                    f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{quoted}')")
+            except duckdb.Error as error:
+                raise StoreError(f"{path}: cannot be read ({str(error).splitlines()[0]}); the "
+                                 "file is damaged: start a new run (or put an intact copy "
+                                 "back)") from None
         connection.execute("SET enable_external_access = false")
         connection.execute("SET lock_configuration = true")
         try:

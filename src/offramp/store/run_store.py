@@ -149,7 +149,7 @@ class RunStore:
         """The futures table. `split_blocks` gives every column its own block, taken from the
         Parquet buffers without a copy: much quicker for a wide table, and selecting columns
         (the analysis's uncertain parameters) then copies nothing either."""
-        return pq.read_table(self.root / "futures.parquet").to_pandas(split_blocks=split_blocks)
+        return _read_parquet(self.root / "futures.parquet").to_pandas(split_blocks=split_blocks)
 
     def read_outcomes(self) -> pd.DataFrame:
         return self._read("outcomes")
@@ -163,7 +163,7 @@ class RunStore:
         path = self.root / f"{kind}.parquet"
         if not path.is_file():
             raise StoreError(f"{self.root}: the run is not complete; resume it with --resume")
-        return pq.read_table(path).to_pandas()
+        return _read_parquet(path).to_pandas()
 
 
     # --- results of studies ------------------------------------------------------------------
@@ -185,9 +185,23 @@ class RunStore:
         path = self.result_path(name)
         if not path.is_file():
             return None
-        table = pq.read_table(path)
+        table = _read_parquet(path)
         settings = json.loads((table.schema.metadata or {}).get(b"offramp.settings", b"{}"))
         return table.to_pandas(), settings
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    """A run's Parquet file, or a StoreError saying it is missing or damaged (a truncated,
+    emptied or overwritten file), never a pyarrow traceback."""
+    if not path.is_file():
+        raise StoreError(f"{path}: missing; the run folder is damaged: start a new run (or put "
+                         "the file back)")
+    try:
+        return pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        reason = str(error).splitlines()[0][:200]
+        raise StoreError(f"{path}: cannot be read ({reason}); the file is damaged: start a "
+                         "new run (or put an intact copy back)") from None
 
 
 def _table(frame: pd.DataFrame) -> pa.Table:
