@@ -25,3 +25,19 @@ def test_resuming_without_the_futures_file_names_it(kursk_run, tmp_path):
     interrupted_copy(kursk_run.root, root, pending=(1,))
     (root / "futures.parquet").unlink()
     assert_one_line_error(run_cli("run", "--resume", root), "futures.parquet", "missing")
+
+
+def test_a_run_killed_while_writing_its_futures_can_be_started_again(tmp_path):
+    """Killed before the manifest: --resume says to start again, and run --out does, in the
+    same folder (it held nothing but the futures being written)."""
+    root = tmp_path / "killed"
+    root.mkdir()
+    (root / "futures.parquet").write_bytes(b"PAR1 half a file")
+    (root / ".futures.parquet.x1.tmp").write_bytes(b"...")
+    assert_one_line_error(run_cli("run", "--resume", root), "stopped before it began",
+                          f"--out {root}")
+    result = run_cli("run", "kursk-2024", "--futures", "20", "--policies", "drip-feed",
+                     "--out", root, "--no-report")
+    assert result.returncode == 0, result.stderr
+    assert (root / "manifest.json").is_file() and (root / "outcomes.parquet").is_file()
+    assert not list(root.glob("*.tmp"))

@@ -53,6 +53,11 @@ class RunStore:
     @classmethod
     def create(cls, root: Path, manifest: dict[str, Any], futures: pd.DataFrame) -> RunStore:
         root = Path(root)
+        if _never_started(root):
+            # a run killed while it wrote its futures, before its manifest: nothing was run,
+            # so its leftovers are cleared and the run starts again here
+            for leftover in root.iterdir():
+                leftover.unlink()
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise StoreError(
                 f"{root}: the output folder exists and is not empty; choose another --out "
@@ -84,6 +89,9 @@ class RunStore:
         root = Path(root)
         path = root / MANIFEST
         if not path.is_file():
+            if _never_started(root):
+                raise StoreError(f"{root}: the run was stopped before it began (its futures "
+                                 f"were being written); start it again with --out {root}")
             raise StoreError(f"{root}: not a run folder (no {MANIFEST})")
         try:
             manifest = json.loads(path.read_text())
@@ -188,6 +196,16 @@ class RunStore:
         table = _read_parquet(path)
         settings = json.loads((table.schema.metadata or {}).get(b"offramp.settings", b"{}"))
         return table.to_pandas(), settings
+
+
+def _never_started(root: Path) -> bool:
+    """A folder left by a run killed before its manifest was written: only the futures file
+    (whole or not) and temporary files in it."""
+    if not root.is_dir() or (root / MANIFEST).exists():
+        return False
+    names = [path.name for path in root.iterdir()]
+    return bool(names) and all(name == "futures.parquet" or name.endswith(".tmp")
+                               or name == ".write-test" for name in names)
 
 
 def _read_parquet(path: Path) -> pa.Table:
