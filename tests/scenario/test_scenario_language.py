@@ -320,3 +320,10 @@ def test_set_fixes_a_distribution_at_a_number_keeping_its_unit(override):
     noise = loaded.scenario.combat.noise_sd
     assert noise.describe() == "0.2" and noise.unit == "log sd"
     assert noise.source.startswith(f"assumption: set on the command line (--set {override})")
+
+
+def test_a_huge_set_is_quoted_short_in_its_error():
+    deep = ".".join(["a"] * 40_000) + "=1"
+    result = run_cli("validate", "kursk-2024", "--set", deep)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr) < 400 and "is not a section" in result.stderr

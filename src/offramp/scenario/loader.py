@@ -277,18 +277,26 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[
     return _merge(parent, data), merged_origins
 
 
+def _short(text: str, limit: int = 120) -> str:
+    """Text as an error quotes it: cut in the middle when long (a pasted file, a deep path)."""
+    return text if len(text) <= limit else f"{text[: limit // 2]}…{text[-limit // 2:]}"
+
+
 def parse_override(text: str) -> tuple[Path_, Any]:
     """`theaters.kursk.frontage_km.value=50` -> (path, 50). The value is read as YAML."""
     if "=" not in text:
-        raise ScenarioError(f"--set {text!r}: expected PATH=VALUE, e.g. combat.noise_sd.value=0.2")
+        raise ScenarioError(f"--set {_short(text)!r}: expected PATH=VALUE, "
+                            "e.g. combat.noise_sd.value=0.2")
     dotted, _, value_text = text.partition("=")
     keys = tuple(part.strip() for part in dotted.strip().split("."))
     if not dotted.strip() or any(not k for k in keys):
-        raise ScenarioError(f"--set {text!r}: the path before '=' is empty or has an empty part")
+        raise ScenarioError(f"--set {_short(text)!r}: the path before '=' is empty or has an "
+                            "empty part")
     try:
         value = yaml.safe_load(value_text) if value_text.strip() else None
     except yaml.YAMLError:
-        raise ScenarioError(f"--set {text!r}: cannot read the value {value_text!r}") from None
+        raise ScenarioError(
+            f"--set {_short(text)!r}: cannot read the value {_short(value_text)!r}") from None
     path: Path_ = tuple(int(k) if k.isdigit() else k for k in keys)
     return path, value
 
@@ -299,11 +307,13 @@ def apply_override(data: dict, path: Path_, value: Any, text: str) -> None:
         child = node[key] if _has(node, key) else None
         if not isinstance(child, dict | list):
             shown = format_path(path[: depth + 1])
-            raise ScenarioError(f"--set {text!r}: '{shown}' is not a section of the scenario")
+            raise ScenarioError(f"--set {_short(text)!r}: '{_short(shown)}' is not a section of "
+                                "the scenario")
         node = child
     last = path[-1]
     if isinstance(node, list) and not (isinstance(last, int) and last < len(node)):
-        raise ScenarioError(f"--set {text!r}: '{format_path(path)}' is not an item of the list")
+        raise ScenarioError(f"--set {_short(text)!r}: '{_short(format_path(path))}' is not an "
+                            "item of the list")
     if last == "value" and isinstance(node, dict) and "dist" in node:
         _fix_parameter(node, value, text)  # PARAM.value=V on a distribution
     elif isinstance(node, dict) and _is_parameter(node.get(last)) \
