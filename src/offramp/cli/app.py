@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from offramp.errors import UserError
 from offramp.report.console import stdout_console
+from offramp.report.words import printable
 
 app = typer.Typer(
     name="offramp",
@@ -38,5 +39,7 @@ def main() -> None:
     try:
         app()  # standalone: usage errors exit 2 with click's message
     except UserError as error:
-        err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        # printable: an error may quote a scenario's text, which may hold terminal escapes
+        err_console.print(f"[bold red]error:[/] {escape(printable(str(error)))}",
+                          highlight=False)
         sys.exit(error.exit_code)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.table import Table
 
-from offramp.report.words import first_sentence
+from offramp.report.words import first_sentence, printable
 from offramp.scenario.loader import LoadedScenario
 from offramp.scenario.schema import Backer, Belligerent, Rival
 from offramp.scenario.walk import iter_parameters
 from offramp.studies.influence import SCREENING_FUTURES
+
+
+def escape(text: str) -> str:
+    """Scenario text for the terminal: no control characters, no rich markup."""
+    return escape_markup(printable(str(text)))
 
 
 def scenarios_table(loaded: list[LoadedScenario]) -> Table:

@@ -326,3 +326,16 @@ def discovery_restrictions(discovery: Discovery, names: ParameterNames, box_inde
     if frame.empty:
         return frame
     return frame.sort_values("quasi-p", kind="stable").reset_index(drop=True)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text safe to write to a terminal: control characters (ESC sequences that could set the
+    clipboard, the window title or clear the screen) removed; newlines and tabs kept.
+
+    >>> printable("Ukraine\\x1b]52;c;ZXZpbA==\\x07 and Russia")
+    'Ukraine]52;c;ZXZpbA== and Russia'
+    """
+    return _CONTROL.sub("", text)
