@@ -27,3 +27,16 @@ def test_validate_strips_escapes_from_a_bad_key(tmp_path):
     result = run_cli("validate", path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "evil" in result.stderr and "\x1b" not in result.stderr
+
+
+def test_a_file_that_is_not_yaml_is_refused_unread(tmp_path):
+    """`extends: /etc/passwd` (or any non-YAML file) never has its lines echoed as keys."""
+    secret = tmp_path / "secrets.conf"
+    secret.write_text("root: hunter2\nadmin: swordfish\n")
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {secret}\n")
+    for target in (child, secret):
+        result = run_cli("validate", target)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "ends in .yaml or .yml" in result.stderr
+        assert "hunter2" not in result.stderr and "swordfish" not in result.stderr

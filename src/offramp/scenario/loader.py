@@ -95,6 +95,10 @@ def resolve_scenario_path(name_or_path: str, relative_to: Path | None = None) ->
     if relative_to is not None and not candidate.is_absolute():
         candidate = relative_to / candidate
     if candidate.is_file():
+        if candidate.suffix.lower() not in (".yaml", ".yml"):
+            # a scenario is a YAML file: anything else (/etc/shadow) is refused unread, so that
+            # its lines never come back as "unknown key" errors
+            raise ScenarioError(f"{candidate}: a scenario file ends in .yaml or .yml")
         return candidate.resolve()
     builtins = builtin_scenarios()
     if name_or_path in builtins:
