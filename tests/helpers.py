@@ -94,10 +94,11 @@ def run_cli(*args: str | Path, columns: int = CLI_COLUMNS, in_process: bool = Tr
     return _run_in_process(argv, env)
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess, *expected: str) -> None:
-    """The command failed as a user's mistake: exit code 2, one line on stderr naming `expected`,
-    no traceback."""
-    assert result.returncode == 2, (result.stdout, result.stderr)
+def assert_one_line_error(result: subprocess.CompletedProcess, *expected: str,
+                          code: int = 2) -> None:
+    """The command failed as a user's mistake (exit code 2; 3 for a fault of the machine or the
+    run's files): one line on stderr naming `expected`, no traceback."""
+    assert result.returncode == code, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -17,14 +17,14 @@ def test_a_damaged_outcomes_file_is_named(kursk_run, tmp_path, damage):
     outcomes = root / "outcomes.parquet"
     outcomes.write_bytes(outcomes.read_bytes()[:100] if damage == "truncated" else b"")
     for args in (("report", root), ("query", root, "select count(*) from outcomes")):
-        assert_one_line_error(run_cli(*args), "outcomes.parquet", "damaged")
+        assert_one_line_error(run_cli(*args), "outcomes.parquet", "damaged", code=3)
 
 
 def test_resuming_without_the_futures_file_names_it(kursk_run, tmp_path):
     root = tmp_path / "run"
     interrupted_copy(kursk_run.root, root, pending=(1,))
     (root / "futures.parquet").unlink()
-    assert_one_line_error(run_cli("run", "--resume", root), "futures.parquet", "missing")
+    assert_one_line_error(run_cli("run", "--resume", root), "futures.parquet", "missing", code=3)
 
 
 def test_a_run_killed_while_writing_its_futures_can_be_started_again(tmp_path):

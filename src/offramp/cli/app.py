@@ -33,9 +33,14 @@ SetOption = Annotated[
 
 
 def main() -> None:
-    """Entry point: user mistakes become one paragraph on stderr and exit code 2."""
+    """Entry point: a user's mistake becomes one paragraph on stderr and exit code 2, a fault of
+    the machine (disk full, permission, damaged file) exit code 3, a bug in offramp exit code 1;
+    never a traceback unless `--debug` comes first (`offramp --debug run ...`)."""
     import offramp.cli  # noqa: F401  (registers every command on `app`)
 
+    debug = len(sys.argv) > 1 and sys.argv[1] == "--debug"
+    if debug:
+        del sys.argv[1]
     try:
         app()  # standalone: usage errors exit 2 with click's message
     except UserError as error:
@@ -43,3 +48,21 @@ def main() -> None:
         err_console.print(f"[bold red]error:[/] {escape(printable(str(error)))}",
                           highlight=False)
         sys.exit(error.exit_code)
+    except OSError as error:  # the machine: a disk full, a permission, a vanished file
+        if debug:
+            raise
+        where = f" ({error.filename})" if error.filename else ""
+        err_console.print(f"[bold red]error:[/] {escape(printable(error.strerror or str(error)))}"
+                          f"{escape(printable(where))}: free space or fix the permission, then "
+                          f"run again (an interrupted run resumes with --resume)",
+                          highlight=False)
+        sys.exit(3)
+    except Exception as error:  # a bug in offramp
+        if debug:
+            raise
+        err_console.print(f"[bold red]internal error[/] (a bug in offramp, not your input): "
+                          f"{escape(printable(type(error).__name__))}: "
+                          f"{escape(printable(str(error)[:300]))}. Run again with "
+                          f"`offramp --debug ...` for the traceback and report it.",
+                          highlight=False)
+        sys.exit(1)

@@ -13,7 +13,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
-from offramp.errors import UserError
+from offramp.errors import EnvironmentFault, UserError
 
 
 class Executor(Protocol):
@@ -91,7 +91,8 @@ class DaskExecutor:
         except (OSError, ValueError, TypeError) as error:
             # OSError: nobody answers; ValueError/TypeError: not an address Dask can read
             # ("garbage://x"), which distributed reports with a ValueError
-            raise UserError(f"cannot reach the Dask scheduler at {address!r}: {error}") from None
+            raise EnvironmentFault(
+                f"cannot reach the Dask scheduler at {address!r}: {error}") from None
         self.description = f"Dask ({address})"
 
     def map_unordered(self, function, tasks):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from offramp.store.run_store import RunStore, StoreError
+from offramp.store.run_store import DamagedRun, RunStore, StoreError
 
 VIEWS = ("futures", "outcomes", "series")
 
@@ -40,7 +40,7 @@ def run_sql(store: RunStore, sql: str) -> pd.DataFrame:
                 connection.execute(
                     f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{quoted}')")
             except duckdb.Error as error:
-                raise StoreError(f"{path}: cannot be read ({str(error).splitlines()[0]}); the "
+                raise DamagedRun(f"{path}: cannot be read ({str(error).splitlines()[0]}); the "
                                  "file is damaged: start a new run (or put an intact copy "
                                  "back)") from None
         connection.execute("SET enable_external_access = false")

@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from offramp.errors import UserError
+from offramp.errors import EnvironmentFault, UserError
 from offramp.store.atomic import concat_parquet, write_json, write_parquet
 
 MANIFEST = "manifest.json"
@@ -39,6 +39,11 @@ FORMAT_VERSION = 1
 
 class StoreError(UserError):
     """A run folder that cannot be created, read or resumed."""
+
+
+class DamagedRun(StoreError, EnvironmentFault):
+    """A run folder whose files were damaged (truncated, emptied, deleted) or cannot be
+    written: exit code 3."""
 
 
 class RunStore:
@@ -212,13 +217,13 @@ def _read_parquet(path: Path) -> pa.Table:
     """A run's Parquet file, or a StoreError saying it is missing or damaged (a truncated,
     emptied or overwritten file), never a pyarrow traceback."""
     if not path.is_file():
-        raise StoreError(f"{path}: missing; the run folder is damaged: start a new run (or put "
+        raise DamagedRun(f"{path}: missing; the run folder is damaged: start a new run (or put "
                          "the file back)")
     try:
         return pq.read_table(path)
     except (OSError, pa.ArrowException) as error:
         reason = str(error).splitlines()[0][:200]
-        raise StoreError(f"{path}: cannot be read ({reason}); the file is damaged: start a "
+        raise DamagedRun(f"{path}: cannot be read ({reason}); the file is damaged: start a "
                          "new run (or put an intact copy back)") from None
 
 
