@@ -41,3 +41,28 @@ def test_a_run_killed_while_writing_its_futures_can_be_started_again(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (root / "manifest.json").is_file() and (root / "outcomes.parquet").is_file()
     assert not list(root.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("edit", ["seed", "lever"])
+def test_a_resume_refuses_a_manifest_edited_since_the_run_began(kursk_run, tmp_path, edit):
+    """An edited seed or lever would give a run whose chunks disagree, marked complete."""
+    import json
+
+    root = tmp_path / "run"
+    interrupted_copy(kursk_run.root, root, pending=(1,))
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["run_hash"]
+    if edit == "seed":
+        manifest["seed"] += 1
+    else:
+        manifest["scenario_data"]["policies"]["drip-feed"]["aid_multiplier"] = 3.0
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    assert_one_line_error(run_cli("run", "--resume", root), "changed since it began",
+                          "start a new run", code=3)
+    assert not (root / "outcomes.parquet").exists()
+
+
+def test_an_untouched_interrupted_run_still_resumes(kursk_run, tmp_path):
+    root = tmp_path / "run"
+    interrupted_copy(kursk_run.root, root, pending=(1,))
+    assert run_cli("run", "--resume", root, "--no-report").returncode == 0

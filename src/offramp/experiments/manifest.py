@@ -60,6 +60,9 @@ class RunManifest(BaseModel):
     requirements: list[str]
     versions: dict[str, str]
     created: str
+    run_hash: str | None = Field(
+        default=None, description="sha256 of what decides the numbers (runner.RUN_DEFINING), "
+        "checked on resume; None in runs made before it was recorded.")
     # The store's bookkeeping (offramp.store.run_store).
     format_version: int
     status: Literal["running", "complete"]

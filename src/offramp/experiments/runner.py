@@ -10,10 +10,12 @@ the executor or the order in which chunks finish: the same seed gives the same b
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -40,6 +42,7 @@ from offramp.scenario.conditions import DEFAULT_REQUIREMENTS, check_conditions
 from offramp.scenario.loader import LoadedScenario, load_scenario
 from offramp.scenario.schema import Scenario
 from offramp.store import RunStore, StoreError
+from offramp.store.run_store import DamagedRun
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,18 @@ def design_manifest(settings: RunSettings, scenario: Scenario, n_rows: int) -> d
     }
 
 
+RUN_DEFINING = ("scenario_data", "policies", "sampler", "seed", "n_futures", "chunk_bounds",
+                "series")
+"""The manifest fields that decide a run's numbers: a resume checks them against `run_hash`."""
+
+
+def run_hash(manifest: dict[str, Any]) -> str:
+    """A hash of what decides a run's numbers (`RUN_DEFINING`), recorded when it starts."""
+    defining = {key: manifest.get(key) for key in RUN_DEFINING}
+    text = json.dumps(defining, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def start_run(
     settings: RunSettings,
     out_dir: Path,
@@ -220,6 +235,7 @@ def start_run(
         "versions": package_versions(),
         "created": created_now(),
     }
+    manifest["run_hash"] = run_hash(manifest)
     store = RunStore.create(out_dir, manifest, futures.reset_index(drop=True))
     RunManifest.of(store)  # what was written reads back as a manifest
     execute(store, loaded.scenario, executor, on_progress, futures)
@@ -242,6 +258,12 @@ def resume_run(
             f"{manifest.scenario_hash[:12]}), not of '{given}' as given (hash "
             f"{expected_scenario.digest[:12]}); resume it without a scenario argument"
         )
+    recorded = store.manifest.get("run_hash")
+    if recorded is not None and recorded != run_hash(store.manifest):
+        raise DamagedRun(
+            f"{run_dir / 'manifest.json'}: what decides the run's numbers (its scenario, policies, "
+            f"sampler, seed, futures or chunks) was changed since it began, so its finished "
+            f"chunks and the rest would not belong together: start a new run")
     ours = package_versions()["offramp"]
     if manifest.offramp_version != ours:
         raise StoreError(
