@@ -35,6 +35,37 @@ from offramp.store import RunStore
 from offramp.studies.runs import Discovery, RunAnalysis
 
 
+class PlotView:
+    """The report's figures for a run, as matplotlib Figures to show, tweak or save
+    (`run.plot.fan("salient_km2")`, `run.plot.distribution("casualties_a")`,
+    `run.plot.levers("as-happened")`)."""
+
+    def __init__(self, run: Run):
+        self._run = run
+
+    def distribution(self, outcome: str, title: str | None = None,
+                     policies: Sequence[str] | None = None):
+        """Step histograms of one outcome per policy."""
+        from offramp.report.figures import distribution_figure
+
+        chosen = list(policies or self._run.manifest.policies)
+        return distribution_figure(self._run.outcomes, chosen, outcome,
+                                   title or outcome.replace("_", " "))
+
+    def fan(self, series: str, title: str | None = None, policies: Sequence[str] | None = None):
+        """A weekly series per policy: median and 10-90% band (a 0/1 series as a share)."""
+        from offramp.report.figures import fan_figure
+
+        return fan_figure(self._run.series, list(policies or self._run.manifest.policies), series,
+                          title or series.replace("_", " "))
+
+    def levers(self, policy: str):
+        """When a policy's schedule or triggers changed its levers (share of futures)."""
+        from offramp.report.figures import lever_figure
+
+        return lever_figure(self._run.series, policy)
+
+
 class DiscoveryView:
     """A PRIM search on a run, with its plain words (`sentence`), its box as a table
     (`restrictions`) and its trade-off plot (`figure`); `discovery` holds the data."""
@@ -84,6 +115,11 @@ class Run:
     @property
     def path(self) -> Path:
         return self._store.root
+
+    @property
+    def plot(self) -> PlotView:
+        """The report's figures, as matplotlib Figures (see `PlotView`)."""
+        return PlotView(self)
 
     @property
     def manifest(self) -> RunManifest:

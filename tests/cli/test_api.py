@@ -36,3 +36,12 @@ def test_a_run_shows_itself_in_a_notebook(kursk_run):
     assert "not a forecast" in shown and "<table" in shown
     for policy in run.manifest.policies:
         assert policy in shown
+
+
+def test_the_run_draws_the_reports_figures(kursk_run):
+    from matplotlib.figure import Figure
+
+    run = offramp.open_run(kursk_run.root)
+    figure = run.plot.distribution("casualties_a")
+    assert isinstance(figure, Figure)
+    assert len(figure.axes[0].patches) == len(run.manifest.policies)  # one histogram each
