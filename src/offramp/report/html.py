@@ -18,7 +18,7 @@ from offramp.report.figures import (
 )
 from offramp.report.sections import opening_sections
 from offramp.report.tables import html_table, text_table
-from offramp.report.words import CAVEAT, names_of_run
+from offramp.report.words import CAVEAT, names_of_run, side_label
 from offramp.store.atomic import write_text
 from offramp.studies.summary import RunSummary
 
@@ -80,7 +80,8 @@ def render_report(summary: RunSummary) -> str:
         (
             "Paired comparison",
             "<p>Share of futures in which the first policy does strictly better than the second "
-            "(same futures, same noise).</p>" + html_table(comparison.paired),
+            "(same futures, same noise).</p>" + html_table(comparison.paired.rename(
+                columns=lambda label: side_label(label, names))),
         ),
         ("Outcome distributions", _figures([
             distribution_figure(outcomes, policies, column, title.format(**sides))

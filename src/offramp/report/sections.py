@@ -23,6 +23,7 @@ from offramp.report.words import (
     first_sentence,
     format_number,
     names_of_run,
+    side_label,
 )
 from offramp.studies.claims import ClaimResult, RunClaims
 from offramp.studies.runs import MAX_QUASI_P
@@ -163,7 +164,9 @@ def robustness_section(summary: RunSummary) -> str:
         f"the requirements ({' and '.join(summary.manifest.requirements)}), together and one by "
         "one."
     )
-    return intro + html_table(robustness.T.rename_axis("measure"))
+    names = names_of_run(summary.manifest)
+    return intro + html_table(robustness.T.rename_axis("measure").rename(
+        index=lambda label: side_label(label, names)))
 
 
 # --- All of them -------------------------------------------------------------------------------
@@ -201,7 +204,9 @@ def answer_section(summary: RunSummary, names: ParameterNames) -> str:
         if gap < 0.02:
             text += (" The lead is under two points: the choice between the leading policies "
                      "turns on the details below more than on this ranking.")
-    return (paragraph(text) + html_table(summary.comparison.table.T) + paragraph(
+    table = summary.comparison.table.T
+    return (paragraph(text) + html_table(table.rename(index=lambda t: side_label(t, names)))
+            + paragraph(
         "A ranking under the scenario's assumptions, on futures drawn from them: not a "
         "forecast. The requirements are the run's (`offramp run --require`); other requirements "
         "can rank the policies otherwise."))

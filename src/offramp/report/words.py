@@ -339,3 +339,20 @@ def printable(text: str) -> str:
     'Ukraine]52;c;ZXZpbA== and Russia'
     """
     return _CONTROL.sub("", text)
+
+
+def side_label(label: str, names: ParameterNames) -> str:
+    """A table label with the sides named as the scenario names them.
+
+    >>> names = ParameterNames({"actors": {"ua": {"name": "Ukraine", "side": "a"},
+    ...                                    "ru": {"name": "Russia", "side": "b"}}})
+    >>> [side_label(t, names) for t in ("casualties a, median", "territory share, p10",
+    ...                                 "casualties, side b", "side a's territory share")]
+    ['casualties, Ukraine, median', "Ukraine's territory share, p10", 'casualties, Russia', \
+"Ukraine's territory share"]
+    """
+    a, b = names.side("a"), names.side("b")
+    label = re.sub(r"\bcasualties a\b", f"casualties, {a}", label)
+    label = re.sub(r"\bcasualties b\b", f"casualties, {b}", label)
+    label = re.sub(r"^territory share", f"{a}'s territory share", label)
+    return re.sub(r"\bside b\b", b, re.sub(r"\bside a\b", a, label))
