@@ -10,11 +10,54 @@ the files of whoever runs it.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
+import pyarrow.parquet as pq
 
 from offramp.store.run_store import DamagedRun, RunStore, StoreError
 
 VIEWS = ("futures", "outcomes", "series")
+
+
+def run_connection(store: RunStore) -> Any:
+    """A DuckDB connection with the run's views, that may read nothing else (see the module)."""
+    import duckdb
+
+    files = {view: store.root / f"{view}.parquet" for view in VIEWS}
+    files = {view: path for view, path in files.items() if path.is_file()}
+    connection = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                        "autoload_known_extensions": False})
+    try:
+        connection.execute("SET allowed_paths = ?", [[str(path) for path in files.values()]])
+        for view, path in files.items():
+            quoted = str(path).replace("'", "''")
+            columns = "*"
+            if view == "futures" and "future" not in _column_names(path):
+                # runs written before the futures table carried its key: rows are futures in
+                # order, so their number is the row's
+                columns = "row_number() OVER () - 1 AS future, *"
+            try:
+                connection.execute(
+                    f"CREATE VIEW {view} AS SELECT {columns} FROM read_parquet('{quoted}')")
+            except duckdb.Error as error:
+                raise DamagedRun(f"{path}: cannot be read ({str(error).splitlines()[0]}); the "
+                                 "file is damaged: start a new run (or put an intact copy "
+                                 "back)") from None
+        connection.execute("SET enable_external_access = false")
+        connection.execute("SET lock_configuration = true")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _column_names(path: Path) -> list[str]:
+    try:
+        return list(pq.read_schema(path).names)
+    except Exception:  # a damaged file: creating its view says so, with the file's name
+        return ["future"]
 
 
 def run_sql(store: RunStore, sql: str) -> pd.DataFrame:
@@ -28,27 +71,11 @@ def run_sql(store: RunStore, sql: str) -> pd.DataFrame:
         kinds = ", ".join(s.type.name for s in statements) or "nothing"
         raise StoreError(f"a query is one SELECT statement over the views {', '.join(VIEWS)}; "
                          f"found: {kinds}")
-    files = {view: store.root / f"{view}.parquet" for view in VIEWS}
-    files = {view: path for view, path in files.items() if path.is_file()}
-    connection = duckdb.connect(config={"autoinstall_known_extensions": False,
-                                        "autoload_known_extensions": False})
+    connection = run_connection(store)
     try:
-        connection.execute("SET allowed_paths = ?", [[str(path) for path in files.values()]])
-        for view, path in files.items():
-            quoted = str(path).replace("'", "''")
-            try:
-                connection.execute(
-                    f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{quoted}')")
-            except duckdb.Error as error:
-                raise DamagedRun(f"{path}: cannot be read ({str(error).splitlines()[0]}); the "
-                                 "file is damaged: start a new run (or put an intact copy "
-                                 "back)") from None
-        connection.execute("SET enable_external_access = false")
-        connection.execute("SET lock_configuration = true")
-        try:
-            return connection.execute(sql).df()
-        except duckdb.Error as error:
-            first_line = str(error).splitlines()[0]
-            raise StoreError(f"the query failed: {first_line}") from None
+        frame: pd.DataFrame = connection.execute(sql).df()
+        return frame
+    except duckdb.Error as error:
+        raise StoreError(f"the query failed: {str(error).splitlines()[0]}") from None
     finally:
         connection.close()

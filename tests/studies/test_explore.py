@@ -1,0 +1,60 @@
+"""Explorer: the run restricted to a region of its parameters, answered by SQL over the stored
+tables, agrees with the same numbers computed in pandas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from offramp.analysis.robustness import satisficing
+from offramp.errors import UserError
+from offramp.studies.explore import Explorer
+
+
+@pytest.fixture(scope="module")
+def explorer(kursk_run):
+    explorer = Explorer(kursk_run)
+    yield explorer
+    explorer.close()
+
+
+def test_the_whole_run_matches_the_robustness_table(explorer, kursk_run):
+    outcomes = kursk_run.read_outcomes()
+    whole = explorer.summary({})
+    assert whole.futures == outcomes["future"].nunique()
+    requirements = explorer.manifest.requirements
+    for policy, found in whole.policies.items():
+        rows = outcomes[outcomes["policy"] == policy]
+        assert found.meets == pytest.approx(satisficing(rows, requirements))
+        assert found.ended == pytest.approx(rows["ended"].mean())
+        assert found.territory_median == pytest.approx(rows["a_territory_share"].median())
+    assert whole.best == max(whole.policies, key=lambda p: whole.policies[p].meets)
+
+
+def test_a_region_is_the_futures_whose_parameters_lie_in_every_range(explorer, kursk_run):
+    futures, outcomes = kursk_run.read_futures(), kursk_run.read_outcomes()
+    support = "actors.united_states.initial_support"
+    quality = "actors.ukraine.combat_quality"
+    low = float(futures[support].median())
+    ranges = {support: (low, 1.0), quality: (0.0, float(futures[quality].quantile(0.7)))}
+    inside = np.ones(len(futures), bool)
+    for name, (a, b) in ranges.items():
+        inside &= futures[name].between(a, b).to_numpy()
+    region = explorer.summary(ranges)
+    assert region.futures == int(inside.sum()) < len(futures)
+    kept = set(futures.index[inside])
+    for policy, found in region.policies.items():
+        rows = outcomes[(outcomes["policy"] == policy) & outcomes["future"].isin(kept)]
+        assert found.ended == pytest.approx(rows["ended"].mean())
+    assert set(region.as_dict()) == {"futures", "best", "policies"}
+
+
+@pytest.mark.parametrize("ranges, expected", [
+    ({"nope": (0, 1)}, "not an uncertain parameter"),
+    ({'x" OR 1=1 --': (0, 1)}, "not an uncertain parameter"),
+    ({"actors.ukraine.combat_quality": (2.0, 1.0)}, "low <= high"),
+    ({"actors.ukraine.combat_quality": (float("nan"), 1.0)}, "two numbers"),
+])
+def test_bad_ranges_are_user_errors(explorer, ranges, expected):
+    with pytest.raises(UserError, match=expected):
+        explorer.summary(ranges)
