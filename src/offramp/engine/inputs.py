@@ -272,7 +272,7 @@ class StrikeRules:
 
 
 @dataclass(frozen=True)
-class EscalationRungs:
+class EscalationRungs(_NamedRows):
     """Rungs of the escalation ladder above the strike surge, in order; arrays (L, n). A rung
     can happen only once the one below it has (the first: once a strike surge has)."""
 
@@ -282,13 +282,6 @@ class EscalationRungs:
     support_shock: np.ndarray  # backers' logit support lost (negative: a rally)
     talks_close_probability: np.ndarray
     restrictions_reimposed_weeks: np.ndarray
-
-    def __post_init__(self) -> None:
-        _check_shapes(self, (len(self.names),))
-
-    @property
-    def count(self) -> int:
-        return len(self.names)
 
 
 @dataclass(frozen=True)
@@ -331,7 +324,7 @@ class LadderRules:
 
 
 @dataclass(frozen=True)
-class IssueRules:
+class IssueRules(_NamedRows):
     """Issues settled beside territory (security arrangements, sanctions relief...); arrays
     (I, n). A concession y in [0, 1] on issue i costs side a `value_to_a` and gains side b
     `value_to_b`, both in units of side a's territory; b accepts no less than `demand_b`, a
@@ -345,13 +338,6 @@ class IssueRules:
     ceiling_a: np.ndarray
     softening_a: np.ndarray
     softening_b: np.ndarray
-
-    def __post_init__(self) -> None:
-        _check_shapes(self, (len(self.names),))
-
-    @property
-    def count(self) -> int:
-        return len(self.names)
 
 
 @dataclass(frozen=True)
@@ -371,7 +357,7 @@ class BargainingRules:
 
 
 @dataclass(frozen=True)
-class OpponentRules:
+class OpponentRules(_NamedRows):
     """Side b's own rules (engine.policy); arrays (R, n). `conditions[r]`: the (variable, op,
     value) that must all hold for rule r to apply."""
 
@@ -382,13 +368,6 @@ class OpponentRules:
     offers_multiplier: np.ndarray
     ladder_adoption_multiplier: np.ndarray
     offensive_multiplier: np.ndarray
-
-    def __post_init__(self) -> None:
-        _check_shapes(self, (len(self.names),))
-
-    @property
-    def count(self) -> int:
-        return len(self.names)
 
 
 @dataclass(frozen=True)

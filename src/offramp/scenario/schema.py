@@ -577,6 +577,15 @@ SwitchSchedule = Annotated[list[ScheduleStep[bool]], _STEPS]
 PostureSchedule = Annotated[list[ScheduleStep[Posture]], _STEPS]
 
 
+def _check_condition(text: str, known: tuple[str, ...]) -> None:
+    """A condition on the state, read by the condition language (a ValueError for pydantic,
+    which puts the file's line and the field beside it)."""
+    try:
+        parse_condition(text, known, "state variable")
+    except UserError as error:
+        raise ValueError(str(error)) from None
+
+
 class TriggerSettings(Section):
     """The levers a trigger sets (at least one)."""
 
@@ -610,10 +619,7 @@ class Trigger(Section):
     @field_validator("when")
     @classmethod
     def _readable(cls, text: str) -> str:
-        try:
-            parse_condition(text, STATE_VARIABLES, "state variable")
-        except UserError as error:
-            raise ValueError(str(error)) from None
+        _check_condition(text, STATE_VARIABLES)
         return text
 
 
@@ -641,10 +647,7 @@ class OpponentRule(Section):
     @classmethod
     def _readable(cls, texts: list[str]) -> list[str]:
         for text in texts:
-            try:
-                parse_condition(text, OPPONENT_VARIABLES, "state variable")
-            except UserError as error:
-                raise ValueError(str(error)) from None
+            _check_condition(text, OPPONENT_VARIABLES)
         return texts
 
 
