@@ -327,3 +327,14 @@ def test_a_huge_set_is_quoted_short_in_its_error():
     result = run_cli("validate", "kursk-2024", "--set", deep)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr) < 400 and "is not a section" in result.stderr
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("actors.ukraine.national_area_km2=5e-324", "must lie in (0, inf)"),
+    ('actors.ukraine.reserves={dist: choice, options: [1, 2], weights: [1e308, 1e308], '
+     'unit: personnel, source: "assumption: a test of huge weights"}', "sum overflows"),
+])
+def test_numbers_that_validate_but_would_break_the_run_are_refused(override, expected):
+    result = run_cli("validate", "kursk-2024", "--set", override)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert expected in result.stderr, result.stderr

@@ -311,6 +311,9 @@ class Choice(_ParamBase):
                 )
             if any(not math.isfinite(w) or w < 0 for w in self.weights) or sum(self.weights) <= 0:
                 raise ValueError("choice weights must be non-negative and not all zero")
+            if not math.isfinite(sum(self.weights)):  # 1e308 + 1e308: the shares would be NaN
+                raise ValueError("choice weights are too large to add up (their sum overflows); "
+                                 "write them as shares or small whole numbers")
         return self
 
     def ppf(self, uniform: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import math
 import re
+import sys
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -29,7 +30,12 @@ def _within(low: float, high: float, what: str, open_low: bool = False) -> Calla
 
     def check(param):
         lowest, highest = param.support()
-        too_low = lowest <= low if (open_low and not _is_open_at_zero(param)) else lowest < low
+        if open_low and not _is_open_at_zero(param):
+            # strictly above `low`; above zero means a normal float: a subnormal such as 5e-324
+            # overflows whatever is divided by it
+            too_low = lowest <= low or (low == 0.0 and lowest < sys.float_info.min)
+        else:
+            too_low = lowest < low
         if too_low or highest > high:
             bracket = "(" if open_low else "["
             span = (
@@ -52,6 +58,7 @@ def _is_open_at_zero(param) -> bool:
 Share = Annotated[Param, AfterValidator(_within(0.0, 1.0, "a share or probability"))]
 NonNegative = Annotated[Param, AfterValidator(_within(0.0, math.inf, "this quantity"))]
 Positive = Annotated[Param, AfterValidator(_within(0.0, math.inf, "this quantity", open_low=True))]
+"""Strictly positive; a subnormal (5e-324) counts as zero: dividing by it overflows."""
 AnyNumber = Param
 
 SourceText = Annotated[str, AfterValidator(check_source)]
