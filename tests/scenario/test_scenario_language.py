@@ -338,3 +338,10 @@ def test_numbers_that_validate_but_would_break_the_run_are_refused(override, exp
     result = run_cli("validate", "kursk-2024", "--set", override)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert expected in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "9999-12-01"])
+def test_a_start_date_whose_calendar_python_cannot_hold_is_refused(start):
+    result = run_cli("validate", "polish-soviet-1920", "--set", f"scenario.start_date={start}")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "the start date must lie between 0002-01-01 and" in result.stderr

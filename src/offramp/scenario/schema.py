@@ -148,6 +148,18 @@ class Meta(Section):
             raise ValueError("the engine steps in weeks: step_days must be 7")
         return days
 
+    @model_validator(mode="after")
+    def _calendar_fits(self) -> Meta:
+        """The calendar looks a year back (seasons) and runs the horizon forward from the start:
+        both must be dates Python can hold."""
+        first_year = 2
+        last = dt.date.max - dt.timedelta(days=7 * self.horizon_weeks + 366)
+        if not (first_year <= self.start_date.year and self.start_date <= last):
+            raise FieldProblem(("start_date",), f"with a horizon of {self.horizon_weeks} weeks the "
+                               f"start date must lie between {first_year:04d}-01-01 and "
+                               f"{last.isoformat()}; found {self.start_date.isoformat()}")
+        return self
+
 
 # --- actors ---------------------------------------------------------------------------------
 
