@@ -6,8 +6,11 @@ the engine: what it shows was stored with the run or is read from its tables.
 from __future__ import annotations
 
 import datetime as dt
-import html
+from functools import cache
 from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
 
 from offramp.report.figures import (
     changing_lever_policies,
@@ -106,34 +109,27 @@ def render_report(summary: RunSummary) -> str:
          f"unit and source (open)</summary>"
          f"{text_table(manifest.parameters, 'parameter')}</details>"),
     ]
-    anchors = [f"s{index}" for index in range(len(sections))]
-    contents = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>'
-                       for a, (t, _) in zip(anchors, sections, strict=True))
-    rendered = [f'<section id="{a}"><h2>{html.escape(t)}</h2>{b}</section>'
-                for a, (t, b) in zip(anchors, sections, strict=True)]
-    # The answer first, on the first screen; the contents after it.
-    body = rendered[0] + f'<nav><ol class="contents">{contents}</ol></nav>' + "".join(rendered[1:])
     meta = manifest.scenario_meta
     run_line = (
         f"{manifest.n_futures:,} futures × {len(policies)} policies · sampler "
         f"{manifest.sampler} · seed {manifest.seed} · scenario hash "
         f"{manifest.scenario_hash[:12]} · offramp {manifest.offramp_version}"
     )
-    dates = f"from {meta.get('start_date')} for {meta.get('horizon_weeks')} weeks"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>offramp report: {html.escape(manifest.scenario)}</title><style>{STYLE}</style></head>
-<body>
-<h1>{html.escape(manifest.title)}</h1>
-<p class="meta">{html.escape(manifest.scenario)} · {html.escape(dates)} · {html.escape(run_line)}
-· written {dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}</p>
-<p class="caveat"><strong>Not a forecast.</strong> {html.escape(CAVEAT)} Each future is one draw
-of every uncertain parameter; the spread below is the spread of those assumptions, not a
-probability that the world will turn out so.</p>
-{body}
-</body></html>
-"""
+    return _template().render(
+        scenario=manifest.scenario, title=manifest.title, style=Markup(STYLE),
+        dates=f"from {meta.get('start_date')} for {meta.get('horizon_weeks')} weeks",
+        run_line=run_line, written=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        caveat=CAVEAT,
+        sections=[{"anchor": f"s{index}", "title": title, "body": Markup(body)}
+                  for index, (title, body) in enumerate(sections)],
+    ) + "\n"
+
+
+@cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("offramp.report", "templates"),
+                                     autoescape=True, undefined=jinja2.StrictUndefined)
+    return environment.get_template("report.html.j2")
 
 
 def write_report(summary: RunSummary) -> Path:
