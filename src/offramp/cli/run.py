@@ -124,7 +124,7 @@ def run(
             if resume is not None:
                 store = resume_run(resume, executor, advance, expected_scenario=expected)
             else:
-                store = start_run(settings, run_dir, executor, advance)
+                store = start_run(settings, run_dir, executor, advance, loaded=loaded)
     except KeyboardInterrupt:
         err_console.print(
             f"stopped. Finished chunks are saved; resume with: offramp run --resume {run_dir}",

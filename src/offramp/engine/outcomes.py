@@ -55,16 +55,19 @@ OUTCOME_NAMES: tuple[str, ...] = (
     "talks_open_weeks", "refused_talks_over_soil", "deadlock_weeks", "issue_concessions",
 )
 
-SERIES_NAMES: tuple[str, ...] = (
+STATE_SERIES: tuple[str, ...] = (
     "a_territory_share", "salient_km2", "support_a", "support_b", "generating_capacity",
     "main_backer_shell_stock", "a_shell_stock", "talks_open", "ladder_rung",
-    "escalation_events", "restrictions_lifted", "aid_multiplier", "seek_talks",
-    "pursue_ladder", "salient_posture",
+    "escalation_events",
 )
-LEVER_SERIES: tuple[str, ...] = SERIES_NAMES[-5:]
+"""The state at the end of each week (`series_row`)."""
+LEVER_SERIES: tuple[str, ...] = (
+    "restrictions_lifted", "aid_multiplier", "seek_talks", "pursue_ladder", "salient_posture",
+)
 """The policy's levers in force in the week that starts at each row (row w: week w; the last
 row repeats the last week's), `salient_posture` as inputs.POSTURE_CODES: schedules and triggers
 show in them, in the row whose state a trigger read."""
+SERIES_NAMES: tuple[str, ...] = STATE_SERIES + LEVER_SERIES
 
 
 @dataclass(frozen=True)
@@ -116,11 +119,8 @@ def record_week(inputs: EngineInputs, record: RecordState, state: State,
     )
 
 
-OBSERVED_NAMES: tuple[str, ...] = (
-    "week", "a_territory_share", "salient_km2", "support_a", "support_b", "generating_capacity",
-    "main_backer_shell_stock", "a_shell_stock", "talks_open", "ladder_rung",
-    "escalation_events", "highest_escalation_rung", "rival_opened",
-)
+OBSERVED_NAMES: tuple[str, ...] = ("week", *STATE_SERIES, "highest_escalation_rung",
+                                   "rival_opened")
 """What a policy's triggers may read (`observed`): the state series, the week, how far up the
 escalation ladder a future has climbed and whether a rival theater is open."""
 
@@ -129,15 +129,16 @@ def observed(inputs: EngineInputs, state: State, a_share: np.ndarray, salient_km
              week: int) -> dict[str, np.ndarray | float]:
     """The state a trigger reads, at the end of the week before `week` (`OBSERVED_NAMES`)."""
     return {
-        "week": float(week), **_state_row(inputs, state, a_share, salient_km2),
+        "week": float(week), **series_row(inputs, state, a_share, salient_km2),
         "highest_escalation_rung": escalation.top_rung(state.escalation).astype(FLOAT),
         "rival_opened": np.asarray(state.rivals.opened.any(axis=0)) if state.rivals.opened.shape[0]
         else np.zeros(inputs.n_futures, dtype=bool),
     }
 
 
-def _state_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
+def series_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
                salient_km2: np.ndarray) -> dict[str, np.ndarray]:
+    """`STATE_SERIES` at the end of a week."""
     k = inputs.main_backer
     settled = state.status == SETTLED
     return {
@@ -153,12 +154,6 @@ def _state_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
         "ladder_rung": state.ladder.top_rung,
         "escalation_events": state.escalation.events,
     }
-
-
-def series_row(inputs: EngineInputs, state: State, a_share: np.ndarray,
-               salient_km2: np.ndarray) -> dict[str, np.ndarray]:
-    """The state series at the end of a week (every series but `LEVER_SERIES`)."""
-    return _state_row(inputs, state, a_share, salient_km2)
 
 
 def lever_row(levers: Levers, week: int, overrides: LeverOverrides = NO_OVERRIDES

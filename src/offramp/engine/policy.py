@@ -35,7 +35,9 @@ import numpy as np
 from offramp.engine.inputs import FLOAT, OpponentRules
 from offramp.engine.noise import NoiseSource, Stream
 
-OPERATORS = (">=", "<=", ">", "<", "==", "!=")
+COMPARISONS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less,
+               "==": np.equal, "!=": np.not_equal}
+OPERATORS = tuple(COMPARISONS)
 
 
 @dataclass(frozen=True)
@@ -91,21 +93,9 @@ def initial_state(triggers: tuple[Trigger, ...], n: int) -> TriggerState:
                         withdraw_since=np.full(n, np.inf, dtype=FLOAT))
 
 
-def _holds(trigger: Trigger, values: np.ndarray) -> np.ndarray:
-    value = FLOAT(trigger.value)
-    result: np.ndarray
-    if trigger.op == ">=":
-        result = values >= value
-    elif trigger.op == "<=":
-        result = values <= value
-    elif trigger.op == ">":
-        result = values > value
-    elif trigger.op == "<":
-        result = values < value
-    elif trigger.op == "==":
-        result = values == value
-    else:
-        result = values != value
+def holds(op: str, value: float, values: np.ndarray | float) -> np.ndarray:
+    """`values op value`, elementwise, in working precision."""
+    result: np.ndarray = COMPARISONS[op](np.asarray(values), FLOAT(value))
     return result
 
 
@@ -118,13 +108,14 @@ def step(triggers: tuple[Trigger, ...], state: TriggerState,
     overrides: dict[str, np.ndarray] = {}
     withdraw_since = state.withdraw_since
     for index, trigger in enumerate(triggers):
-        holds = np.broadcast_to(_holds(trigger, np.asarray(observed[trigger.variable])), (n,))
+        holding = np.broadcast_to(holds(trigger.op, trigger.value, observed[trigger.variable]),
+                                  (n,))
         running = weeks_left[index] > 0
         if not trigger.once and trigger.for_weeks is None:
-            active = holds  # a "while" rule: exactly the weeks the condition holds
+            active = holding  # a "while" rule: exactly the weeks the condition holds
         else:
             blocked = running | fired[index] if trigger.once else running
-            fires = holds & ~blocked
+            fires = holding & ~blocked
             length = np.inf if trigger.for_weeks is None else float(trigger.for_weeks)
             weeks_left[index] = np.where(fires, length, weeks_left[index])
             active = weeks_left[index] > 0
@@ -178,8 +169,7 @@ def opponent_step(rules: OpponentRules, follows: np.ndarray | None,
     for index, conditions in enumerate(rules.conditions):
         applies = follows[index].copy()
         for variable, op, value in conditions:
-            applies &= np.broadcast_to(_holds(Trigger(variable, op, value),
-                                              np.asarray(observed[variable])), (n,))
+            applies &= np.broadcast_to(holds(op, value, observed[variable]), (n,))
         for name, table in multipliers.items():
             factor = np.where(applies, table[index], FLOAT(1.0))
             effects[name] = factor if name not in effects else effects[name] * factor

@@ -207,9 +207,12 @@ def start_run(
     out_dir: Path,
     executor: Executor | None = None,
     on_progress: Callable[[int], None] | None = None,
+    loaded: LoadedScenario | None = None,
 ) -> RunStore:
-    """Sample the futures, create the run folder, and run every chunk."""
-    loaded = load_scenario(settings.scenario, overrides=list(settings.overrides))
+    """Sample the futures, create the run folder, and run every chunk. `loaded`: the settings'
+    scenario when the caller has loaded it already (it is not read twice)."""
+    if loaded is None:
+        loaded = load_scenario(settings.scenario, overrides=list(settings.overrides))
     policies = check_settings(settings, loaded)
     sampler = cast(Sampler, settings.sampler)  # one of SAMPLERS: `check_settings` said so
     futures = sample_futures(loaded.scenario, settings.n_futures, settings.seed, sampler)

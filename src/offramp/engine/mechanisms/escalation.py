@@ -68,15 +68,13 @@ def initial_state(n: int, rungs: EscalationRungs | None = None) -> EscalationSta
 def lifted(policy_lifted: bool | float | np.ndarray, state: EscalationState) -> np.ndarray | float:
     """1 where restrictions are lifted this week: the policy lifts them (`policy_lifted`, or per
     future where a trigger decides) and no rung has reimposed them."""
-    if isinstance(policy_lifted, np.ndarray):
-        if state.rung_reached.shape[0]:
-            return (policy_lifted * (state.reimposed_weeks_left <= 0)).astype(FLOAT)
-        return policy_lifted.astype(FLOAT)
-    if not policy_lifted:
+    per_future = isinstance(policy_lifted, np.ndarray)
+    if not per_future and not policy_lifted:
         return 0.0
-    if not state.rung_reached.shape[0]:
-        return 1.0
-    return (state.reimposed_weeks_left <= 0).astype(FLOAT)
+    if not state.rung_reached.shape[0]:  # no rung can reimpose them
+        return np.asarray(policy_lifted).astype(FLOAT) if per_future else 1.0
+    lifted_now: np.ndarray = (policy_lifted * (state.reimposed_weeks_left <= 0)).astype(FLOAT)
+    return lifted_now
 
 
 def logistics_hit(rules: EscalationRules, policy_lifted: bool | float | np.ndarray,
