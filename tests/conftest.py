@@ -138,11 +138,13 @@ class BrowserVisit:
 @pytest.fixture
 def open_in_chromium(
     chromium_path: str,
-) -> Callable[[str | Path], AbstractContextManager[BrowserVisit]]:
+) -> Callable[..., AbstractContextManager[BrowserVisit]]:
     """`with open_in_chromium(path_or_url) as visit:` a loaded page and its recorded problems.
 
     Requests to a host (any scheme but file:, data:, about:, blob:) are recorded in
-    `visit.requests` and aborted, so a test that finds one never reaches the network.
+    `visit.requests` and aborted, so a test that finds one never reaches the network; a page
+    served by a local test server names its origin (`server="http://127.0.0.1:8050"`), whose
+    requests go through.
     """
     try:
         from playwright.sync_api import sync_playwright
@@ -150,7 +152,8 @@ def open_in_chromium(
         _missing("the playwright package is not installed")
 
     @contextmanager
-    def visit(target: str | Path) -> Iterator[BrowserVisit]:
+    def visit(target: str | Path, server: str | None = None) -> Iterator[BrowserVisit]:
+        local = LOCAL_SCHEMES + ((server.rstrip("/") + "/",) if server else ())
         url = str(target) if re.match(r"^[a-z]+:", str(target)) else Path(target).resolve().as_uri()
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
@@ -160,11 +163,11 @@ def open_in_chromium(
                 record = BrowserVisit(page)
 
                 def on_request(request) -> None:
-                    if not request.url.startswith(LOCAL_SCHEMES):
+                    if not request.url.startswith(local):
                         record.requests.append(request.url)
 
                 context.on("request", on_request)
-                context.route(re.compile(r"^(?!file:|data:|about:|blob:)"), lambda r: r.abort())
+                context.route(lambda url: not url.startswith(local), lambda r: r.abort())
                 page.on(
                     "console",
                     lambda m: record.console_errors.append(m.text) if m.type == "error" else None,

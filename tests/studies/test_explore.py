@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from offramp.analysis.robustness import satisficing
+from offramp.analysis.robustness import regret, satisficing
 from offramp.errors import UserError
 from offramp.studies.explore import Explorer
 
@@ -46,7 +46,33 @@ def test_a_region_is_the_futures_whose_parameters_lie_in_every_range(explorer, k
     for policy, found in region.policies.items():
         rows = outcomes[(outcomes["policy"] == policy) & outcomes["future"].isin(kept)]
         assert found.ended == pytest.approx(rows["ended"].mean())
-    assert set(region.as_dict()) == {"futures", "best", "policies"}
+    assert set(region.as_dict()) == {"futures", "share", "best", "policies"}
+    assert region.share == pytest.approx(inside.mean())
+
+
+def test_regret_and_the_histogram_match_pandas(explorer, kursk_run):
+    outcomes, futures = kursk_run.read_outcomes(), kursk_run.read_futures()
+    quality = "actors.ukraine.combat_quality"
+    ranges = {quality: (float(futures[quality].min()), float(futures[quality].median()))}
+    kept = set(futures.index[futures[quality].between(*ranges[quality])])
+    scored = regret(outcomes, "a_territory_share", larger_is_better=True)
+    region = explorer.summary(ranges)
+    histogram = explorer.distribution(ranges, "casualties_a")
+    edges = np.array(histogram.edges)
+    for policy, found in region.policies.items():
+        mine = scored[(scored["policy"] == policy) & scored["future"].isin(kept)]
+        assert found.regret_p90 == pytest.approx(mine["regret"].quantile(0.9))
+        values = outcomes[(outcomes["policy"] == policy) & outcomes["future"].isin(kept)]
+        bins = np.clip(np.floor((values["casualties_a"] - edges[0]) / (edges[1] - edges[0])),
+                       0, len(edges) - 2)
+        expected = np.bincount(bins.astype(int), minlength=len(edges) - 1) / len(values)
+        assert histogram.shares[policy] == pytest.approx(expected.tolist())
+
+
+def test_a_count_gets_one_bin_per_value(explorer, kursk_run):
+    histogram = explorer.distribution({}, "highest_escalation_rung")
+    rungs = kursk_run.read_outcomes()["highest_escalation_rung"]
+    assert len(histogram.edges) - 1 == rungs.max() - rungs.min() + 1
 
 
 @pytest.mark.parametrize("ranges, expected", [

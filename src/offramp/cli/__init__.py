@@ -1,7 +1,7 @@
 """The `offramp` command line: one module per group of commands, all registered on one app.
 
     scenario.py   scenarios, validate, explain      run.py       run, report, query
-    analysis.py   discover, sensitivity             claims.py    claims
+    analysis.py   discover, sensitivity, explore    claims.py    claims
     calibrate.py  calibrate                         history.py   validate-history
 """
 

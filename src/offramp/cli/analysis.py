@@ -1,4 +1,5 @@
-"""`offramp discover` and `offramp sensitivity`: ask a finished run where and why.
+"""`offramp discover`, `offramp sensitivity` and `offramp explore`: ask a finished run where and
+why.
 
 Kept apart from `offramp.cli` so the analysis code (PRIM, SALib, matplotlib) is only imported by
 the commands that need it. Both read a run folder and never change its results; `discover`
@@ -208,3 +209,51 @@ def sensitivity(
             table.add_row(str(rank), escape(names.label(path)), f"{row['importance']:.3f}",
                           *(f"{row[c]:.3f}" for c in extra), escape(str(path)))
         console.print(table)
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse an address the server could not listen on, in one line (werkzeug would print two
+    and exit 1)."""
+    import errno
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            probe.bind((host, port))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise UserError(f"port {port} is in use: choose another with --port") from None
+        reason = error.strerror or str(error)
+        raise UserError(f"cannot listen on {host}:{port} ({reason})") from None
+
+
+@app.command()
+def explore(
+    run_dir: RunArgument,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the local server.")] = 8050,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on. The default answers this machine only; another address "
+             "answers anyone who can reach it.")] = "127.0.0.1",
+) -> None:
+    """Explore a run in the browser: restrict parameters, see which policy wins there."""
+    from werkzeug.serving import make_server
+
+    from offramp.report.explorer import create_app
+    from offramp.store import RunStore
+
+    _check_address(host, port)
+    console = _console()
+    with console.status("reading the run and searching PRIM boxes…"):
+        app = create_app(RunStore.open(run_dir))
+    server = make_server(host, port, app.server, threaded=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]warning:[/] listening on {escape(host)}: anyone who can reach "
+                      "this machine can read the run's results")
+    console.print(f"explorer of {escape(str(run_dir))}: open http://{escape(host)}:{port}/ "
+                  "(Ctrl-C stops it)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        console.print("explorer stopped")

@@ -93,8 +93,11 @@ def _did_you_mean(name: str, known: Sequence[str]) -> str:
 class RunAnalysis:
     """Analysis of one complete run folder (reads its files once, lazily)."""
 
-    def __init__(self, store: RunStore):
+    def __init__(self, store: RunStore, max_futures: int | None = None):
+        """`max_futures`: analyse only the first futures (a Latin hypercube's first rows are a
+        fair sample), e.g. for a quick PRIM search on a run of millions."""
         self.store = store
+        self.max_futures = max_futures
         self.manifest = RunManifest.of(store)
         if self.manifest.status != "complete":
             raise UserError(f"{store.root}: the run is not complete; finish it with "
@@ -103,13 +106,18 @@ class RunAnalysis:
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
-        return self.store.read_outcomes()
+        outcomes = self.store.read_outcomes()
+        if self.max_futures is None:
+            return outcomes
+        kept = outcomes["future"].isin(self.futures.index).to_numpy()
+        return outcomes.loc[kept].reset_index(drop=True)
 
     @cached_property
     def futures(self) -> pd.DataFrame:
         # One block per column: a 1,000,000-future table is read without a copy and X (below)
         # is a selection of its columns, not a second gigabyte.
-        return self.store.read_futures(split_blocks=True)
+        futures = self.store.read_futures(split_blocks=True)
+        return futures if self.max_futures is None else futures.iloc[:self.max_futures]
 
     @cached_property
     def X(self) -> pd.DataFrame:
