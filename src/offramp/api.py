@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -33,6 +34,18 @@ from offramp.report.words import (
 from offramp.scenario.conditions import DEFAULT_REQUIREMENTS
 from offramp.store import RunStore
 from offramp.studies.runs import Discovery, RunAnalysis
+
+
+@contextmanager
+def _step(message: str, progress: bool) -> Iterator[None]:
+    """A spinner on stderr while a step of more than a moment runs (a notebook shows it too)."""
+    if not progress:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
 
 
 class PlotView:
@@ -178,6 +191,7 @@ class Run:
 
     def sensitivity(
         self, outcome: str, policy: str | Sequence[str] | None = None, method: str = "pawn",
+        progress: bool = True,
     ) -> pd.DataFrame:
         """Uncertain parameters ranked by their influence on `outcome`, per policy.
 
@@ -185,7 +199,8 @@ class Run:
         `method` is "pawn", "delta" or "sobol" (Sobol needs a run with sampler="saltelli").
         """
         policies = [policy] if isinstance(policy, str) else policy
-        tables = self._analysis.sensitivity(outcome, policies=policies, method=method)
+        with _step(f"{method} sensitivity of {outcome}...", progress):
+            tables = self._analysis.sensitivity(outcome, policies=policies, method=method)
         names = names_of_run(self.manifest)
         for table in tables.values():
             table.insert(0, "label", [names.label(path) for path in table.index])
@@ -197,16 +212,21 @@ class Run:
 
         return run_sql(self._store, sql)
 
-    def report(self) -> Path:
+    def report(self, progress: bool = True) -> Path:
         """Write the self-contained HTML report; return its path. The scenario's claims are
-        judged on the run's futures (and stored) the first time."""
+        judged on the run's futures (and stored) the first time. `progress`: a spinner names
+        each step (together 10–60 s on 10,000 futures)."""
         from offramp.report.html import write_report
         from offramp.studies.claims import load_claims
         from offramp.studies.summary import judge_claims, summarize
 
         if load_claims(self._store) is None:
-            judge_claims(self._store)
-        return write_report(summarize(self._store))
+            with _step("judging the scenario's claims on the run's futures...", progress):
+                judge_claims(self._store)
+        with _step("analysing the run (drivers, where each policy fails)...", progress):
+            summary = summarize(self._store)
+        with _step("writing the report...", progress):
+            return write_report(summary)
 
 
 def run(
