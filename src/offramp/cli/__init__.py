@@ -3,9 +3,18 @@
     scenario.py   scenarios, validate, explain      run.py       run, report, query
     analysis.py   discover, sensitivity, explore    claims.py    claims
     calibrate.py  calibrate                         history.py   validate-history
+    conditioning.py  condition, score
 """
 
-from offramp.cli import analysis, calibrate, claims, history, run, scenario  # noqa: F401
+from offramp.cli import (  # noqa: F401
+    analysis,
+    calibrate,
+    claims,
+    conditioning,
+    history,
+    run,
+    scenario,
+)
 from offramp.cli.app import app, main
 
 __all__ = ["app", "main"]

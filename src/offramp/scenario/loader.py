@@ -444,7 +444,8 @@ def _describe_error(error: ErrorDetails, path: Path_, data: dict) -> str:
 
 
 def explain_validation_error(
-    error: ValidationError, data: dict, origins: dict[Path_, Origin], source: str
+    error: ValidationError, data: dict, origins: dict[Path_, Origin], source: str,
+    what: str = "the scenario",
 ) -> ScenarioError:
     """One line per problem: position, field path, what was expected and found."""
     located = [(item, _data_path(item["loc"], data, missing=item["type"] == "missing"))
@@ -468,7 +469,7 @@ def explain_validation_error(
         lines.append(f"{where}: {field_name}: {_describe_error(item, path, data)}")
     count = len(located)
     more = count - len(lines)
-    header = f"{source}: the scenario is not valid ({count} problem{'s' if count > 1 else ''})"
+    header = f"{source}: {what} is not valid ({count} problem{'s' if count > 1 else ''})"
     tail = [f"... and {more} more"] if more > 0 else []
     return ScenarioError("\n".join([header, *(f"  {line}" for line in lines), *tail]))
 

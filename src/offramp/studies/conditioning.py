@@ -1,0 +1,223 @@
+"""Conditioning a run on what has happened since its start: which futures are still plausible.
+
+`condition(store, observations)` scores every future × policy of a run made with `--series`
+against an observations file (`offramp.scenario.observations`): the log-likelihood of each
+observation (Gaussian error or interval) summed over observations, then per policy either
+importance weights ∝ likelihood (`method="weights"`) or ABC-style rejection (`method="abc"`:
+equal weight on the futures no observation rules out). The observations happened under one
+policy; `under=POLICY` scores that policy's trajectories and gives every policy the weight of
+the same future (the futures consistent with history, each policy then compared on them),
+instead of scoring each policy on its own trajectories.
+
+`save_weights` writes `weights.parquet` (future, policy, log_likelihood, weight, kept) into the
+run folder; `load_weights` reads it back, and `weighted_comparison` puts the prior and the
+conditioned per-policy numbers side by side. `score` gives proper scores (log score, CRPS) of
+held-out observations under the prior and the conditioned ensemble.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from offramp.analysis.conditioning import (
+    crps,
+    effective_sample_size,
+    implausible,
+    log_likelihood,
+    log_score,
+    normalized_weights,
+    weighted_quantile,
+)
+from offramp.analysis.robustness import requirements_met
+from offramp.errors import UserError
+from offramp.experiments.manifest import RunManifest
+from offramp.scenario.observations import Observation, load_observations
+from offramp.store import RunStore
+from offramp.store.atomic import write_parquet
+
+METHODS = ("weights", "abc")
+WEIGHTS_FILE = "weights.parquet"
+LOW_ESS = 100
+"""Below this effective sample size a policy's conditioned numbers rest on too few futures to
+read (the weights are degenerate): the command says so."""
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """A run's futures weighted by observations."""
+
+    observations: list[Observation]
+    method: str
+    under: str | None
+    weights: pd.DataFrame  # future, policy, log_likelihood, weight, kept
+    ess: dict[str, float]  # per policy
+    ruled_out: dict[str, float]  # observation (described) -> share of rows it rules out
+    warnings: list[str] = field(default_factory=list)
+
+
+def _observed_values(store: RunStore, keys: pd.DataFrame,
+                     observations: list[Observation]) -> list[np.ndarray]:
+    """Per observation, the simulated series value of every (future, policy) row of `keys`."""
+    if not RunManifest.of(store).series:
+        raise UserError(f"{store.root}: this run has no weekly series; conditioning compares "
+                        "them with the observations: run it again with --series")
+    path = store.root / "series.parquet"
+    known = [n for n in pq.read_schema(path).names if n not in ("future", "policy", "week")]
+    for observation in observations:
+        if observation.series not in known:
+            raise UserError(f"{observation.where}: {observation.series!r} is not a weekly series "
+                            f"of this run; series: {', '.join(known)}")
+    names = sorted({o.series for o in observations})
+    weeks = sorted({o.week for o in observations})
+    table = pq.read_table(path, columns=["future", "policy", "week", *names],
+                          filters=[("week", "in", weeks)]).to_pandas()
+    index = pd.MultiIndex.from_frame(keys[["future", "policy"]])
+    found = []
+    for observation in observations:
+        at_week = table.loc[table["week"] == observation.week]
+        values = at_week.set_index(["future", "policy"])[observation.series]
+        found.append(values.reindex(index).to_numpy(dtype=float, na_value=np.nan))
+    return found
+
+
+def condition(store: RunStore, observations_file: str | Path, method: str = "weights",
+              under: str | None = None) -> Conditioning:
+    """Weigh a run's futures by an observations file (see the module)."""
+    manifest = RunManifest.of(store)
+    if method not in METHODS:
+        raise UserError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if under is not None and under not in manifest.policies:
+        raise UserError(f"--under {under!r} is not a policy of this run; its policies: "
+                        f"{', '.join(manifest.policies)}")
+    meta = manifest.scenario_meta
+    observations = load_observations(observations_file, dt.date.fromisoformat(
+        str(meta["start_date"])), int(meta["horizon_weeks"]))
+    keys = store.read_outcomes()[["future", "policy"]]
+    simulated = _observed_values(store, keys, observations)
+    total = np.zeros(len(keys))
+    ruled_any = np.zeros(len(keys), dtype=bool)
+    ruled_out = {}
+    for observation, values in zip(observations, simulated, strict=True):
+        spec = (observation.value, observation.sd, observation.low, observation.high)
+        total += log_likelihood(values, *spec)
+        ruled = implausible(values, *spec)
+        ruled_any |= ruled
+        ruled_out[observation.describe()] = float(ruled.mean())
+    if under is not None:  # every policy takes the weight of the same future under `under`
+        mine = (keys["policy"] == under).to_numpy()
+        by_future = pd.Series(total[mine], index=keys["future"].to_numpy()[mine])
+        total = np.asarray(by_future.reindex(keys["future"]), dtype=np.float64)
+        ruled_by_future = pd.Series(ruled_any[mine], index=keys["future"].to_numpy()[mine])
+        ruled_any = ruled_by_future.reindex(keys["future"]).to_numpy(dtype=bool)
+    weight = np.zeros(len(keys))
+    ess, warnings = {}, []
+    for policy in manifest.policies:
+        rows = (keys["policy"] == policy).to_numpy()
+        if method == "abc":
+            kept = ~ruled_any[rows]
+            weight[rows] = kept / max(int(kept.sum()), 1)
+        else:
+            weight[rows] = normalized_weights(total[rows])
+        ess[policy] = effective_sample_size(weight[rows])
+        if ess[policy] == 0:
+            worst = max(ruled_out, key=lambda k: ruled_out[k])
+            warnings.append(f"no future of {policy} is compatible with the observations; the "
+                            f"one that rules out most: {worst} rules out "
+                            f"{ruled_out[worst]:.0%} of futures")
+        elif ess[policy] < LOW_ESS:
+            warnings.append(f"degenerate weights under {policy}: an effective sample size of "
+                            f"{ess[policy]:.0f} of {int(rows.sum()):,} futures; read its "
+                            "conditioned numbers as anecdotes (run more futures, or check "
+                            "that the observation errors are not too small)")
+    weights = pd.DataFrame({"future": keys["future"].to_numpy(),
+                            "policy": keys["policy"].to_numpy(),
+                            "log_likelihood": total, "weight": weight, "kept": ~ruled_any})
+    return Conditioning(observations, method, under, weights, ess, ruled_out, warnings)
+
+
+def save_weights(conditioning: Conditioning, folder: Path, observations_file: str | Path) -> Path:
+    """Write `weights.parquet` (atomically) with how it was made in its metadata."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(conditioning.weights, preserve_index=False)
+    settings = {"observations": str(observations_file), "method": conditioning.method,
+                "under": conditioning.under, "ess": conditioning.ess,
+                "sources": sorted({o.source for o in conditioning.observations})}
+    metadata = {**(table.schema.metadata or {}),
+                b"offramp.settings": json.dumps(settings).encode()}
+    path = folder / WEIGHTS_FILE
+    write_parquet(path, table.replace_schema_metadata(metadata))
+    return path
+
+
+def load_weights(folder: Path) -> pd.DataFrame | None:
+    """A run folder's (or another folder's) weights, or None if it has none."""
+    path = folder / WEIGHTS_FILE
+    return pq.read_table(path).to_pandas() if path.is_file() else None
+
+
+def weighted_comparison(outcomes: pd.DataFrame, weights: pd.DataFrame,
+                        requirements: list[str], policies: list[str]) -> pd.DataFrame:
+    """Per policy, the prior (every future alike) and the conditioned numbers side by side:
+    the share meeting the requirements, the share ended, median territory share, and the
+    effective sample size behind the conditioned column."""
+    joined = outcomes.merge(weights[["future", "policy", "weight"]], on=["future", "policy"],
+                            how="left")
+    meets = requirements_met(joined, requirements).astype(float)
+    ended = joined["ended"].to_numpy(dtype=float)
+    territory = joined["a_territory_share"].to_numpy(dtype=float)
+    rows = {}
+    for policy in policies:
+        mine = (joined["policy"] == policy).to_numpy()
+        w = joined["weight"].to_numpy(dtype=float, na_value=0.0)[mine]
+        flat = np.full(int(mine.sum()), 1.0 / max(int(mine.sum()), 1))
+        total = float(w.sum())
+        conditioned = w / total if total > 0 else w
+        rows[policy] = {
+            "meets_requirements_prior": float(meets[mine].mean()),
+            "meets_requirements_conditioned": float(meets[mine] @ conditioned)
+            if total > 0 else np.nan,
+            "ended_prior": float(ended[mine].mean()),
+            "ended_conditioned": float(ended[mine] @ conditioned) if total > 0 else np.nan,
+            "territory_median_prior": weighted_quantile(territory[mine], flat, 0.5),
+            "territory_median_conditioned": weighted_quantile(territory[mine], conditioned, 0.5),
+            "effective_sample_size": effective_sample_size(conditioned),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def score(store: RunStore, observations_file: str | Path,
+          weights: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Proper scores of (held-out) observations under the prior and, given `weights`, under the
+    conditioned ensemble: per observation and policy, the log score (higher is better) and the
+    CRPS (lower is better; for an interval, of its middle)."""
+    manifest = RunManifest.of(store)
+    meta = manifest.scenario_meta
+    observations = load_observations(observations_file, dt.date.fromisoformat(
+        str(meta["start_date"])), int(meta["horizon_weeks"]))
+    keys = store.read_outcomes()[["future", "policy"]]
+    simulated = _observed_values(store, keys, observations)
+    weight = None
+    if weights is not None:
+        joined = keys.merge(weights, on=["future", "policy"], how="left")
+        weight = joined["weight"].to_numpy(dtype=float, na_value=0.0)
+    rows = []
+    for observation, values in zip(observations, simulated, strict=True):
+        spec = (observation.value, observation.sd, observation.low, observation.high)
+        for policy in manifest.policies:
+            mine = (keys["policy"] == policy).to_numpy()
+            ensembles = {"prior": np.ones(int(mine.sum()))}
+            if weight is not None:
+                ensembles["conditioned"] = weight[mine]
+            for name, w in ensembles.items():
+                rows.append({"observation": observation.describe(), "policy": policy,
+                             "ensemble": name, "log_score": log_score(values[mine], w, *spec),
+                             "crps": crps(values[mine], w, observation.value)})
+    return pd.DataFrame(rows)
