@@ -46,6 +46,15 @@ def kursk_run(tmp_path_factory) -> RunStore:
 
 
 @pytest.fixture(scope="session")
+def kursk_series_run(tmp_path_factory) -> RunStore:
+    """`kursk_run`'s settings with weekly series (explorer fans, conditioning)."""
+    import dataclasses
+
+    return start_run(dataclasses.replace(KURSK_RUN, series=True),
+                     tmp_path_factory.mktemp("runs") / "kursk-series")
+
+
+@pytest.fixture(scope="session")
 def kursk_run_600(tmp_path_factory) -> RunStore:
     """A complete run of kursk-2024 (helpers.KURSK_RUN_600: 600 futures, seed 3)."""
     return start_run(KURSK_RUN_600, tmp_path_factory.mktemp("runs") / "kursk-600")

@@ -9,6 +9,7 @@
 >>> run.sensitivity("a_territory_share").head()                  # doctest: +SKIP
 >>> run.report()                                                 # doctest: +SKIP
 >>> again = offramp.open_run(run.path)                           # doctest: +SKIP
+>>> run.condition("kursk-2024").compare()    # a run with series=True   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from offramp.report.words import (
 )
 from offramp.scenario.conditions import DEFAULT_REQUIREMENTS
 from offramp.store import RunStore
+from offramp.studies.conditioning import Conditioning
 from offramp.studies.runs import Discovery, RunAnalysis
 
 
@@ -206,8 +208,20 @@ class Run:
             table.insert(0, "label", [names.label(path) for path in table.index])
         return pd.concat(tables, names=["policy", "parameter"])
 
+    def condition(self, observations: str | Path, method: str = "weights",
+                  under: str | None = None, save: bool = True) -> Conditioned:
+        """The run's futures weighed by an observations file (or a built-in one by name, e.g.
+        "kursk-2024"); `save` writes weights.parquet into the run folder (the `weights` view of
+        `query`). The run must have been made with series=True."""
+        from offramp.studies.conditioning import condition, save_weights
+
+        found = condition(self._store, observations, method=method, under=under)
+        if save:
+            save_weights(found, self.path, observations)
+        return Conditioned(found, self)
+
     def query(self, sql: str) -> pd.DataFrame:
-        """DuckDB SQL over the views `futures`, `outcomes` and `series`."""
+        """DuckDB SQL over the views `futures`, `outcomes`, `series` and `weights`."""
         from offramp.store.query import run_sql
 
         return run_sql(self._store, sql)
@@ -227,6 +241,40 @@ class Run:
             summary = summarize(self._store)
         with _step("writing the report...", progress):
             return write_report(summary)
+
+
+class Conditioned:
+    """A run weighed by observations: `weights` (future, policy, log_likelihood, weight, kept),
+    `ess` (effective sample size per policy), `warnings`, and `compare()`: the prior and the
+    conditioned per-policy numbers side by side."""
+
+    def __init__(self, conditioning: Conditioning, run: Run):
+        self.conditioning = conditioning
+        self._run = run
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{p} {e:,.0f}" for p, e in self.ess.items())
+        return (f"<Conditioned {self._run.path.name}: {len(self.conditioning.observations)} "
+                f"observations, {self.conditioning.method}; effective sample size {sizes}>")
+
+    @property
+    def weights(self) -> pd.DataFrame:
+        return self.conditioning.weights
+
+    @property
+    def ess(self) -> dict[str, float]:
+        return self.conditioning.ess
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.conditioning.warnings
+
+    def compare(self) -> pd.DataFrame:
+        from offramp.studies.conditioning import weighted_comparison
+
+        manifest = self._run.manifest
+        return weighted_comparison(self._run.outcomes, self.weights,
+                                   list(manifest.requirements), list(manifest.policies))
 
 
 def run(

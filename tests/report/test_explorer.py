@@ -4,22 +4,19 @@ console error and no request to any host but the local server."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 import pytest
 
-from helpers import KURSK_RUN, assert_one_line_error, run_cli
-from offramp.experiments.runner import start_run
+from helpers import assert_one_line_error, run_cli
 from offramp.report.explorer import create_app
 from offramp.studies.explore import Explorer
 
 
 @pytest.fixture(scope="module")
-def series_run(tmp_path_factory):
+def series_run(kursk_series_run):
     """kursk-2024 with weekly series, so the fans follow the filter."""
-    return start_run(dataclasses.replace(KURSK_RUN, series=True),
-                     tmp_path_factory.mktemp("runs") / "explore")
+    return kursk_series_run
 
 
 @pytest.fixture(scope="module")

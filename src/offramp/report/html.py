@@ -6,6 +6,7 @@ the engine: what it shows was stored with the run or is read from its tables.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from functools import cache
 from pathlib import Path
 
@@ -71,6 +72,25 @@ def _figures(figures: list) -> str:
     return f'<div class="figures">{shown}</div>'
 
 
+def _conditioned_section(summary: RunSummary) -> list[tuple[str, str]]:
+    """Prior vs conditioned, when the run was weighed by observations (`offramp condition`)."""
+    if summary.conditioned is None:
+        return []
+    made = summary.conditioned_by
+    sources = "".join(f"<li>{html.escape(str(s))}</li>" for s in made.get("sources", []))
+    under = made.get("under")
+    how = (f"every policy weighed by the futures consistent with {html.escape(str(under))}'s "
+           "trajectories" if under else "each policy weighed on its own trajectories")
+    table = summary.conditioned.rename(columns=lambda c: c.replace("_", " "))
+    return [("Conditioned on what has happened", (
+        f"<p>The run's futures weighed by {html.escape(str(made.get('observations', '')))} "
+        f"(method {html.escape(str(made.get('method', '')))}; {how}): the prior column counts "
+        "every future alike, the conditioned one by its weight. An effective sample size in "
+        "the low hundreds or less means the conditioned numbers rest on a few futures. The "
+        "observations' sources:</p>"
+        f"<ul>{sources}</ul>" + html_table(table.round(3))))]
+
+
 def render_report(summary: RunSummary) -> str:
     """The report as an HTML string: the caveat, the opening analysis (what decides the answer,
     the claims, where each policy fails, regret and satisficing), then the main job's tables,
@@ -79,7 +99,7 @@ def render_report(summary: RunSummary) -> str:
     outcomes, policies = comparison.outcomes, manifest.policies
     names = names_of_run(manifest)
     sides = {"a": names.side("a"), "b": names.side("b")}
-    sections = [*opening_sections(summary)] + [
+    sections = [*opening_sections(summary), *_conditioned_section(summary)] + [
         (
             "Paired comparison",
             "<p>Share of futures in which the first policy does strictly better than the second "

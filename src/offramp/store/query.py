@@ -1,4 +1,6 @@
-"""SQL over a run folder with DuckDB: views `futures`, `outcomes` and `series`.
+"""SQL over a run folder with DuckDB: views `futures`, `outcomes`, `series` (a run with
+`--series`) and `weights` (a run conditioned by `offramp condition`: future, policy,
+log_likelihood, weight, kept; join on future and policy for weighted statistics).
 
 A query reads the run and nothing else: one SELECT statement, on a connection that may open only
 the run's own Parquet files (DuckDB's `allowed_paths`, then `enable_external_access = false` and
@@ -18,7 +20,7 @@ import pyarrow.parquet as pq
 
 from offramp.store.run_store import DamagedRun, RunStore, StoreError
 
-VIEWS = ("futures", "outcomes", "series")
+VIEWS = ("futures", "outcomes", "series", "weights")
 
 
 def run_connection(store: RunStore) -> Any:

@@ -10,15 +10,19 @@ engine: it evaluates the scenario's claims on the run's futures and stores them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from offramp.analysis.compare import paired_wins, summary_table
 from offramp.errors import UserError
 from offramp.experiments.manifest import RunManifest
 from offramp.store import RunStore
 from offramp.studies.claims import RunClaims, evaluate_run_claims, load_claims, save_claims
+from offramp.studies.conditioning import WEIGHTS_FILE, load_weights, weighted_comparison
 from offramp.studies.runs import Discovery, RunAnalysis
 
 DRIVER_OUTCOMES = ("a_territory_share", "casualties_a")
@@ -90,6 +94,8 @@ class RunSummary:
     failures: dict[str, Discovery] | str  # per policy, or why not computed
     claims: RunClaims | None  # as stored; None when never evaluated on this run
     series: pd.DataFrame | None  # weekly series (runs made with --series)
+    conditioned: pd.DataFrame | None = None  # prior vs conditioned (a run with weights.parquet)
+    conditioned_by: dict[str, Any] = field(default_factory=dict)  # how the weights were made
 
     @property
     def manifest(self) -> RunManifest:
@@ -117,7 +123,21 @@ def summarize(store: RunStore) -> RunSummary:
         failures=_or_reason(lambda: {p: analysis.failures(p) for p in analysis.policies}),
         claims=load_claims(store),
         series=store.read_series() if analysis.manifest.series else None,
+        **_conditioned(store, analysis),
     )
+
+
+def _conditioned(store: RunStore, analysis: RunAnalysis) -> dict[str, Any]:
+    """The prior and conditioned numbers side by side, when `offramp condition` weighed the
+    run (its weights.parquet), and how the weights were made."""
+    weights = load_weights(store.root)
+    if weights is None:
+        return {}
+    settings = json.loads((pq.read_schema(store.root / WEIGHTS_FILE).metadata or {}).get(
+        b"offramp.settings", b"{}"))
+    table = weighted_comparison(analysis.outcomes, weights, analysis.requirements,
+                                analysis.policies)
+    return {"conditioned": table, "conditioned_by": settings}
 
 
 def _or_reason(compute):
