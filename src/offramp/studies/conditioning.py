@@ -88,6 +88,17 @@ def _observed_values(store: RunStore, keys: pd.DataFrame,
     return found
 
 
+def _observed(store: RunStore, manifest: RunManifest, observations_file: str | Path
+              ) -> tuple[list[Observation], pd.DataFrame, list[np.ndarray]]:
+    """The observations dated in the run's calendar, the run's (future, policy) rows, and per
+    observation the simulated value of every row."""
+    meta = manifest.scenario_meta
+    observations = load_observations(observations_file, dt.date.fromisoformat(
+        str(meta["start_date"])), int(meta["horizon_weeks"]))
+    keys = store.read_outcomes()[["future", "policy"]]
+    return observations, keys, _observed_values(store, keys, observations)
+
+
 def condition(store: RunStore, observations_file: str | Path, method: str = "weights",
               under: str | None = None) -> Conditioning:
     """Weigh a run's futures by an observations file (see the module)."""
@@ -97,11 +108,7 @@ def condition(store: RunStore, observations_file: str | Path, method: str = "wei
     if under is not None and under not in manifest.policies:
         raise UserError(f"--under {under!r} is not a policy of this run; its policies: "
                         f"{', '.join(manifest.policies)}")
-    meta = manifest.scenario_meta
-    observations = load_observations(observations_file, dt.date.fromisoformat(
-        str(meta["start_date"])), int(meta["horizon_weeks"]))
-    keys = store.read_outcomes()[["future", "policy"]]
-    simulated = _observed_values(store, keys, observations)
+    observations, keys, simulated = _observed(store, manifest, observations_file)
     total = np.zeros(len(keys))
     ruled_any = np.zeros(len(keys), dtype=bool)
     ruled_out = {}
@@ -199,11 +206,7 @@ def score(store: RunStore, observations_file: str | Path,
     conditioned ensemble: per observation and policy, the log score (higher is better) and the
     CRPS (lower is better; for an interval, of its middle)."""
     manifest = RunManifest.of(store)
-    meta = manifest.scenario_meta
-    observations = load_observations(observations_file, dt.date.fromisoformat(
-        str(meta["start_date"])), int(meta["horizon_weeks"]))
-    keys = store.read_outcomes()[["future", "policy"]]
-    simulated = _observed_values(store, keys, observations)
+    observations, keys, simulated = _observed(store, manifest, observations_file)
     weight = None
     if weights is not None:
         joined = keys.merge(weights, on=["future", "policy"], how="left")
