@@ -186,21 +186,33 @@ class RunStore:
 
     def write_result(self, name: str, frame: pd.DataFrame, settings: dict[str, Any]) -> Path:
         """Store a study's table (atomically) with the settings that made it (as JSON)."""
-        table = _table(frame)
-        metadata = {**(table.schema.metadata or {}),
-                    b"offramp.settings": json.dumps(settings, default=str).encode()}
         path = self.result_path(name)
-        write_parquet(path, table.replace_schema_metadata(metadata))
+        write_table(path, frame, settings)
         return path
 
     def read_result(self, name: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         """A stored study's table and settings, or None if the study has not been stored."""
         path = self.result_path(name)
-        if not path.is_file():
-            return None
-        table = _read_parquet(path)
-        settings = json.loads((table.schema.metadata or {}).get(b"offramp.settings", b"{}"))
-        return table.to_pandas(), settings
+        return read_table(path) if path.is_file() else None
+
+
+SETTINGS_KEY = b"offramp.settings"
+
+
+def write_table(path: Path, frame: pd.DataFrame, settings: dict[str, Any]) -> None:
+    """A table written atomically as Parquet, with the settings that made it (JSON) in its
+    metadata: a study's result, or a run's weights."""
+    table = _table(frame)
+    metadata = {**(table.schema.metadata or {}),
+                SETTINGS_KEY: json.dumps(settings, default=str).encode()}
+    write_parquet(path, table.replace_schema_metadata(metadata))
+
+
+def read_table(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A table written by `write_table` and its settings (a damaged file: DamagedRun)."""
+    table = _read_parquet(path)
+    settings = json.loads((table.schema.metadata or {}).get(SETTINGS_KEY, b"{}"))
+    return table.to_pandas(), settings
 
 
 def _never_started(root: Path) -> bool:

@@ -18,13 +18,11 @@ held-out observations under the prior and the conditioned ensemble.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from offramp.analysis.conditioning import (
@@ -41,7 +39,7 @@ from offramp.errors import UserError
 from offramp.experiments.manifest import RunManifest
 from offramp.scenario.observations import Observation, load_observations
 from offramp.store import RunStore
-from offramp.store.atomic import write_parquet
+from offramp.store.run_store import read_table, write_table
 
 METHODS = ("weights", "abc")
 WEIGHTS_FILE = "weights.parquet"
@@ -153,21 +151,23 @@ def condition(store: RunStore, observations_file: str | Path, method: str = "wei
 def save_weights(conditioning: Conditioning, folder: Path, observations_file: str | Path) -> Path:
     """Write `weights.parquet` (atomically) with how it was made in its metadata."""
     folder.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(conditioning.weights, preserve_index=False)
     settings = {"observations": str(observations_file), "method": conditioning.method,
                 "under": conditioning.under, "ess": conditioning.ess,
                 "sources": sorted({o.source for o in conditioning.observations})}
-    metadata = {**(table.schema.metadata or {}),
-                b"offramp.settings": json.dumps(settings).encode()}
     path = folder / WEIGHTS_FILE
-    write_parquet(path, table.replace_schema_metadata(metadata))
+    write_table(path, conditioning.weights, settings)
     return path
 
 
 def load_weights(folder: Path) -> pd.DataFrame | None:
-    """A run folder's (or another folder's) weights, or None if it has none."""
+    """A run folder's (or another folder's) weights, or None if it has none; how they were made
+    (observations, method, under, ess, sources) is in the frame's `attrs["settings"]`."""
     path = folder / WEIGHTS_FILE
-    return pq.read_table(path).to_pandas() if path.is_file() else None
+    if not path.is_file():
+        return None
+    weights, settings = read_table(path)
+    weights.attrs["settings"] = settings
+    return weights
 
 
 def weighted_comparison(outcomes: pd.DataFrame, weights: pd.DataFrame,

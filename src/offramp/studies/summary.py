@@ -10,19 +10,17 @@ engine: it evaluates the scenario's claims on the run's futures and stores them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from offramp.analysis.compare import paired_wins, summary_table
 from offramp.errors import UserError
 from offramp.experiments.manifest import RunManifest
 from offramp.store import RunStore
 from offramp.studies.claims import RunClaims, evaluate_run_claims, load_claims, save_claims
-from offramp.studies.conditioning import WEIGHTS_FILE, load_weights, weighted_comparison
+from offramp.studies.conditioning import load_weights, weighted_comparison
 from offramp.studies.runs import Discovery, RunAnalysis
 
 DRIVER_OUTCOMES = ("a_territory_share", "casualties_a")
@@ -133,11 +131,9 @@ def _conditioned(store: RunStore, analysis: RunAnalysis) -> dict[str, Any]:
     weights = load_weights(store.root)
     if weights is None:
         return {}
-    settings = json.loads((pq.read_schema(store.root / WEIGHTS_FILE).metadata or {}).get(
-        b"offramp.settings", b"{}"))
     table = weighted_comparison(analysis.outcomes, weights, analysis.requirements,
                                 analysis.policies)
-    return {"conditioned": table, "conditioned_by": settings}
+    return {"conditioned": table, "conditioned_by": weights.attrs["settings"]}
 
 
 def _or_reason(compute):
