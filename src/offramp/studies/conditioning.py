@@ -117,11 +117,9 @@ def condition(store: RunStore, observations_file: str | Path, method: str = "wei
         ruled_any |= ruled
         ruled_out[observation.describe()] = float(ruled.mean())
     if under is not None:  # every policy takes the weight of the same future under `under`
-        mine = (keys["policy"] == under).to_numpy()
-        by_future = pd.Series(total[mine], index=keys["future"].to_numpy()[mine])
-        total = np.asarray(by_future.reindex(keys["future"]), dtype=np.float64)
-        ruled_by_future = pd.Series(ruled_any[mine], index=keys["future"].to_numpy()[mine])
-        ruled_any = ruled_by_future.reindex(keys["future"]).to_numpy(dtype=bool)
+        mine = np.flatnonzero((keys["policy"] == under).to_numpy())
+        at = mine[pd.Index(keys["future"].to_numpy()[mine]).get_indexer(keys["future"])]
+        total, ruled_any = total[at], ruled_any[at]
     weight = np.zeros(len(keys))
     ess, warnings = {}, []
     for policy in manifest.policies:

@@ -126,6 +126,7 @@ class Explorer:
         self._connection = run_connection(store)
         self.futures = self._column("future")
         self.n_futures = len(self.futures)
+        self._future_order = np.argsort(self.futures)
         self.has_series = (store.root / "series.parquet").is_file()
         self._parameter_columns: dict[str, np.ndarray] = {}
         self._edges: dict[str, list[float]] = {}
@@ -159,7 +160,7 @@ class Explorer:
         with self._lock:
             found = self._connection.execute(
                 f"SELECT future, policy, ({expression})::DOUBLE AS x FROM outcomes").fetchnumpy()
-        order = np.argsort(self.futures)
+        order = self._future_order
         keys = np.asarray(found["future"])
         at = order[np.searchsorted(self.futures, keys, sorter=order).clip(0, len(order) - 1)]
         policy = np.asarray(found["policy"], dtype=object)
@@ -273,15 +274,15 @@ class Explorer:
             self._binary[series] = bool(self._query(
                 f"SELECT coalesce(bool_and({column} IN (0, 1)), true) FROM series")[0][0])
         binary = self._binary[series]
-        self._check(ranges)
-        region = " AND ".join(f"{_identifier(name)} BETWEEN ? AND ?" for name in ranges)
-        values = [float(v) for pair in ranges.values() for v in pair]
+        inside = self.region(ranges)
+        where, values = "", []
+        if not inside.all():  # the same region as the summary's, as a list of future keys
+            where, values = "WHERE future IN (SELECT unnest(?))", [self.futures[inside].tolist()]
         measures = (f"avg({column})" if binary else
                     f"quantile_cont({column}, [0.1, 0.5, 0.9])")
         rows = self._query(
-            f"SELECT policy, week, {measures} FROM series WHERE future IN "
-            f"(SELECT future FROM futures WHERE {region or 'TRUE'}) "
-            "GROUP BY ALL ORDER BY week", values)
+            f"SELECT policy, week, {measures} FROM series {where} GROUP BY ALL ORDER BY week",
+            values)
         weeks = sorted({int(week) for _, week, _ in rows})
         at = {week: i for i, week in enumerate(weeks)}
         names = ("share",) if binary else ("p10", "p50", "p90")
