@@ -85,6 +85,24 @@ def effective_sample_size(weights: FloatArray) -> float:
     return total * total / squares if squares > 0 else 0.0
 
 
+def systematic_resample(weights: FloatArray, n: int, seed: int) -> np.ndarray:
+    """`n` member indices drawn in proportion to `weights` by systematic resampling (one
+    uniform offset, then n evenly spaced points on the cumulative weights: Kitagawa 1996; less
+    resampling noise than n independent draws), sorted; the offset is a function of `seed`.
+
+    >>> systematic_resample(np.array([0.5, 0.0, 0.25, 0.25]), 4, seed=1).tolist()
+    [0, 0, 2, 3]
+    """
+    total = float(weights.sum())
+    if not (n >= 1 and total > 0 and np.isfinite(total)):
+        raise ValueError("resampling needs n >= 1 and weights with a positive finite sum")
+    offset = np.random.default_rng(np.random.SeedSequence(seed)).random()
+    points = (np.arange(n) + offset) / n
+    cumulative = np.cumsum(weights / total)
+    cumulative[-1] = 1.0  # rounding must not leave the last points beyond the end
+    return np.searchsorted(cumulative, points, side="right")
+
+
 def weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> float:
     """The q-quantile of `values` under `weights` (the smallest value whose cumulative weight
     reaches q; NaN values and zero weights left out).

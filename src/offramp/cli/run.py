@@ -34,7 +34,10 @@ def run(
     policies: Annotated[
         str | None, typer.Option(help="Comma-separated policies (default: all).")
     ] = None,
-    futures: Annotated[int, typer.Option(help="How many futures to sample.")] = 10_000,
+    futures: Annotated[
+        int | None, typer.Option(help="How many futures to sample (default 10,000; with --from "
+                                 "--conditioned, how many to resample: default the run's).")
+    ] = None,
     sampler: Annotated[
         str,
         typer.Option(
@@ -43,7 +46,10 @@ def run(
             "D uncertain parameters, so the run has N·(2D + 2) futures, at most FUTURES."
         ),
     ] = "lhs",
-    seed: Annotated[int, typer.Option(help="Seed of the futures and of the noise.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the futures and of the noise (default 0; with "
+                                 "--from, the run's).")
+    ] = None,
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
     dask: Annotated[
         str | None, typer.Option(help="A Dask scheduler address, or 'local' for a LocalCluster.")
@@ -69,8 +75,29 @@ def run(
         ),
     ] = None,
     set_: SetOption = None,
+    from_run: Annotated[
+        Path | None, typer.Option(
+            "--from", help="Go on from a week of this run folder (with --week): its futures, "
+            "their first weeks under --under, then each policy.")
+    ] = None,
+    week: Annotated[
+        int | None, typer.Option(help="With --from: the week from which the policies differ.")
+    ] = None,
+    conditioned: Annotated[
+        bool, typer.Option(help="With --from: resample the run's futures by its weights.parquet "
+                           "(offramp condition), so the new run starts from the futures "
+                           "consistent with what has happened.")
+    ] = False,
+    under: Annotated[
+        str | None, typer.Option(help="With --from: the policy followed until --week (default: "
+                                 "the weights' --under).")
+    ] = None,
 ) -> None:
-    """Run policies across sampled futures; print the comparison; write the report."""
+    """Run policies across sampled futures; print the comparison; write the report.
+
+    With --from RUN --week W the new run goes on from week W of RUN: every future replays its
+    parent's first W weeks under --under, then runs each policy on its own noise.
+    """
     from offramp.experiments.executors import make_executor
     from offramp.experiments.manifest import RunManifest
     from offramp.experiments.runner import (
@@ -87,6 +114,30 @@ def run(
     from offramp.scenario.loader import load_scenario
     from offramp.studies.summary import compare_policies
 
+    branching = None
+    if from_run is None and (week is not None or conditioned or under is not None):
+        raise UserError("--week, --conditioned and --under go with --from RUN")
+    if from_run is not None:
+        from offramp.store import RunStore
+        from offramp.studies.conditioning import branch_from
+
+        if week is None:
+            raise UserError("--from RUN needs --week W: the week from which the policies differ")
+        if resume is not None or set_ or scenario != "kursk-2024" or sampler != "lhs":
+            raise UserError("--from RUN goes on with RUN's scenario and futures: give no "
+                            "scenario, --set, --sampler or --resume with it")
+        parent = RunStore.open(from_run)
+        branching = branch_from(parent, week, under, conditioned, futures, seed)
+        for note in branching.notes:
+            err_console.print(note, highlight=False)
+        parent_manifest = RunManifest.of(parent)
+        futures = len(branching.start.futures)
+        seed = parent_manifest.seed if seed is None else seed
+        scenario = parent_manifest.scenario_source
+        policies = policies or ",".join(parent_manifest.policies)
+        require = require or parent_manifest.requirements
+    futures = 10_000 if futures is None else futures
+    seed = 0 if seed is None else seed
     if resume is not None:
         from offramp.store import RunStore
 
@@ -111,9 +162,12 @@ def run(
             requirements=tuple(require) if require else DEFAULT_REQUIREMENTS,
         )
         check_requirements(settings.requirements)  # before anything runs
-        loaded = load_scenario(scenario, overrides=set_)
-        check_settings(settings, loaded)  # and before the progress bar is drawn
-        run_dir = out or default_run_dir(scenario)
+        if branching is not None:
+            loaded = branching.scenario
+        else:
+            loaded = load_scenario(scenario, overrides=set_)
+            check_settings(settings, loaded)  # and before the progress bar is drawn
+        run_dir = out or default_run_dir(loaded.scenario.scenario.name)
         total = remaining = futures
         if sampler == "saltelli":  # the design rounds the number of futures down
             total = remaining = design_size(loaded.scenario, futures,
@@ -124,7 +178,8 @@ def run(
             if resume is not None:
                 store = resume_run(resume, executor, advance, expected_scenario=expected)
             else:
-                store = start_run(settings, run_dir, executor, advance, loaded=loaded)
+                store = start_run(settings, run_dir, executor, advance, loaded=loaded,
+                                  branch=None if branching is None else branching.start)
     except KeyboardInterrupt:
         err_console.print(
             f"stopped. Finished chunks are saved; resume with: offramp run --resume {run_dir}",

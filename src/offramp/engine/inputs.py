@@ -458,6 +458,54 @@ class LeverSchedule:
     def of(cls, levers: Levers | LeverSchedule) -> LeverSchedule:
         return levers if isinstance(levers, LeverSchedule) else cls.constant(levers)
 
+    def in_force(self, week: int) -> int:
+        """The step whose levers hold in `week`."""
+        return max(step for step, start in enumerate(self.weeks) if start <= week)
+
+    def branch(self, then: Levers | LeverSchedule, week: int) -> LeverSchedule:
+        """These levers before `week`, `then`'s from `week` on (its later steps kept).
+
+        The salient posture keeps the week it was taken when `then` holds the same posture on
+        in `week` (a withdrawal under way is not restarted); a new posture is taken at `week`.
+        """
+        then = LeverSchedule.of(then)
+        before = [step for step, start in enumerate(self.weeks) if start < week]
+        weeks = [self.weeks[step] for step in before]
+        levers = [self.levers[step] for step in before]
+        posture_since = [self.posture_since[step] for step in before]
+        first = then.in_force(week)
+        if levers[-1].salient_posture == then.levers[first].salient_posture:
+            branch_since = posture_since[-1]
+        else:
+            branch_since = week
+        for step in range(first, len(then.weeks)):
+            weeks.append(max(then.weeks[step], week))
+            levers.append(then.levers[step])
+            since = then.posture_since[step]
+            posture_since.append(since if since > week else branch_since)
+        return LeverSchedule(tuple(weeks), tuple(levers), tuple(posture_since))
+
+
+@dataclass(frozen=True)
+class History:
+    """What came before a branched run's `week` (`offramp run --from RUN --week W`).
+
+    Before `week`, future i replays its parent future `parent_index[i]` of the parent run: the
+    parent's levers (`levers`, the policy that was followed) and the parent's noise (`seed`,
+    the parent's index). From `week` on it runs the run's own levers on its own noise (the
+    run's seed, its own index). With the parent's seed and every future its own parent, a
+    branch that keeps the parent's policy reproduces the parent run bit for bit.
+    """
+
+    week: int
+    levers: Levers | LeverSchedule
+    seed: int
+    parent_index: np.ndarray  # (n,) global indices of the parent futures
+
+    def __post_init__(self) -> None:
+        if self.week < 1:
+            raise ValueError(f"a branch starts at week 1 or later, not {self.week}")
+
 
 _T = TypeVar("_T")
 

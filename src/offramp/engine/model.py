@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from offramp.engine.inputs import (
     WEEKS_PER_MONTH,
     Backers,
     EngineInputs,
+    History,
     Levers,
     LeverSchedule,
     Rivals,
@@ -210,6 +212,7 @@ class Settled:
 def simulate(
     inputs: EngineInputs, levers: Levers | LeverSchedule, seed: int, future_index: np.ndarray,
     record_series: bool = False, observe: Callable[[State], None] | None = None,
+    history: History | None = None,
 ) -> EngineResult:
     """Run one policy (its levers, or a schedule of them) over a chunk of futures for the whole
     horizon.
@@ -218,14 +221,25 @@ def simulate(
     of a future depend only on (seed, its index, the week, the purpose), so results do not
     depend on how futures are chunked, and every policy sees the same noise. `observe`, if
     given, is called with the initial state and with the state at the end of every week (for
-    tests and diagnostics; it must not change the state).
+    tests and diagnostics; it must not change the state). `history`: a branched run's first
+    weeks, replayed from parent futures under the levers that were followed (`History`).
     """
     n = inputs.n_futures
     future_index = np.asarray(future_index)
     if future_index.shape != (n,):
         raise ValueError(f"future_index has shape {future_index.shape}; expected ({n},)")
-    key = make_key(seed)
+    key = own_key = make_key(seed)
+    own_index = future_index
     schedule = LeverSchedule.of(levers)
+    branch_week = -1
+    if history is not None:
+        if history.parent_index.shape != (n,):
+            raise ValueError(f"parent_index has shape {history.parent_index.shape}; "
+                             f"expected ({n},)")
+        branch_week = history.week
+        schedule = LeverSchedule.of(history.levers).branch(schedule, branch_week)
+        # until the branch week: the parent futures' noise
+        key, future_index = make_key(history.seed), np.asarray(history.parent_index)
     changes = dict(zip(schedule.weeks, range(len(schedule.weeks)), strict=True))
     levers = schedule.levers[0]
     full_inputs = in_working_precision(inputs)
@@ -244,11 +258,22 @@ def simulate(
         observe(state)
 
     for week in range(full_inputs.horizon_weeks):
+        if week == branch_week:  # a branched run's own noise from here
+            key, future_index = own_key, own_index
+            active = dataclasses.replace(active,
+                                         noise=NoiseSource(key, own_index[active.positions]))
+            if retired is not None:
+                retired = dataclasses.replace(
+                    retired, noise=NoiseSource(key, own_index[retired.positions]))
         if week in changes and week > 0:  # a scheduled change of levers: new per-run constants
             step = changes[week]
+            watched = levers.triggers
             levers = schedule.levers[step]
             active = dataclasses.replace(active, plans=make_plans(
                 active.inputs, levers, active.plans.calendar, schedule.posture_since[step]))
+            if levers.triggers != watched:  # another policy's signposts: watched from now on
+                active = _watching(active, levers)
+                retired = None if retired is None else _watching(retired, levers)
         inputs, plans, noise = active.inputs, active.plans, active.noise
         state, record = active.state, active.record
         b, th, lad = inputs.belligerents, inputs.theaters, inputs.ladder
@@ -483,6 +508,17 @@ def _after_settlement(group: Settled, main_backer: int | None, week: int) -> Set
     state = dataclasses.replace(state, week=week + 1, industry=industry_state,
                                 rivals=rivals_state)
     return dataclasses.replace(group, state=state, record=record)
+
+
+_G = TypeVar("_G", Group, Settled)
+
+
+def _watching(group: _G, levers: Levers) -> _G:
+    """The group with fresh trigger states for `levers`' triggers (a branch to a policy with
+    other signposts: none has fired yet)."""
+    n = group.positions.shape[0]
+    triggers = policy.initial_state(levers.triggers, n) if levers.triggers else None
+    return dataclasses.replace(group, state=dataclasses.replace(group.state, triggers=triggers))
 
 
 def _in_chunk_order(active: Group, retired: Settled | None) -> tuple[State, RecordState]:

@@ -36,6 +36,24 @@ class SaltelliDesign(BaseModel):
     note: str
 
 
+class BranchRecord(BaseModel):
+    """Where a branched run's futures come from (`offramp run --from RUN --week W`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    from_run: str = Field(description="The run folder it branched from.")
+    from_run_hash: str | None = Field(description="That run's run_hash.")
+    week: int = Field(ge=1, description="The branch week: history before it, policies after.")
+    under: str = Field(description="The policy followed until the branch week.")
+    parent_seed: int
+    conditioned: bool = Field(description="Futures resampled by the parent's weights.")
+    weights: dict[str, Any] | None = Field(
+        description="The settings of the weights resampled by (observations, method, under).")
+    effective_sample_size: float = Field(
+        description="Kish's effective sample size of the weights resampled by.")
+    parents_sha256: str
+
+
 class RunManifest(BaseModel):
     """Everything that defines a run's results, and where they came from."""
 
@@ -52,6 +70,7 @@ class RunManifest(BaseModel):
     policies: list[str]
     sampler: str
     saltelli: SaltelliDesign | None = None
+    branch: BranchRecord | None = None
     seed: int
     n_futures: int
     chunk_size: int

@@ -9,6 +9,7 @@ the executor or the order in which chunks finish: the same seed gives the same b
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -38,6 +39,7 @@ from offramp.experiments.sampling import (
     sample_futures,
     uncertain_parameters,
 )
+from offramp.experiments.simulate import Branch
 from offramp.scenario.conditions import DEFAULT_REQUIREMENTS, check_conditions
 from offramp.scenario.loader import LoadedScenario, load_scenario
 from offramp.scenario.schema import Scenario
@@ -63,6 +65,18 @@ class RunSettings:
 
 
 @dataclass(frozen=True)
+class BranchStart:
+    """How a branched run begins (`offramp run --from RUN --week W`): what happened until the
+    branch week (`history`: the followed policy, the parent run's seed, each future's parent),
+    each future's parameters (its parent's), and what the manifest records of where they came
+    from (the parent run, whether resampled by conditioning weights)."""
+
+    history: Branch
+    futures: pd.DataFrame
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ChunkTask:
     index: int
     scenario: Scenario
@@ -71,6 +85,7 @@ class ChunkTask:
     policies: tuple[str, ...]
     seed: int
     series: bool
+    branch: Branch | None = None
 
 
 @dataclass
@@ -89,7 +104,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     )
     outcome_parts, series_parts = [], []
     for policy in task.policies:
-        run = run_futures(task.scenario, futures, policy, seed=task.seed, record_series=task.series)
+        run = run_futures(task.scenario, futures, policy, seed=task.seed,
+                          record_series=task.series, branch=task.branch)
         outcomes = run.outcomes.reset_index()
         outcomes.insert(1, "policy", policy)
         outcome_parts.append(outcomes)
@@ -190,8 +206,11 @@ def design_manifest(settings: RunSettings, scenario: Scenario, n_rows: int) -> d
     }
 
 
+BRANCH_SAMPLER = "branch"
+"""The sampler a branched run's manifest names: its futures are its parents', not a design."""
+
 RUN_DEFINING = ("scenario_data", "policies", "sampler", "seed", "n_futures", "chunk_bounds",
-                "series")
+                "series", "branch")
 """The manifest fields that decide a run's numbers: a resume checks them against `run_hash`."""
 
 
@@ -208,14 +227,25 @@ def start_run(
     executor: Executor | None = None,
     on_progress: Callable[[int], None] | None = None,
     loaded: LoadedScenario | None = None,
+    branch: BranchStart | None = None,
 ) -> RunStore:
     """Sample the futures, create the run folder, and run every chunk. `loaded`: the settings'
-    scenario when the caller has loaded it already (it is not read twice)."""
+    scenario when the caller has loaded it already (it is not read twice). `branch`: a branched
+    run, whose futures are given (its sampler is then "branch")."""
     if loaded is None:
         loaded = load_scenario(settings.scenario, overrides=list(settings.overrides))
-    policies = check_settings(settings, loaded)
-    sampler = cast(Sampler, settings.sampler)  # one of SAMPLERS: `check_settings` said so
-    futures = sample_futures(loaded.scenario, settings.n_futures, settings.seed, sampler)
+    lineage = None
+    if branch is None:
+        policies = check_settings(settings, loaded)
+        sampler = cast(Sampler, settings.sampler)  # one of SAMPLERS: `check_settings` said so
+        futures = sample_futures(loaded.scenario, settings.n_futures, settings.seed, sampler)
+    else:
+        settings = dataclasses.replace(settings, sampler="lhs", n_futures=len(branch.futures))
+        policies = check_settings(settings, loaded)
+        settings = dataclasses.replace(settings, sampler=BRANCH_SAMPLER)
+        futures = branch.futures
+        parents = np.asarray(branch.history.parents, dtype=np.int64)
+        lineage = pd.DataFrame({"future": np.arange(len(parents)), "parent_future": parents})
     n_futures = len(futures)  # a Saltelli design rounds the number of futures down
     manifest = {
         "scenario": loaded.scenario.scenario.name,
@@ -238,8 +268,14 @@ def start_run(
         "versions": package_versions(),
         "created": created_now(),
     }
+    if branch is not None:
+        parents_digest = hashlib.sha256(np.ascontiguousarray(parents).tobytes()).hexdigest()
+        manifest["branch"] = {**branch.record, "week": branch.history.week,
+                              "under": branch.history.policy,
+                              "parent_seed": branch.history.seed,
+                              "parents_sha256": parents_digest}
     manifest["run_hash"] = run_hash(manifest)
-    store = RunStore.create(out_dir, manifest, futures.reset_index(drop=True))
+    store = RunStore.create(out_dir, manifest, futures.reset_index(drop=True), lineage)
     RunManifest.of(store)  # what was written reads back as a manifest
     execute(store, loaded.scenario, executor, on_progress, futures)
     return store
@@ -288,6 +324,11 @@ def execute(
     manifest = RunManifest.of(store)
     executor = executor or SerialExecutor()
     bounds = manifest.chunk_bounds
+    branch = None
+    if manifest.branch is not None:
+        parents = store.read_lineage()["parent_future"].to_numpy(dtype=np.int64)
+        branch = Branch(manifest.branch.week, manifest.branch.under,
+                        manifest.branch.parent_seed, parents)
     tasks = (
         ChunkTask(
             index=i,
@@ -297,6 +338,7 @@ def execute(
             policies=tuple(manifest.policies),
             seed=manifest.seed,
             series=manifest.series,
+            branch=None if branch is None else branch.rows(*bounds[i]),
         )
         for i in store.missing_chunks()
     )

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from offramp.engine import OUTCOME_NAMES, simulate
+from offramp.engine.inputs import History
 from offramp.experiments import DEFAULT_CHUNK_SIZE
 from offramp.experiments.build import build_inputs, levers_for
 from offramp.experiments.sampling import Sampler, sample_futures
@@ -60,6 +61,21 @@ class WeeklySeries(Mapping[str, np.ndarray]):
 
 
 @dataclass(frozen=True)
+class Branch:
+    """A branched run's first `week` weeks: each future replays its parent future (`parents`,
+    in the order of the futures run) of a run with seed `seed`, under `policy`, the policy that
+    was followed (`offramp.engine.inputs.History`)."""
+
+    week: int
+    policy: str
+    seed: int
+    parents: np.ndarray
+
+    def rows(self, start: int, stop: int) -> Branch:
+        return Branch(self.week, self.policy, self.seed, self.parents[start:stop])
+
+
+@dataclass(frozen=True)
 class PolicyRun:
     outcomes: pd.DataFrame  # one row per future, indexed by the global future index
     series: dict[str, np.ndarray] | None  # name -> (weeks + 1, n_futures) float32
@@ -75,10 +91,12 @@ def resolve_scenario(scenario_or_name: Scenario | LoadedScenario | str | Path) -
 
 def run_futures(
     scenario: Scenario, futures: pd.DataFrame, policy: str, seed: int = 0,
-    record_series: bool = False, chunk_size: int | None = None,
+    record_series: bool = False, chunk_size: int | None = None, branch: Branch | None = None,
 ) -> PolicyRun:
-    """Run `policy` over given futures (rows are futures; the index holds global indices)."""
+    """Run `policy` over given futures (rows are futures; the index holds global indices);
+    with `branch`, from its week on (before it, the parents' history)."""
     levers_for(scenario, policy)  # fail early on an unknown policy
+    followed = None if branch is None else levers_for(scenario, branch.policy)
     size = chunk_size or DEFAULT_CHUNK_SIZE
     if size < 1:
         raise ValueError(f"chunk_size must be at least 1, found {size}")
@@ -90,8 +108,10 @@ def run_futures(
     for start in range(0, len(futures), size):
         chunk = futures.iloc[start:start + size]
         inputs, levers = build_inputs(scenario, chunk, policy)
+        history = None if branch is None or followed is None else History(
+            branch.week, followed, branch.seed, branch.parents[start:start + size])
         result = simulate(inputs, levers, seed, global_index[start:start + size],
-                          record_series=record_series)
+                          record_series=record_series, history=history)
         parts.append(result.outcomes)
         if result.series is not None:
             series_parts.append(result.series)

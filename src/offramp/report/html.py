@@ -130,10 +130,17 @@ def render_report(summary: RunSummary) -> str:
          f"{text_table(manifest.parameters, 'parameter')}</details>"),
     ]
     meta = manifest.scenario_meta
+    origin = f"sampler {manifest.sampler}"
+    if manifest.branch is not None:
+        origin = (f"going on from week {manifest.branch.week} of {manifest.branch.from_run} "
+                  f"(until then under {manifest.branch.under}"
+                  + (f"; futures resampled by its weights on "
+                     f"{(manifest.branch.weights or {}).get('observations')}"
+                     if manifest.branch.conditioned else "") + ")")
     run_line = (
-        f"{manifest.n_futures:,} futures × {len(policies)} policies · sampler "
-        f"{manifest.sampler} · seed {manifest.seed} · scenario hash "
-        f"{manifest.scenario_hash[:12]} · offramp {manifest.offramp_version}"
+        f"{manifest.n_futures:,} futures × {len(policies)} policies · {origin} · seed "
+        f"{manifest.seed} · scenario hash {manifest.scenario_hash[:12]} · offramp "
+        f"{manifest.offramp_version}"
     )
     return _template().render(
         scenario=manifest.scenario, title=manifest.title, style=Markup(STYLE),

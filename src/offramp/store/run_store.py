@@ -34,6 +34,7 @@ from offramp.errors import EnvironmentFault, UserError
 from offramp.store.atomic import concat_parquet, write_json, write_parquet
 
 MANIFEST = "manifest.json"
+LINEAGE = "lineage.parquet"
 FORMAT_VERSION = 1
 
 
@@ -56,7 +57,10 @@ class RunStore:
     # --- creating and opening ------------------------------------------------------------
 
     @classmethod
-    def create(cls, root: Path, manifest: dict[str, Any], futures: pd.DataFrame) -> RunStore:
+    def create(cls, root: Path, manifest: dict[str, Any], futures: pd.DataFrame,
+               lineage: pd.DataFrame | None = None) -> RunStore:
+        """A new run folder with its futures (and, for a branched run, each future's parent in
+        `lineage`), its manifest written last."""
         root = Path(root)
         if _never_started(root):
             # a run killed while it wrote its futures, before its manifest: nothing was run,
@@ -85,6 +89,8 @@ class RunStore:
         # join futures to outcomes on it; reading restores it as the index.
         write_parquet(root / "futures.parquet",
                       pa.Table.from_pandas(futures.rename_axis("future"), preserve_index=True))
+        if lineage is not None:
+            write_parquet(root / LINEAGE, _table(lineage))
         store = cls(root, manifest)
         store._save_manifest()
         return store
@@ -167,6 +173,11 @@ class RunStore:
     def read_outcomes(self) -> pd.DataFrame:
         return self._read("outcomes")
 
+    def read_lineage(self) -> pd.DataFrame:
+        """A branched run's futures and their parents in the run it branched from (future,
+        parent_future)."""
+        return _read_parquet(self.root / LINEAGE).to_pandas()
+
     def read_series(self) -> pd.DataFrame:
         if not self.manifest.get("series"):
             raise StoreError(f"{self.root}: this run has no weekly series (run it with --series)")
@@ -221,7 +232,7 @@ def _never_started(root: Path) -> bool:
     if not root.is_dir() or (root / MANIFEST).exists():
         return False
     names = [path.name for path in root.iterdir()]
-    return bool(names) and all(name == "futures.parquet" or name.endswith(".tmp")
+    return bool(names) and all(name in ("futures.parquet", LINEAGE) or name.endswith(".tmp")
                                or name == ".write-test" for name in names)
 
 

@@ -9,6 +9,10 @@ policy; `under=POLICY` scores that policy's trajectories and gives every policy 
 the same future (the futures consistent with history, each policy then compared on them),
 instead of scoring each policy on its own trajectories.
 
+`branch_from` prepares a run that goes on from a week of this one (`offramp run --from RUN
+--week W [--conditioned]`): its futures are this run's (resampled by the weights when
+conditioned), replayed under the policy followed until W, then run under each policy.
+
 `save_weights` writes `weights.parquet` (future, policy, log_likelihood, weight, kept) into the
 run folder; `load_weights` reads it back, and `weighted_comparison` puts the prior and the
 conditioned per-policy numbers side by side. `score` gives proper scores (log score, CRPS) of
@@ -32,11 +36,15 @@ from offramp.analysis.conditioning import (
     log_likelihood,
     log_score,
     normalized_weights,
+    systematic_resample,
     weighted_quantile,
 )
 from offramp.analysis.robustness import requirements_met
 from offramp.errors import UserError
 from offramp.experiments.manifest import RunManifest
+from offramp.experiments.runner import BranchStart
+from offramp.experiments.simulate import Branch
+from offramp.scenario.loader import LoadedScenario
 from offramp.scenario.observations import Observation, load_observations
 from offramp.store import RunStore
 from offramp.store.run_store import read_table, write_table
@@ -151,7 +159,8 @@ def save_weights(conditioning: Conditioning, folder: Path, observations_file: st
     folder.mkdir(parents=True, exist_ok=True)
     settings = {"observations": str(observations_file), "method": conditioning.method,
                 "under": conditioning.under, "ess": conditioning.ess,
-                "sources": sorted({o.source for o in conditioning.observations})}
+                "sources": sorted({o.source for o in conditioning.observations}),
+                "last_week": max((o.week for o in conditioning.observations), default=None)}
     path = folder / WEIGHTS_FILE
     write_table(path, conditioning.weights, settings)
     return path
@@ -222,3 +231,71 @@ def score(store: RunStore, observations_file: str | Path,
                              "ensemble": name, "log_score": log_score(values[mine], w, *spec),
                              "crps": crps(values[mine], w, observation.value)})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Branching:
+    """A run to start from a week of another (`offramp.experiments.runner.start_run`)."""
+
+    scenario: LoadedScenario  # the parent run's, exactly
+    start: BranchStart
+    notes: list[str]
+
+
+def branch_from(store: RunStore, week: int, under: str | None = None, conditioned: bool = False,
+                n_futures: int | None = None, seed: int | None = None) -> Branching:
+    """Futures that go on from `week` of a run: its own futures, or with `conditioned` its
+    futures resampled (systematically, with `seed`) by its weights (`weights.parquet`), each
+    replaying its parent's first `week` weeks under `under` (by default the weights' --under).
+    """
+    manifest = RunManifest.of(store)
+    if manifest.status != "complete":
+        raise UserError(f"{store.root}: the run is not complete; finish it with "
+                        f"`offramp run --resume {store.root}` before going on from it")
+    horizon = int(manifest.scenario_meta["horizon_weeks"])
+    if not 1 <= week < horizon:
+        raise UserError(f"--week {week}: a run goes on from a week between 1 and {horizon - 1} "
+                        f"(the scenario runs {horizon} weeks)")
+    weights = load_weights(store.root) if conditioned else None
+    settings = None if weights is None else weights.attrs["settings"]
+    if conditioned and weights is None:
+        raise UserError(f"{store.root}: no {WEIGHTS_FILE} to resample by; make it with "
+                        f"`offramp condition {store.root} --observations FILE` first")
+    under = under or (settings or {}).get("under")
+    if under is None:
+        raise UserError(f"say which policy was followed until week {week}: --under POLICY (one "
+                        f"of {', '.join(manifest.policies)})")
+    if under not in manifest.policies:
+        raise UserError(f"--under {under!r} is not a policy of {store.root}; its policies: "
+                        f"{', '.join(manifest.policies)}")
+    futures = store.read_futures()
+    seed = manifest.seed if seed is None else seed
+    notes = []
+    if weights is None:
+        if n_futures not in (None, len(futures)):
+            raise UserError(f"--futures {n_futures:,}: without --conditioned a run goes on from "
+                            f"every one of {store.root}'s {len(futures):,} futures")
+        parents = futures.index.to_numpy(dtype=np.int64)
+        ess = float(len(parents))
+    else:
+        mine = weights.loc[weights["policy"] == under].set_index("future")["weight"]
+        weight = mine.reindex(futures.index).to_numpy(dtype=float, na_value=0.0)
+        ess = effective_sample_size(weight)
+        if ess == 0:
+            raise UserError(f"{store.root}: no future under {under} is compatible with the "
+                            f"observations in {WEIGHTS_FILE}: there is nothing to go on from")
+        count = n_futures or len(futures)
+        parents = futures.index.to_numpy(dtype=np.int64)[systematic_resample(weight, count, seed)]
+        notes.append(f"{count:,} futures resampled from {len(np.unique(parents)):,} distinct "
+                     f"futures of {store.root} (effective sample size {ess:,.0f})")
+        last = (settings or {}).get("last_week")
+        if isinstance(last, int) and last > week:
+            notes.append(f"the weights use observations up to week {last}, after week {week}: "
+                         "the futures are chosen by what happened after they branch")
+    loaded = LoadedScenario(manifest.scenario_model(), manifest.scenario_source,
+                            manifest.scenario_data)
+    record = {"from_run": str(store.root), "from_run_hash": manifest.run_hash,
+              "conditioned": conditioned, "weights": settings, "effective_sample_size": ess}
+    history = Branch(week, under, manifest.seed, parents)
+    start = BranchStart(history, futures.loc[parents].reset_index(drop=True), record)
+    return Branching(loaded, start, notes)
