@@ -104,3 +104,22 @@ def test_the_command_goes_on_from_a_conditioned_run(kursk_series_run, copy_run, 
     assert "resampled from" in result.stderr
     page = (tmp_path / "now" / "report.html").read_text()
     assert f"going on from week 18 of {parent.root}" in page
+
+
+def test_claims_on_a_branched_run_act_from_its_week(kursk_series_run, tmp_path):
+    """Claims run their arms on a run's futures; on a branched run, after the futures' history:
+    an arm that is one of the run's policies gives that policy's outcomes in the run."""
+    from offramp.experiments.manifest import RunManifest
+    from offramp.experiments.runner import stored_branch
+    from offramp.experiments.simulate import run_futures
+    from offramp.studies.claims import evaluate_run_claims
+
+    store = _start(branch_from(kursk_series_run, WEEK, under="as-happened"), tmp_path / "b",
+                   seed=11)
+    manifest = RunManifest.of(store)
+    again = run_futures(manifest.scenario_model(), store.read_futures(), "drip-feed", seed=11,
+                        branch=stored_branch(store, manifest)).outcomes
+    outcomes = store.read_outcomes()
+    ran = outcomes[outcomes["policy"] == "drip-feed"].set_index("future").drop(columns="policy")
+    assert again.equals(ran)
+    assert evaluate_run_claims(store, max_futures=100).n_used == 100

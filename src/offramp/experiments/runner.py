@@ -313,6 +313,15 @@ def resume_run(
     return store
 
 
+def stored_branch(store: RunStore, manifest: RunManifest) -> Branch | None:
+    """A branched run's history as its folder records it (None for a run that did not branch)."""
+    if manifest.branch is None:
+        return None
+    parents = store.read_lineage()["parent_future"].to_numpy(dtype=np.int64)
+    return Branch(manifest.branch.week, manifest.branch.under, manifest.branch.parent_seed,
+                  parents)
+
+
 def execute(
     store: RunStore,
     scenario: Scenario,
@@ -324,11 +333,7 @@ def execute(
     manifest = RunManifest.of(store)
     executor = executor or SerialExecutor()
     bounds = manifest.chunk_bounds
-    branch = None
-    if manifest.branch is not None:
-        parents = store.read_lineage()["parent_future"].to_numpy(dtype=np.int64)
-        branch = Branch(manifest.branch.week, manifest.branch.under,
-                        manifest.branch.parent_seed, parents)
+    branch = stored_branch(store, manifest)
     tasks = (
         ChunkTask(
             index=i,

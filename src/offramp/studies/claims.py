@@ -56,8 +56,9 @@ from offramp.analysis.regions import Region, failure_region, holding_region
 from offramp.engine import OUTCOME_NAMES, SETTLED
 from offramp.errors import UserError
 from offramp.experiments.manifest import RunManifest
+from offramp.experiments.runner import stored_branch
 from offramp.experiments.sampling import Sampler, sample_futures
-from offramp.experiments.simulate import PolicyRun, resolve_scenario, run_futures
+from offramp.experiments.simulate import Branch, PolicyRun, resolve_scenario, run_futures
 from offramp.scenario.loader import LoadedScenario
 from offramp.scenario.schema import (
     DEFAULT_WINDOW_WEEKS,
@@ -164,15 +165,16 @@ def plan_runs(scenario: Scenario, chosen: dict[str, Claim]) -> Plan:
     return Plan(policies=policies, run_of=run_of, with_series=frozenset(with_series))
 
 
-def run_plan(scenario: Scenario, plan: Plan, futures: pd.DataFrame, seed: int
-             ) -> dict[str, PolicyRun]:
-    """Run each distinct arm once on the shared futures (same seed: paired noise)."""
+def run_plan(scenario: Scenario, plan: Plan, futures: pd.DataFrame, seed: int,
+             branch: Branch | None = None) -> dict[str, PolicyRun]:
+    """Run each distinct arm once on the shared futures (same seed: paired noise); `branch`:
+    the futures' history before the arms act (a run that goes on from a week of another)."""
     # The arms are added as policies of a copy of the scenario so the runner needs no new API;
     # model_copy skips validation, which the arms already passed in the schema.
     extended = scenario.model_copy(update={"policies": {**scenario.policies, **plan.policies}})
     return {
         name: run_futures(extended, futures, name, seed=seed,
-                          record_series=name in plan.with_series)
+                          record_series=name in plan.with_series, branch=branch)
         for name in plan.policies
     }
 
@@ -308,12 +310,13 @@ def evaluate_claims(
     scenario: Scenario | LoadedScenario | str | Path, n_futures: int = DEFAULT_FUTURES,
     seed: int = 0,
     sampler: Sampler = "lhs", claims: list[str] | None = None,
-    futures: pd.DataFrame | None = None,
+    futures: pd.DataFrame | None = None, branch: Branch | None = None,
 ) -> list[ClaimResult]:
     """Evaluate a scenario's claims (all, or those named) on one shared set of futures.
 
     Each distinct arm runs once; every run uses `seed`, so all arms share the futures and the
-    noise. `futures` (rows = futures, index = global future indices) replaces sampling.
+    noise. `futures` (rows = futures, index = global future indices) replaces sampling;
+    `branch`, their history (the arms then act from its week on).
     """
     model = resolve_scenario(scenario)
     chosen = choose_claims(model, claims)
@@ -322,7 +325,7 @@ def evaluate_claims(
     if futures is None:
         futures = sample_futures(model, n_futures, seed, sampler)
     plan = plan_runs(model, chosen)
-    runs = run_plan(model, plan, futures, seed)
+    runs = run_plan(model, plan, futures, seed, branch)
     results = []
     for claim_id, claim in chosen.items():
         arm_run = runs[plan.run_of[(claim_id, "arm")]]
@@ -398,7 +401,9 @@ def evaluate_run_claims(
         raise UserError(f"{store.root}: {error}, so its claims cannot be run again") from None
     all_futures = store.read_futures() if futures is None else futures
     futures, selection = claim_futures(manifest, all_futures, max_futures)
-    results = evaluate_claims(scenario, futures=futures, seed=manifest.seed, claims=claims)
+    branch = stored_branch(store, manifest)  # the arms act from its week, after its history
+    results = evaluate_claims(scenario, futures=futures, seed=manifest.seed, claims=claims,
+                              branch=None if branch is None else branch.rows(0, len(futures)))
     return RunClaims(results=results, scenario=scenario.scenario.name, root=store.root,
                      seed=manifest.seed, n_used=len(futures), n_run=len(all_futures),
                      selection=selection)
