@@ -245,8 +245,9 @@ class Run:
 
 class Conditioned:
     """A run weighed by observations: `weights` (future, policy, log_likelihood, weight, kept),
-    `ess` (effective sample size per policy), `warnings`, and `compare()`: the prior and the
-    conditioned per-policy numbers side by side."""
+    `ess` (effective sample size per policy), `warnings`, `compare()`: the prior and the
+    conditioned per-policy numbers side by side, and `analysis` / `robustness()`: the run's
+    questions asked of its futures resampled by weight."""
 
     def __init__(self, conditioning: Conditioning, run: Run):
         self.conditioning = conditioning
@@ -275,6 +276,16 @@ class Conditioned:
         manifest = self._run.manifest
         return weighted_comparison(self._run.outcomes, self.weights,
                                    list(manifest.requirements), list(manifest.policies))
+
+    @cached_property
+    def analysis(self) -> RunAnalysis:
+        """The run's questions (`robustness`, `discover`, `failures`, `sensitivity`) asked of
+        its futures resampled by these weights (they must be made with `under`)."""
+        return RunAnalysis(self._run._store, weights=self.weights)
+
+    def robustness(self) -> pd.DataFrame:
+        """`Run.robustness` on the futures resampled by the weights."""
+        return self.analysis.robustness()
 
 
 def run(

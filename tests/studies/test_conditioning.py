@@ -213,3 +213,50 @@ def test_the_report_shows_prior_and_conditioned_side_by_side(kursk_series_run, c
     page = render_report(summarize(store))
     section = page[page.index("Conditioned on what has happened"):]
     assert "meets requirements conditioned" in section and "Syrskyi (2024-08-27)" in section
+
+
+# --- downstream: the run's questions on futures resampled by weight ---------------------------
+
+def test_the_analysis_of_resampled_futures_sees_only_compatible_futures(kursk_series_run,
+                                                                         tmp_path):
+    from offramp.studies.runs import RunAnalysis
+
+    at_week = _series(kursk_series_run, 8, "salient_km2")
+    mine = at_week[at_week["policy"] == "drip-feed"]
+    low, high = mine["salient_km2"].quantile([0.2, 0.6])
+    path = _write(tmp_path, [{"week": 8, "series": "salient_km2", "low": float(low),
+                              "high": float(high), "source": SOURCE}])
+    found = condition(kursk_series_run, path, method="abc", under="drip-feed")
+    analysis = RunAnalysis(kursk_series_run, weights=found.weights)
+    inside = set(mine.loc[mine["salient_km2"].between(low, high), "future"])
+    assert set(analysis.origin) == inside and len(analysis.origin) == 300
+    assert len(analysis.futures) == 300 and analysis.futures.index.is_unique
+    # every question follows the resampled futures: flags, outcomes and parameters
+    flags, _ = analysis.where_flags("arm-and-hold", "ended")
+    outcomes = kursk_series_run.read_outcomes().set_index(["future", "policy"])
+    expected = outcomes.loc[[(f, "arm-and-hold") for f in analysis.origin], "ended"]
+    np.testing.assert_array_equal(flags, expected.to_numpy(dtype=bool))
+    rows = analysis.policy_outcomes("arm-and-hold")
+    np.testing.assert_array_equal(rows["ended"].to_numpy(), expected.to_numpy())
+    futures = kursk_series_run.read_futures()
+    np.testing.assert_array_equal(analysis.futures.to_numpy(),
+                                  futures.loc[analysis.origin].to_numpy())
+    assert set(analysis.robustness().index) >= set(kursk_series_run.manifest["policies"])
+    per_policy = RunAnalysis(kursk_series_run, weights=condition(kursk_series_run, path).weights)
+    with pytest.raises(UserError, match="made without --under"):
+        per_policy.robustness()
+
+
+def test_discover_and_sensitivity_take_the_weights(kursk_series_run, copy_run):
+    store = copy_run(kursk_series_run)
+    missing = run_cli("discover", store.root, "--policy", "drip-feed", "--where", "ended",
+                      "--weights")
+    assert missing.returncode == 2 and "no weights.parquet" in missing.stderr
+    save_weights(condition(store, "kursk-2024", under="as-happened"), store.root, "kursk-2024")
+    result = run_cli("discover", store.root, "--policy", "drip-feed", "--where", "ended",
+                     "--weights")
+    assert result.returncode == 0, result.stderr
+    assert "resampled by weights.parquet" in result.stdout
+    result = run_cli("sensitivity", store.root, "--outcome", "a_territory_share", "--weights",
+                     "--top", "2")
+    assert result.returncode == 0, result.stderr

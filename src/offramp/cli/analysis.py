@@ -46,11 +46,29 @@ def _console() -> Console:
     return stdout_console()
 
 
-def _open(run_dir: Path):
+WeightsOption = Annotated[
+    bool, typer.Option("--weights", help="Ask the futures resampled by the run's weights.parquet "
+                       "(offramp condition --under): what holds given what has happened.")]
+
+
+def _open(run_dir: Path, weighted: bool = False):
     from offramp.store import RunStore
+    from offramp.studies.conditioning import WEIGHTS_FILE, load_weights
     from offramp.studies.runs import RunAnalysis
 
-    return RunAnalysis(RunStore.open(run_dir))
+    store = RunStore.open(run_dir)
+    weights = load_weights(store.root) if weighted else None
+    if weighted and weights is None:
+        raise UserError(f"{run_dir}: no {WEIGHTS_FILE}; make it with `offramp condition "
+                        f"{run_dir} --observations FILE --under POLICY`")
+    if weights is not None:
+        made = weights.attrs["settings"]
+        ess = (made.get("ess") or {}).get(made.get("under"), float("nan"))
+        _console().print(
+            f"The run's futures resampled by {WEIGHTS_FILE} (observations "
+            f"{made.get('observations')}, under {made.get('under')}; effective sample size "
+            f"{ess:,.0f}): a future is counted as often as it was drawn.", highlight=False)
+    return RunAnalysis(store, weights=weights)
 
 
 def _p_value(value: float) -> str:
@@ -95,6 +113,7 @@ def discover(
         int, typer.Option(help="Most restrictions in the plain-words box.")
     ] = 3,
     show: Annotated[int, typer.Option(help="Restrictions to list per box.")] = 15,
+    weights: WeightsOption = False,
 ) -> None:
     """Scenario discovery: where in the uncertain parameters does a condition hold for a policy?
 
@@ -108,7 +127,7 @@ def discover(
     from offramp.report.figures import discovery_figure
     from offramp.report.words import discovery_restrictions, discovery_sentence, names_of_run
 
-    analysis = _open(run_dir)
+    analysis = _open(run_dir, weights)
     names = names_of_run(analysis.manifest)
     found = analysis.discover(where, policy, threshold=threshold, peel_alpha=peel_alpha,
                               boxes=boxes, max_conditions=conditions)
@@ -170,6 +189,7 @@ def sensitivity(
         int | None,
         typer.Option(help="Analyse a seeded sample of this many futures (pawn, delta)."),
     ] = None,
+    weights: WeightsOption = False,
 ) -> None:
     """Global sensitivity: which uncertain parameters drive an outcome, per policy.
 
@@ -180,7 +200,7 @@ def sensitivity(
 
     if top < 1:
         raise UserError(f"--top must be at least 1, found {top}")
-    analysis = _open(run_dir)
+    analysis = _open(run_dir, weights)
     names = names_of_run(analysis.manifest)
     tables = analysis.sensitivity(outcome, policies=policy or None, method=method,
                                   max_rows=max_rows)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from offramp.analysis.conditioning import systematic_resample
 from offramp.analysis.discovery import (
     Box,
     PrimIndex,
@@ -85,6 +86,24 @@ class Discovery:
         return float(self.flags.mean())
 
 
+def future_weights(weights: pd.DataFrame, futures: pd.Index, policies: Sequence[str]
+                   ) -> np.ndarray:
+    """One weight per future (in `futures`' order) from a run's weights, which must give every
+    policy the same weights (`offramp condition --under`): resampled futures are compared across
+    policies, so they must be the same futures for each."""
+    table = weights.pivot(index="future", columns="policy", values="weight")
+    table = table.reindex(index=futures, columns=list(policies)).fillna(0.0)
+    values = table.to_numpy(dtype=float)
+    if not np.allclose(values, values[:, :1], rtol=1e-9, atol=1e-15):
+        raise UserError("these weights differ by policy (made without --under): the policies "
+                        "are compared on the same resampled futures, so condition with "
+                        "`offramp condition RUN --observations FILE --under POLICY`")
+    if not values[:, 0].sum() > 0:
+        raise UserError("no future is compatible with the observations the weights were made "
+                        "from: there is nothing to resample")
+    return values[:, 0]
+
+
 def _did_you_mean(name: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
@@ -93,20 +112,48 @@ def _did_you_mean(name: str, known: Sequence[str]) -> str:
 class RunAnalysis:
     """Analysis of one complete run folder (reads its files once, lazily)."""
 
-    def __init__(self, store: RunStore, max_futures: int | None = None):
+    def __init__(self, store: RunStore, max_futures: int | None = None,
+                 weights: pd.DataFrame | None = None):
         """`max_futures`: analyse only the first futures (a Latin hypercube's first rows are a
-        fair sample), e.g. for a quick PRIM search on a run of millions."""
+        fair sample), e.g. for a quick PRIM search on a run of millions. `weights`: the run's
+        conditioning weights (`offramp condition --under`): every question is then asked of
+        as many futures resampled by weight (systematic resampling with the run's seed),
+        numbered afresh; `origin` maps them to the run's futures."""
         self.store = store
-        self.max_futures = max_futures
         self.manifest = RunManifest.of(store)
         if self.manifest.status != "complete":
             raise UserError(f"{store.root}: the run is not complete; finish it with "
                             f"`offramp run --resume {store.root}`")
+        if weights is not None and max_futures is not None:
+            raise ValueError("max_futures and weights do not go together")
+        self.max_futures = max_futures
+        self.weights = weights
         self._policy_rows: dict[str, np.ndarray] = {}
+
+    @cached_property
+    def origin(self) -> np.ndarray:
+        """Per analysed future, the run's future it is (a resampled one's parent)."""
+        index = self._run_futures.index.to_numpy()
+        if self.weights is None:
+            return index if self.max_futures is None else index[:self.max_futures]
+        weight = future_weights(self.weights, self._run_futures.index, self.policies)
+        return index[systematic_resample(weight, len(index), self.seed)]
+
+    @cached_property
+    def _run_futures(self) -> pd.DataFrame:
+        # One block per column: a 1,000,000-future table is read without a copy and X (below)
+        # is a selection of its columns, not a second gigabyte.
+        return self.store.read_futures(split_blocks=True)
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
         outcomes = self.store.read_outcomes()
+        if self.weights is not None:
+            resampled = pd.DataFrame({"future": np.arange(len(self.origin)),
+                                      "parent": self.origin})
+            joined = resampled.merge(outcomes.rename(columns={"future": "parent"}), on="parent",
+                                     sort=False)
+            return joined.drop(columns="parent")
         if self.max_futures is None:
             return outcomes
         kept = outcomes["future"].isin(self.futures.index).to_numpy()
@@ -114,9 +161,10 @@ class RunAnalysis:
 
     @cached_property
     def futures(self) -> pd.DataFrame:
-        # One block per column: a 1,000,000-future table is read without a copy and X (below)
-        # is a selection of its columns, not a second gigabyte.
-        futures = self.store.read_futures(split_blocks=True)
+        futures = self._run_futures
+        if self.weights is not None:
+            resampled = futures.loc[self.origin]
+            return resampled.set_axis(pd.RangeIndex(len(resampled), name="future"))
         return futures if self.max_futures is None else futures.iloc[:self.max_futures]
 
     @cached_property
@@ -233,7 +281,7 @@ class RunAnalysis:
             )
         unknown = int(hit.isna().sum())
         flags = pd.Series(hit.fillna(False).astype(bool).to_numpy(), index=frame["future"])
-        flags = flags.reindex(self.futures.index)
+        flags = flags.reindex(self.origin)
         if flags.isna().any():
             raise StoreError(f"{self.store.root}: the outcomes of {policy} miss some futures")
         return flags.to_numpy(dtype=bool), unknown
@@ -309,6 +357,9 @@ class RunAnalysis:
             raise UserError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         self.check_outcome(outcome)
         policies = [self.check_policy(p) for p in (policies or self.policies)]
+        if method == "sobol" and self.weights is not None:
+            raise UserError("--method sobol needs the Saltelli design's rows as drawn; futures "
+                            "resampled by weight are not one: use --method pawn or delta")
         X = self._sobol_design() if method == "sobol" else self.X
         tables = {}
         for policy in policies:
