@@ -317,3 +317,12 @@ def test_weights_do_not_depend_on_the_chunking(tmp_path):
     one = condition(_toy_run(tmp_path, 1000), path).weights
     many = condition(_toy_run(tmp_path, 137), path).weights
     pd.testing.assert_frame_equal(one, many)
+
+
+def test_an_observation_dated_before_the_run_is_exit_2_naming_file_and_line(kursk_series_run,
+                                                                            tmp_path):
+    path = _write(tmp_path, [{"date": "2024-01-01", "series": "salient_km2", "low": 0,
+                              "high": 1, "source": SOURCE}])
+    result = run_cli("condition", kursk_series_run.root, "--observations", path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{path}:2: observations[0]: week -33 is outside the run" in result.stderr

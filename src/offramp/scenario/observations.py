@@ -163,16 +163,17 @@ def load_observations(path: str | Path, start_date: dt.date, horizon_weeks: int
         origin = origins.get(("observations", index), Origin(str(path)))
         name = Path(origin.file).name  # short: it is repeated in every table row
         where = f"{name}:{origin.line}" if origin.line else name
+        at = f"{origin.file}:{origin.line}" if origin.line else origin.file
         week = (round((spec.date - start_date).days / 7) if spec.date is not None
                 else spec.week or 0)
         dated = source_date(spec.source)
         observed = start_date + dt.timedelta(weeks=week)
         if week < 0 or week > horizon_weeks:
-            problems.append(f"{where}: observations[{index}]: week {week} is outside the run "
+            problems.append(f"{at}: observations[{index}]: week {week} is outside the run "
                             f"(0 to {horizon_weeks}, from {start_date.isoformat()})")
         elif dated is not None and dated.written.count("-") == 2 and dated.earliest < (
                 observed - dt.timedelta(days=7)):
-            problems.append(f"{where}: observations[{index}]: the source is dated "
+            problems.append(f"{at}: observations[{index}]: the source is dated "
                             f"{dated.written}, before the week it reports ({observed})")
         if spec.value is not None and spec.sd is not None:
             value, sd, low, high = spec.value, spec.sd, -math.inf, math.inf
@@ -181,6 +182,8 @@ def load_observations(path: str | Path, start_date: dt.date, horizon_weeks: int
             value, sd = (low + high) / 2, math.nan
         checked.append(Observation(week=week, series=spec.series, value=value, sd=sd, low=low,
                                    high=high, source=spec.source, where=where))
-    if problems:
-        raise ScenarioError("\n".join([f"{path}: the observations file is not valid", *problems]))
+    if problems:  # as a scenario's problems: a line saying how many, then one line each
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        raise ScenarioError("\n  ".join([f"{path}: the observations file is not valid ({count})",
+                                         *problems]))
     return checked
