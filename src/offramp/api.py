@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from offramp.analysis.compare import paired_wins, summary_table
+from offramp.analysis.weekly import WeeklyBands
 from offramp.experiments import DEFAULT_CHUNK_SIZE
 from offramp.experiments.executors import make_executor
 from offramp.experiments.manifest import RunManifest
@@ -71,14 +72,14 @@ class PlotView:
         """A weekly series per policy: median and 10-90% band (a 0/1 series as a share)."""
         from offramp.report.figures import fan_figure
 
-        return fan_figure(self._run.series, list(policies or self._run.manifest.policies), series,
-                          title or series.replace("_", " "))
+        return fan_figure(self._run.weekly_bands, list(policies or self._run.manifest.policies),
+                          series, title or series.replace("_", " "))
 
     def levers(self, policy: str):
         """When a policy's schedule or triggers changed its levers (share of futures)."""
         from offramp.report.figures import lever_figure
 
-        return lever_figure(self._run.series, policy)
+        return lever_figure(self._run.weekly_bands, policy)
 
 
 class DiscoveryView:
@@ -154,6 +155,16 @@ class Run:
     def series(self) -> pd.DataFrame:
         """Weekly series, one row per future × policy × week (runs made with series=True)."""
         return self._store.read_series()
+
+    @cached_property
+    def weekly_bands(self) -> WeeklyBands:
+        """Per series, policy and week: 10th/50th/90th percentiles, mean and range (what the
+        fans draw), computed from the stored series without loading them all."""
+        from offramp.studies.summary import run_bands
+
+        if not self.manifest.series:
+            self._store.read_series()  # the error that says to run with series=True
+        return run_bands(self._store)
 
     def compare(self) -> pd.DataFrame:
         """The headline statistics per policy (rows: policies; snake_case columns, e.g.

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from offramp.analysis.weekly import frame_query, series_columns, weekly_bands
 from offramp.report.figures import changing_lever_policies, lever_figure
+
+
+def _bands(series: pd.DataFrame):
+    return weekly_bands(frame_query(series), series_columns(list(series.columns)))
 
 
 def _series(policy: str, lifted: np.ndarray) -> pd.DataFrame:
@@ -23,10 +28,10 @@ def test_only_policies_whose_levers_change_get_the_figure():
     static = _series("static", np.zeros((5, 3)))
     scheduled = _series("scheduled", np.repeat([[0.0], [0.0], [1.0], [1.0], [1.0]], 3, axis=1))
     triggered = _series("triggered", np.array([[0, 0, 0], [0, 1, 0], [0, 1, 1]] * 1, float))
-    series = pd.concat([static, scheduled, triggered])
-    assert changing_lever_policies(series, ["static", "scheduled", "triggered"]) == \
+    bands = _bands(pd.concat([static, scheduled, triggered]))
+    assert changing_lever_policies(bands, ["static", "scheduled", "triggered"]) == \
         ["scheduled", "triggered"]
-    figure = lever_figure(series, "triggered")
+    figure = lever_figure(bands, "triggered")
     lifted_line = figure.axes[0].lines[0]
     np.testing.assert_allclose(lifted_line.get_ydata(), [0, 1 / 3, 2 / 3])
 
@@ -36,7 +41,7 @@ def test_fans_of_a_binary_series_show_the_share_and_large_numbers_have_no_offset
 
     talks = _series("p", np.array([[0, 0, 0], [0, 1, 0], [1, 1, 0]], float)).assign(
         talks_open=lambda frame: frame["restrictions_lifted"])
-    figure = fan_figure(talks, ["p"], "talks_open", "Talks open")
+    figure = fan_figure(_bands(talks), ["p"], "talks_open", "Talks open")
     assert "share of futures" in figure.axes[0].get_title()
     np.testing.assert_allclose(figure.axes[0].lines[0].get_ydata(), [0, 1 / 3, 2 / 3])
     assert figure.axes[0].lines[0].get_color() == PALETTE[0]
@@ -48,3 +53,18 @@ def test_fans_of_a_binary_series_show_the_share_and_large_numbers_have_no_offset
     assert figure.axes[0].xaxis.get_offset_text().get_text() == ""  # no "1e6"
     labels = [t.get_text() for t in figure.axes[0].get_xticklabels()]
     assert any(label.endswith("k") or label.endswith("M") for label in labels), labels
+
+
+def test_the_bands_are_pandas_quantiles_means_and_kinds():
+    rng = np.random.default_rng(0)
+    series = _series("p", np.zeros((4, 50))).assign(
+        salient_km2=rng.uniform(0, 2000, 200), ladder_rung=rng.integers(0, 5, 200).astype(float))
+    series.loc[3, "salient_km2"] = np.nan  # left out, as pandas' quantile does
+    bands = _bands(series)
+    assert bands.kinds["salient_km2"] == "value" and bands.kinds["ladder_rung"] == "count"
+    assert bands.kinds["restrictions_lifted"] == "binary"
+    weekly = series.groupby("week")["salient_km2"]
+    expected = weekly.quantile([0.1, 0.5, 0.9]).unstack()
+    got = bands.of("salient_km2", "p")
+    np.testing.assert_allclose(got[["p10", "p50", "p90"]].to_numpy(), expected.to_numpy())
+    np.testing.assert_allclose(got["mean"], weekly.mean())

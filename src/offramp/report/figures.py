@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from offramp.analysis.discovery import PrimResult
+from offramp.analysis.weekly import WeeklyBands
 from offramp.studies.runs import Discovery
 
 SMALL = (5.2, 3.0)
@@ -112,31 +113,29 @@ def distribution_figure(outcomes: pd.DataFrame, policies: list[str], column: str
     return figure
 
 
-def fan_figure(series: pd.DataFrame, policies: list[str], column: str, title: str) -> Figure:
+def fan_figure(bands: WeeklyBands, policies: list[str], column: str, title: str) -> Figure:
     """Median and 10–90% band of a weekly series per policy; for a 0/1 series (talks open) the
     share of futures instead, for a small count (a ladder rung) its mean: a median of 0/1 values
     is 0 or 1 and says nothing."""
     figure = Figure(figsize=SMALL)
     axes = figure.add_subplot()
-    values = series[column].dropna()
-    binary = values.isin((0.0, 1.0)).all()
-    count = not binary and (values == values.round()).all() and values.max() <= 20
+    kind = bands.kinds[column]
+    largest = 0.0
     for policy in policies:
-        weekly = series.loc[series["policy"] == policy].groupby("week")[column]
-        if binary or count:
-            axes.plot(weekly.mean(), label=policy, linewidth=1.5, color=colour(policies, policy))
+        weekly = bands.of(column, policy)
+        largest = max(largest, float(weekly[["low", "high"]].abs().max().max()))
+        if kind != "value":
+            axes.plot(weekly["mean"], label=policy, linewidth=1.5, color=colour(policies, policy))
             continue
-        # pandas-stubs leave lists out of `q`, which pandas takes as any array-like.
-        bands = weekly.quantile([0.1, 0.5, 0.9]).unstack()  # type: ignore[arg-type]
-        line = axes.plot(bands.index, bands[0.5], label=policy, linewidth=1.5,
+        line = axes.plot(weekly.index, weekly["p50"], label=policy, linewidth=1.5,
                          color=colour(policies, policy))[0]
-        axes.fill_between(bands.index, bands[0.1], bands[0.9], alpha=0.12,
+        axes.fill_between(weekly.index, weekly["p10"], weekly["p90"], alpha=0.12,
                           color=line.get_color())
-    what = "share of futures" if binary else "mean over futures" if count \
-        else "median and 10–90% of futures"
+    what = {"binary": "share of futures", "count": "mean over futures",
+            "value": "median and 10–90% of futures"}[kind]
     axes.set_title(f"{title}: {what}", fontsize=10)
     axes.set_xlabel("week")
-    if not binary and not count and values.abs().max() >= 10_000:
+    if kind == "value" and largest >= 10_000:
         _plain_numbers(axes, "y")
     axes.legend(fontsize=8)
     return figure
@@ -151,31 +150,24 @@ LEVER_LINES = (
 )
 
 
-def changing_lever_policies(series: pd.DataFrame, policies: list[str]) -> list[str]:
+def changing_lever_policies(bands: WeeklyBands, policies: list[str]) -> list[str]:
     """The policies whose levers change over the weeks or differ between futures (schedules,
     triggers): those a 'when the levers changed' figure is worth drawing for."""
-    columns = [name for name, _ in LEVER_LINES if name in series and name != "withdrawing"]
-    if "salient_posture" in series:
+    columns = [name for name, _ in LEVER_LINES if name in bands and name != "withdrawing"]
+    if "salient_posture" in bands:
         columns.append("salient_posture")
-    changing = []
-    for policy in policies:
-        rows = series.loc[series["policy"] == policy, columns]
-        if len(rows) and (rows.nunique() > 1).any():
-            changing.append(policy)
-    return changing
+    return [policy for policy in policies
+            if any(bands.varies(column, policy) for column in columns)]
 
 
-def lever_figure(series: pd.DataFrame, policy: str) -> Figure:
+def lever_figure(bands: WeeklyBands, policy: str) -> Figure:
     """For one policy, per week: the share of futures with each lever on, and the mean aid
     multiplier: when its schedule changed the levers, and when (and where) its triggers fired."""
-    rows = series.loc[series["policy"] == policy]
-    weekly = rows.assign(withdrawing=(rows["salient_posture"] == 2).astype(float)) \
-        .groupby("week")
     figure = Figure(figsize=SMALL)
     axes = figure.add_subplot()
     for column, label in LEVER_LINES:
-        if column in rows or column == "withdrawing":
-            axes.plot(weekly[column].mean(), label=label, linewidth=1.5)
+        if column in bands:
+            axes.plot(bands.of(column, policy)["mean"], label=label, linewidth=1.5)
     axes.set_title(f"{policy}: when the levers changed (share of futures)", fontsize=10)
     axes.set_xlabel("week")
     axes.set_ylim(bottom=0)

@@ -110,18 +110,18 @@ def render_report(summary: RunSummary) -> str:
             distribution_figure(outcomes, policies, column, title.format(**sides))
             for column, title in DISTRIBUTIONS if column in outcomes])),
     ]
-    if summary.series is not None:
-        series = summary.series
+    if summary.weekly is not None:
+        bands = summary.weekly
         sections.append(("Weekly series", _figures([
-            fan_figure(series, policies, column, title.format(**sides))
-            for column, title in FAN_SERIES if column in series])))
-        adaptive = changing_lever_policies(series, policies)
+            fan_figure(bands, policies, column, title.format(**sides))
+            for column, title in FAN_SERIES if column in bands])))
+        adaptive = changing_lever_policies(bands, policies)
         if adaptive:
             sections.append(("When the levers changed", (
                 "<p>Policies whose levers change during the war: a schedule changes them in "
                 "every future in the same week; a trigger where and when its signpost is "
                 "crossed. Each line is the share of futures with the lever on that week.</p>")
-                + _figures([lever_figure(series, policy) for policy in adaptive])))
+                + _figures([lever_figure(bands, policy) for policy in adaptive])))
     sections += [
         ("Policies", text_table(manifest.policy_details, "policy")),
         ("Where every number comes from",

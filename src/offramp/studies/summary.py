@@ -1,11 +1,12 @@
 """What the report shows, gathered from a run folder: one `RunSummary`, computed from the stored
 tables and the stored study results, never by running the engine.
 
-`summarize(store)` reads the run's outcomes (and series), compares the policies, ranks the
-drivers of the headline outcomes (PAWN), finds where each policy fails (PRIM) and picks up the
-claims that `offramp claims` or `offramp run` stored (`offramp.studies.claims.save_claims`);
-`offramp.report` only renders the result. `judge_claims(store)` is the one step that runs the
-engine: it evaluates the scenario's claims on the run's futures and stores them.
+`summarize(store)` reads the run's outcomes (and its series' weekly bands), compares the
+policies, ranks the drivers of the headline outcomes (PAWN), finds where each policy fails
+(PRIM) and picks up the claims that `offramp claims` or `offramp run` stored
+(`offramp.studies.claims.save_claims`); `offramp.report` only renders the result.
+`judge_claims(store)` is the one step that runs the engine: it evaluates the scenario's claims
+on the run's futures and stores them.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 import pandas as pd
 
 from offramp.analysis.compare import paired_wins, summary_table
+from offramp.analysis.weekly import WeeklyBands, series_columns, weekly_bands
 from offramp.errors import UserError
 from offramp.experiments.manifest import RunManifest
 from offramp.store import RunStore
+from offramp.store.query import run_connection
 from offramp.studies.claims import RunClaims, evaluate_run_claims, load_claims, save_claims
 from offramp.studies.conditioning import load_weights, weighted_comparison
 from offramp.studies.runs import Discovery, RunAnalysis
@@ -91,7 +94,7 @@ class RunSummary:
     drivers: list[Drivers]
     failures: dict[str, Discovery] | str  # per policy, or why not computed
     claims: RunClaims | None  # as stored; None when never evaluated on this run
-    series: pd.DataFrame | None  # weekly series (runs made with --series)
+    weekly: WeeklyBands | None  # bands of the weekly series (runs made with --series)
     conditioned: pd.DataFrame | None = None  # prior vs conditioned (a run with weights.parquet)
     conditioned_by: dict[str, Any] = field(default_factory=dict)  # how the weights were made
 
@@ -120,9 +123,20 @@ def summarize(store: RunStore) -> RunSummary:
                  if outcome in analysis.numeric_outcomes],
         failures=_or_reason(lambda: {p: analysis.failures(p) for p in analysis.policies}),
         claims=load_claims(store),
-        series=store.read_series() if analysis.manifest.series else None,
+        weekly=run_bands(store) if analysis.manifest.series else None,
         **_conditioned(store, analysis),
     )
+
+
+def run_bands(store: RunStore) -> WeeklyBands:
+    """The weekly bands of a run's series, computed in DuckDB from series.parquet one series at
+    a time (the report's memory does not grow with the whole table)."""
+    connection = run_connection(store)
+    try:
+        names = [row[0] for row in connection.execute("DESCRIBE series").fetchall()]
+        return weekly_bands(lambda sql: connection.execute(sql).df(), series_columns(names))
+    finally:
+        connection.close()
 
 
 def _conditioned(store: RunStore, analysis: RunAnalysis) -> dict[str, Any]:
