@@ -184,10 +184,13 @@ def _fresh_consoles() -> Iterator[None]:
 def interrupted_copy(run_root: Path, root: Path, pending: tuple[int, ...]) -> None:
     """A copy of a complete run folder as it looks when killed before chunks `pending` were
     written: the other chunks' files in place (rebuilt from the joined files, rows as the runner
-    writes them: a chunk is a range of futures), the joined files absent, the run running. (A
-    complete run keeps no chunks, so a test of resuming makes its interrupted run this way.)"""
+    writes them: a chunk is a range of futures, with their checksums), the joined files absent,
+    the run running. (A complete run keeps no chunks, so a test of resuming makes its
+    interrupted run this way.)"""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from offramp.store.atomic import file_digest
 
     shutil.copytree(run_root, root)
     manifest = json.loads((root / "manifest.json").read_text())
@@ -200,9 +203,11 @@ def interrupted_copy(run_root: Path, root: Path, pending: tuple[int, ...]) -> No
         for index, (first, stop) in enumerate(manifest["chunk_bounds"]):
             if index not in pending:
                 rows = table[(table["future"] >= first) & (table["future"] < stop)]
-                pq.write_table(pa.Table.from_pandas(rows, preserve_index=False),
-                               root / "chunks" / f"{kind}-{index:05d}.parquet")
+                name = f"chunks/{kind}-{index:05d}.parquet"
+                pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), root / name)
+                manifest.setdefault("checksums", {})[name] = file_digest(root / name)
         joined.unlink()
+        manifest.get("checksums", {}).pop(f"{kind}.parquet", None)
     manifest["chunks"] = {str(i): "pending" if i in pending else "done"
                           for i in range(len(manifest["chunk_bounds"]))}
     manifest["status"] = "running"

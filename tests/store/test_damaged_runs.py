@@ -20,11 +20,20 @@ def test_a_damaged_outcomes_file_is_named(kursk_run, tmp_path, damage):
         assert_one_line_error(run_cli(*args), "outcomes.parquet", "damaged", code=3)
 
 
-def test_resuming_without_the_futures_file_names_it(kursk_run, tmp_path):
+@pytest.mark.parametrize("damage", ["deleted", "truncated"])
+def test_resuming_without_an_intact_futures_file_draws_it_again(kursk_run, tmp_path, damage):
     root = tmp_path / "run"
     interrupted_copy(kursk_run.root, root, pending=(1,))
-    (root / "futures.parquet").unlink()
-    assert_one_line_error(run_cli("run", "--resume", root), "futures.parquet", "missing", code=3)
+    futures = root / "futures.parquet"
+    if damage == "deleted":
+        futures.unlink()
+    else:
+        futures.write_bytes(futures.read_bytes()[:200])
+    result = run_cli("run", "--resume", root, "--no-report")
+    assert result.returncode == 0, result.stderr
+    assert "repaired: futures.parquet was" in result.stderr
+    assert (root / "outcomes.parquet").read_bytes() == (kursk_run.root /
+                                                        "outcomes.parquet").read_bytes()
 
 
 def test_a_run_killed_while_writing_its_futures_can_be_started_again(tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
+from rich.markup import escape
 
 from offramp.cli.app import SetOption, app, console, err_console
 from offramp.errors import UserError
@@ -176,7 +177,9 @@ def run(
     try:
         with progress_bar(console, total, total - remaining) as advance:
             if resume is not None:
-                store = resume_run(resume, executor, advance, expected_scenario=expected)
+                store = resume_run(resume, executor, advance, expected_scenario=expected,
+                                   on_repair=lambda note: err_console.print(
+                                       f"repaired: {note}", highlight=False))
             else:
                 store = start_run(settings, run_dir, executor, advance, loaded=loaded,
                                   branch=None if branching is None else branching.start)
@@ -219,6 +222,34 @@ def report_command(
     from offramp.store import RunStore
 
     _write_report(RunStore.open(run_dir))
+
+
+@app.command()
+def doctor(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+) -> None:
+    """Check a run folder's health without changing it: its manifest, its hashes and every file
+    against the checksum kept when it was written. Exit 0 when healthy, 1 when not (then
+    `offramp run --resume RUN` repairs what can be repaired)."""
+    from offramp.experiments.runner import health
+    from offramp.store import RunStore
+
+    store = RunStore.open(run_dir)
+    problems = health(store)
+    for problem in problems:
+        console.print(f"[red]✗[/] {escape(problem)}", highlight=False)
+    if problems:
+        console.print(f"{len(problems)} problem{'s' if len(problems) > 1 else ''}: repair with "
+                      f"`offramp run --resume {run_dir}` (a damaged chunk or joined file runs "
+                      "again; an edited manifest cannot be repaired: start a new run)",
+                      highlight=False)
+        raise typer.Exit(1)
+    status = store.manifest.get("status")
+    pending = len(store.missing_chunks())
+    console.print(f"[green]✓[/] {run_dir}: healthy ({status}"
+                  + (f", {pending} chunk{'s' if pending != 1 else ''} still to run: "
+                     f"offramp run --resume {run_dir}" if pending else "") + ")",
+                  highlight=False)
 
 
 MAX_TABLE_COLUMNS = 12

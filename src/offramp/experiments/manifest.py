@@ -83,6 +83,9 @@ class RunManifest(BaseModel):
         default=None, description="sha256 of what decides the numbers (runner.RUN_DEFINING), "
         "checked on resume; None in runs made before it was recorded.")
     # The store's bookkeeping (offramp.store.run_store).
+    checksums: dict[str, str] = Field(
+        default_factory=dict, description="sha256 of every file written, by relative path "
+        "(checked on resume and by `offramp doctor`); empty in runs made before it was kept.")
     format_version: int
     status: Literal["running", "complete"]
     chunks: dict[str, Literal["pending", "done"]]

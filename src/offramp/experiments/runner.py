@@ -286,8 +286,10 @@ def resume_run(
     executor: Executor | None = None,
     on_progress: Callable[[int], None] | None = None,
     expected_scenario: LoadedScenario | None = None,
+    on_repair: Callable[[str], None] | None = None,
 ) -> RunStore:
-    """Finish only what is missing in a run folder."""
+    """Finish only what is missing in a run folder, after repairing what is damaged (a chunk
+    whose file is not what was written runs again; `on_repair` hears what was done)."""
     store = RunStore.open(run_dir)
     manifest = RunManifest.of(store)
     if expected_scenario is not None and expected_scenario.digest != manifest.scenario_hash:
@@ -303,14 +305,58 @@ def resume_run(
             f"{run_dir / 'manifest.json'}: what decides the run's numbers (its scenario, policies, "
             f"sampler, seed, futures or chunks) was changed since it began, so its finished "
             f"chunks and the rest would not belong together: start a new run")
+    check_scenario_hash(store, manifest)
     ours = package_versions()["offramp"]
     if manifest.offramp_version != ours:
         raise StoreError(
             f"{run_dir} was made by offramp {manifest.offramp_version}, this is {ours}: "
             "results would not be reproducible; start a new run"
         )
-    execute(store, manifest.scenario_model(), executor, on_progress, store.read_futures())
+    scenario = manifest.scenario_model()
+
+    def design() -> pd.DataFrame:  # the futures, drawn again as the run drew them
+        if manifest.branch is not None:
+            raise DamagedRun(f"{store.root / 'futures.parquet'}: damaged, and a branched run's "
+                             "futures cannot be drawn again: start the branch again")
+        return sample_futures(scenario, manifest.n_futures, manifest.seed,
+                              cast(Sampler, manifest.sampler))
+
+    for note in store.repair(design):
+        if on_repair is not None:
+            on_repair(note)
+    execute(store, scenario, executor, on_progress, store.read_futures())
     return store
+
+
+def check_scenario_hash(store: RunStore, manifest: RunManifest) -> None:
+    """The manifest's scenario is the one its hash was taken of (else: an edited folder)."""
+    text = json.dumps(manifest.scenario_data, sort_keys=True, default=str,
+                      separators=(",", ":"))
+    if hashlib.sha256(text.encode()).hexdigest() != manifest.scenario_hash:
+        raise DamagedRun(f"{store.root / 'manifest.json'}: field 'scenario_data' is not the "
+                         "scenario its 'scenario_hash' was taken of: the folder was edited; "
+                         "start a new run")
+
+
+def health(store: RunStore) -> list[str]:
+    """What is wrong with a run folder, one line each (empty: healthy), without changing it:
+    the manifest's fields, its run and scenario hashes, and every file against its checksum
+    (`RunStore.problems`)."""
+    try:
+        manifest = RunManifest.of(store)
+    except StoreError as error:
+        return [str(error)]
+    found = []
+    recorded = store.manifest.get("run_hash")
+    if recorded is not None and recorded != run_hash(store.manifest):
+        found.append("manifest.json: what decides the run's numbers was changed since it began "
+                     "(its run_hash differs)")
+    try:
+        check_scenario_hash(store, manifest)
+    except DamagedRun as error:
+        found.append(str(error))
+    found += [f"{problem.name}: {problem.what}" for problem in store.problems()]
+    return found
 
 
 def stored_branch(store: RunStore, manifest: RunManifest) -> Branch | None:

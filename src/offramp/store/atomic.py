@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -13,7 +14,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
-def _replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes (hex)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _replace_atomically(path: Path, write: Callable[[Path], object]) -> str:
+    """Write through a temporary file, then rename; return the sha256 of what was written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
@@ -23,9 +31,11 @@ def _replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
         with open(tmp, "rb") as written:
             os.fsync(written.fileno())
+            digest = hashlib.file_digest(written, "sha256").hexdigest()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    return digest
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -39,11 +49,12 @@ def write_text(path: Path, text: str) -> None:
     _replace_atomically(path, lambda tmp: tmp.write_text(text))
 
 
-def write_parquet(path: Path, table: pa.Table) -> None:
-    _replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+def write_parquet(path: Path, table: pa.Table) -> str:
+    """Write a table as Parquet, atomically; return the file's sha256."""
+    return _replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-def concat_parquet(path: Path, parts: list[Path]) -> None:
+def concat_parquet(path: Path, parts: list[Path]) -> str:
     """Stream several parquet files of one schema into one, a part at a time (bounded memory)."""
 
     def write(tmp: Path) -> None:
@@ -58,4 +69,4 @@ def concat_parquet(path: Path, parts: list[Path]) -> None:
             if writer is not None:
                 writer.close()
 
-    _replace_atomically(path, write)
+    return _replace_atomically(path, write)

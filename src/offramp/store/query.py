@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from offramp.store.run_store import DamagedRun, RunStore, StoreError
+from offramp.store.run_store import REPAIR_ADVICE, DamagedRun, RunStore, StoreError
 
 VIEWS = ("futures", "outcomes", "series", "weights")
 
@@ -45,8 +45,7 @@ def run_connection(store: RunStore) -> Any:
                     f"CREATE VIEW {view} AS SELECT {columns} FROM read_parquet('{quoted}')")
             except duckdb.Error as error:
                 raise DamagedRun(f"{path}: cannot be read ({str(error).splitlines()[0]}); the "
-                                 "file is damaged: start a new run (or put an intact copy "
-                                 "back)") from None
+                                 f"file is damaged: {REPAIR_ADVICE}") from None
         connection.execute("SET enable_external_access = false")
         connection.execute("SET lock_configuration = true")
     except BaseException:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +33,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from offramp.errors import EnvironmentFault, UserError
-from offramp.store.atomic import concat_parquet, write_json, write_parquet
+from offramp.store.atomic import concat_parquet, file_digest, write_json, write_parquet
 
 MANIFEST = "manifest.json"
+FUTURES = "futures.parquet"
 LINEAGE = "lineage.parquet"
+REPAIR_ADVICE = ("`offramp run --resume` on its run folder runs what it held again "
+                 "(`offramp doctor` says what is wrong)")
+CHECKSUMS = "checksums"
+"""The manifest's record of every file written: relative path -> sha256, checked on resume."""
 FORMAT_VERSION = 1
 
 
@@ -85,12 +92,10 @@ class RunStore:
             "status": "running",
             "chunks": {str(i): "pending" for i in range(len(manifest["chunk_bounds"]))},
         }
-        # The index (global future numbers) is stored as the `future` column, so that SQL can
-        # join futures to outcomes on it; reading restores it as the index.
-        write_parquet(root / "futures.parquet",
-                      pa.Table.from_pandas(futures.rename_axis("future"), preserve_index=True))
+        checksums = {FUTURES: write_parquet(root / FUTURES, _futures_table(futures))}
         if lineage is not None:
-            write_parquet(root / LINEAGE, _table(lineage))
+            checksums[LINEAGE] = write_parquet(root / LINEAGE, _table(lineage))
+        manifest[CHECKSUMS] = checksums
         store = cls(root, manifest)
         store._save_manifest()
         return store
@@ -135,10 +140,16 @@ class RunStore:
 
     def save_chunk(self, index: int, outcomes: pd.DataFrame, series: pd.DataFrame | None) -> None:
         if series is not None:
-            write_parquet(self.chunk_path("series", index), _table(series))
-        write_parquet(self.chunk_path("outcomes", index), _table(outcomes))
+            self._record(self.chunk_path("series", index),
+                         write_parquet(self.chunk_path("series", index), _table(series)))
+        self._record(self.chunk_path("outcomes", index),
+                     write_parquet(self.chunk_path("outcomes", index), _table(outcomes)))
         self.manifest["chunks"][str(index)] = "done"
         self._save_manifest()
+
+    def _record(self, path: Path, digest: str) -> None:
+        """Keep a written file's checksum in the manifest (saved with the next manifest write)."""
+        self.manifest.setdefault(CHECKSUMS, {})[path.relative_to(self.root).as_posix()] = digest
 
     def finish(self) -> None:
         """Join the chunks, in chunk order, into the run's outcome (and series) files, then
@@ -153,10 +164,91 @@ class RunStore:
         for kind, wanted in (("outcomes", True), ("series", bool(self.manifest.get("series")))):
             if wanted:
                 parts = [self.chunk_path(kind, i) for i in range(count)]
-                concat_parquet(self.root / f"{kind}.parquet", parts)
+                self._record(self.root / f"{kind}.parquet",
+                             concat_parquet(self.root / f"{kind}.parquet", parts))
+        checksums = self.manifest.get(CHECKSUMS, {})
+        self.manifest[CHECKSUMS] = {name: digest for name, digest in checksums.items()
+                                    if not name.startswith("chunks/")}
         self.manifest["status"] = "complete"
         self._save_manifest()
         shutil.rmtree(self.root / "chunks", ignore_errors=True)
+
+    # --- health ----------------------------------------------------------------------------
+
+    def problems(self) -> list[FileProblem]:
+        """Files of the run that are missing, damaged (not the bytes their recorded checksum
+        says) or unreadable (no checksum recorded: a file written just before a kill), and
+        leftover temporary files. A run folder in good health has none."""
+        found: list[FileProblem] = []
+        checksums: dict[str, str] = self.manifest.get(CHECKSUMS, {})
+        expected = [FUTURES] + ([LINEAGE] if self.manifest.get("branch") else [])
+        if self.is_complete:
+            expected += ["outcomes.parquet"] + (["series.parquet"] if self.manifest.get("series")
+                                                else [])
+        else:
+            for index in range(len(self.manifest["chunk_bounds"])):
+                files = self._chunk_files(index)
+                if any(path.is_file() for path in files):  # a chunk begun or done
+                    expected += [path.relative_to(self.root).as_posix() for path in files]
+        for name in expected:
+            path = self.root / name
+            if not path.is_file():
+                found.append(FileProblem(name, "missing"))
+            elif name in checksums:
+                if file_digest(path) != checksums[name]:
+                    found.append(FileProblem(name, "damaged: its bytes are not those written"))
+            elif not _readable(path):
+                found.append(FileProblem(name, "damaged: not a readable Parquet file"))
+        found += [FileProblem(path.relative_to(self.root).as_posix(), "a temporary file left "
+                              "by an interrupted write") for path in self._leftovers()]
+        return found
+
+    def _leftovers(self) -> list[Path]:
+        return sorted([*self.root.glob("*.tmp"), *self.root.glob("chunks/*.tmp"),
+                       *self.root.glob("results/*.tmp")])
+
+    def repair(self, futures: Callable[[], pd.DataFrame] | None = None) -> list[str]:
+        """Make the folder resumable, saying what was done: leftover temporary files removed;
+        a damaged or missing chunk's files removed (the chunk runs again); a complete run whose
+        joined outcomes or series are damaged reopened (every chunk runs again); a damaged
+        futures table written again from `futures()` (the design, drawn again from the run's
+        settings). Anything else damaged: DamagedRun."""
+        notes = []
+        problems = self.problems()
+        for path in self._leftovers():
+            path.unlink(missing_ok=True)
+        damaged = {problem.name: problem.what for problem in problems
+                   if not problem.what.startswith("a temporary file")}
+        for name in (FUTURES, LINEAGE):
+            if name not in damaged:
+                continue
+            if name == LINEAGE or futures is None:
+                raise DamagedRun(f"{self.root / name}: {damaged[name]}; the run folder cannot "
+                                 "be repaired: start a new run (or put an intact copy back)")
+            self._record(self.root / FUTURES,
+                         write_parquet(self.root / FUTURES, _futures_table(futures())))
+            notes.append(f"{FUTURES} was {damaged[name]}; drawn again from the run's settings")
+        joined = [name for name in ("outcomes.parquet", "series.parquet") if name in damaged]
+        if joined:
+            for name in ("outcomes.parquet", "series.parquet"):
+                (self.root / name).unlink(missing_ok=True)
+            self.manifest["status"] = "running"
+            self.manifest["chunks"] = {key: "pending" for key in self.manifest["chunks"]}
+            notes.append(f"{', '.join(joined)}: {damaged[joined[0]]}; every chunk runs again")
+        checksums = self.manifest.get(CHECKSUMS, {})
+        for index in range(len(self.manifest["chunk_bounds"])):
+            files = self._chunk_files(index)
+            names = [path.relative_to(self.root).as_posix() for path in files]
+            bad = [name for name in names if name in damaged]
+            if bad:
+                for path, name in zip(files, names, strict=True):
+                    path.unlink(missing_ok=True)
+                    checksums.pop(name, None)
+                self.manifest["chunks"][str(index)] = "pending"
+                notes.append(f"chunk {index} runs again ({bad[0]}: {damaged[bad[0]]})")
+        if notes:
+            self._save_manifest()
+        return notes
 
     # --- reading -------------------------------------------------------------------------
 
@@ -221,7 +313,8 @@ def write_table(path: Path, frame: pd.DataFrame, settings: dict[str, Any]) -> No
 
 def read_table(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A table written by `write_table` and its settings (a damaged file: DamagedRun)."""
-    table = _read_parquet(path)
+    table = _read_parquet(path, advice="make it again with the command that wrote it "
+                          "(offramp condition, offramp claims)")
     settings = json.loads((table.schema.metadata or {}).get(SETTINGS_KEY, b"{}"))
     return table.to_pandas(), settings
 
@@ -236,18 +329,39 @@ def _never_started(root: Path) -> bool:
                                or name == ".write-test" for name in names)
 
 
-def _read_parquet(path: Path) -> pa.Table:
+def _read_parquet(path: Path, advice: str = REPAIR_ADVICE) -> pa.Table:
     """A run's Parquet file, or a StoreError saying it is missing or damaged (a truncated,
-    emptied or overwritten file), never a pyarrow traceback."""
+    emptied or overwritten file) and what to do (`advice`), never a pyarrow traceback."""
     if not path.is_file():
-        raise DamagedRun(f"{path}: missing; the run folder is damaged: start a new run (or put "
-                         "the file back)")
+        raise DamagedRun(f"{path}: missing; the run folder is damaged: {advice}")
     try:
         return pq.read_table(path)
     except (OSError, pa.ArrowException) as error:
         reason = str(error).splitlines()[0][:200]
-        raise DamagedRun(f"{path}: cannot be read ({reason}); the file is damaged: start a "
-                         "new run (or put an intact copy back)") from None
+        raise DamagedRun(f"{path}: cannot be read ({reason}); the file is damaged: "
+                         f"{advice}") from None
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file of a run folder (relative path) and what is wrong with it."""
+
+    name: str
+    what: str
+
+
+def _readable(path: Path) -> bool:
+    try:
+        pq.read_metadata(path)
+    except (OSError, pa.ArrowException):
+        return False
+    return True
+
+
+def _futures_table(futures: pd.DataFrame) -> pa.Table:
+    # The index (global future numbers) is stored as the `future` column, so that SQL can join
+    # futures to outcomes on it; reading restores it as the index.
+    return pa.Table.from_pandas(futures.rename_axis("future"), preserve_index=True)
 
 
 def _table(frame: pd.DataFrame) -> pa.Table:
