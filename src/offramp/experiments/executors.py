@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -39,6 +42,27 @@ class SerialExecutor:
         pass
 
 
+def quiet_worker(parent: int) -> None:
+    """Set up a worker process: Ctrl-C is the parent's to handle (it stops the pool and says how
+    to resume; a worker would print its own traceback), and on Linux the worker ends when its
+    parent does, so a killed `offramp run` leaves no process computing for nobody."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):  # no prctl: the worker ends at its next task read
+            pass
+        if os.getppid() != parent:  # the parent died before prctl: nobody is left to serve
+            os._exit(0)
+
+
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal a process receives when its parent dies (Linux)."""
+
+
 class ProcessExecutor:
     """Runs chunks in `workers` local processes."""
 
@@ -49,7 +73,8 @@ class ProcessExecutor:
         self.description = f"{workers} local processes"
         # spawn: workers start clean (no inherited threads or state), on every platform alike
         self._pool = cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=quiet_worker, initargs=(os.getpid(),),
         )
 
     def map_unordered(self, function, tasks):

@@ -1,0 +1,78 @@
+"""Worker processes: Ctrl-C during a run with workers prints one line and the resume command,
+not a traceback per worker; a parent killed outright leaves no worker computing for nobody."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ARGS = ["-m", "offramp", "run", "kursk-2024", "--futures", "40000", "--chunk-size", "2000",
+        "--workers", "2", "--no-report"]
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _start(tmp_path) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, *ARGS, "--out", str(tmp_path / "run")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        manifest = tmp_path / "run" / "manifest.json"
+        workers = [pid for pid in _children(process.pid) if pid != process.pid]
+        if manifest.is_file() and '"done"' in manifest.read_text() and len(workers) >= 2:
+            return process
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail("the run did not start its workers in time")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_with_workers_says_how_to_resume_without_tracebacks(tmp_path):
+    process = _start(tmp_path)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends: the whole process group
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "resume with: offramp run --resume" in stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and prctl")
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    process = _start(tmp_path)
+    workers = _children(process.pid)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and
+                                              "Z" not in _state(pid) for pid in workers):
+        time.sleep(0.1)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+    for pid in alive:  # clean up before failing
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, "workers outlived their parent"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
