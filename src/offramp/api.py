@@ -27,13 +27,19 @@ from offramp.analysis.weekly import WeeklyBands
 from offramp.experiments import DEFAULT_CHUNK_SIZE
 from offramp.experiments.executors import make_executor
 from offramp.experiments.manifest import RunManifest
-from offramp.experiments.runner import RunSettings, default_run_dir, start_run
+from offramp.experiments.runner import (
+    RunSettings,
+    check_memory,
+    default_run_dir,
+    start_run,
+)
 from offramp.report.words import (
     discovery_restrictions,
     discovery_sentence,
     names_of_run,
 )
 from offramp.scenario.conditions import DEFAULT_REQUIREMENTS
+from offramp.scenario.loader import load_scenario
 from offramp.store import RunStore
 from offramp.studies.conditioning import Conditioning
 from offramp.studies.runs import Discovery, RunAnalysis
@@ -334,16 +340,18 @@ def run(
     )
     if out is None:
         out = default_run_dir(scenario)
+    loaded = load_scenario(scenario, overrides=list(overrides))
+    check_memory(settings, loaded.scenario, workers)
     executor = make_executor(workers=workers, dask=dask)
     try:
         if not progress:
-            return Run(start_run(settings, Path(out), executor))
+            return Run(start_run(settings, Path(out), executor, loaded=loaded))
         from rich.console import Console
 
         from offramp.report.console import progress_bar
 
         with progress_bar(Console(stderr=True), futures) as advance:
-            return Run(start_run(settings, Path(out), executor, advance))
+            return Run(start_run(settings, Path(out), executor, advance, loaded=loaded))
     finally:
         executor.close()
 

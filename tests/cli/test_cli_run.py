@@ -79,6 +79,17 @@ def test_bad_seeds_are_one_line_errors(tmp_path, args, expected):
                           else run_cli(*args), expected)
 
 
+@pytest.mark.parametrize("args, expected", [
+    (("run", "kursk-2024", "--workers", "1000", "--futures", "10"), "local workers only share"),
+    (("run", "kursk-2024", "--workers", "0", "--futures", "10"), "--workers must be at least 1"),
+    (("calibrate", "--bootstrap", "1000000000"), "--bootstrap must be from 0 to 100,000"),
+])
+def test_unbounded_work_is_refused_before_it_starts(tmp_path, args, expected):
+    assert_one_line_error(run_cli(*args, "--out", tmp_path / "x") if args[0] == "run"
+                          else run_cli(*args), expected)
+    assert not (tmp_path / "x").exists()
+
+
 def test_an_unreachable_scheduler_is_a_fault_of_the_machine(tmp_path):
     result = run_cli("run", "kursk-2024", "--futures", "10", "--dask", "garbage://x",
                      "--out", tmp_path / "x")

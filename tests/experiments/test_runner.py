@@ -146,3 +146,20 @@ def test_requirements_are_stored_and_do_not_change_the_outcomes(tmp_path):
     assert custom.manifest["requirements"] == ["ended == true"]
     for name in ("outcomes.parquet", "futures.parquet"):
         assert (default.root / name).read_bytes() == (custom.root / name).read_bytes()
+
+
+def test_a_run_that_would_not_fit_in_memory_is_refused_before_any_work(monkeypatch, tmp_path):
+    from helpers import assert_one_line_error
+    from offramp.experiments import runner
+    from offramp.scenario.loader import load_scenario
+
+    scenario = load_scenario("kursk-2024").scenario
+    small = runner.memory_estimate(RunSettings(n_futures=10_000), scenario)
+    big = runner.memory_estimate(RunSettings(n_futures=1_000_000, series=True), scenario,
+                                 workers=2)
+    assert small.total_gib < 0.5 and 4 < big.total_gib < 12
+    monkeypatch.setattr(runner, "available_memory_gib", lambda: 2.0)
+    result = run_cli("run", "--futures", "1000000", "--series", "--workers", "2",
+                     "--out", tmp_path / "big")
+    assert_one_line_error(result, "GiB of memory", "no --series", "fewer --workers")
+    assert not (tmp_path / "big").exists()

@@ -85,6 +85,10 @@ def _plot_path(plot: Path, dataset: str, several: bool) -> Path:
     return plot.with_name(f"{plot.stem}-{dataset}{plot.suffix or '.png'}") if several else plot
 
 
+MAX_BOOTSTRAP = 100_000
+"""More replicates move a 95% interval by less than its own rounding, and take hours."""
+
+
 @app.command()
 def calibrate(
     dataset: Annotated[
@@ -131,8 +135,9 @@ def calibrate(
         )
     if law != "all" and law not in LAW_NAMES:
         raise UserError(f"Unknown law {law!r}: choose one of {', '.join(LAW_NAMES)}, or all.")
-    if bootstrap < 0:
-        raise UserError(f"--bootstrap must be 0 or more, not {bootstrap}.")
+    if not 0 <= bootstrap <= MAX_BOOTSTRAP:
+        raise UserError(f"--bootstrap must be from 0 to {MAX_BOOTSTRAP:,} (intervals settle "
+                        f"within a few thousand replicates), not {bootstrap:,}.")
     if not 0 <= seed < 2**63:
         raise UserError(f"--seed must be a whole number from 0 to 2**63 - 1, not {seed}.")
     chosen = names if dataset is None else [dataset]

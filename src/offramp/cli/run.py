@@ -103,6 +103,7 @@ def run(
     from offramp.experiments.manifest import RunManifest
     from offramp.experiments.runner import (
         RunSettings,
+        check_memory,
         check_requirements,
         check_settings,
         default_run_dir,
@@ -168,6 +169,7 @@ def run(
         else:
             loaded = load_scenario(scenario, overrides=set_)
             check_settings(settings, loaded)  # and before the progress bar is drawn
+        check_memory(settings, loaded.scenario, workers)
         run_dir = out or default_run_dir(loaded.scenario.scenario.name)
         total = remaining = futures
         if sampler == "saltelli":  # the design rounds the number of futures down

@@ -139,8 +139,20 @@ class DaskExecutor:
             self._cluster.close()
 
 
+MAX_WORKERS_PER_CPU = 4
+"""Local workers beyond this many per CPU only share the same cores and multiply the memory."""
+
+
 def make_executor(workers: int = 1, dask: str | None = None) -> Executor:
     """`dask` wins when given; otherwise one worker runs in-process, more use processes."""
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, found {workers}")
+    cpus = os.cpu_count() or 1
+    if not dask and workers > MAX_WORKERS_PER_CPU * cpus:
+        raise UserError(f"--workers {workers:,}: this machine has {cpus} CPUs; more than "
+                        f"{MAX_WORKERS_PER_CPU * cpus} local workers only share them (and "
+                        "multiply the memory): use --workers "
+                        f"{cpus} (or --dask for a cluster)")
     if dask:
         return DaskExecutor(dask, workers if workers > 1 else None)
     if workers == 1:

@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ from offramp.experiments.simulate import Branch
 from offramp.scenario.conditions import DEFAULT_REQUIREMENTS, check_conditions
 from offramp.scenario.loader import LoadedScenario, load_scenario
 from offramp.scenario.schema import Scenario
+from offramp.scenario.walk import scenario_parameters
 from offramp.store import RunStore, StoreError
 from offramp.store.run_store import DamagedRun
 
@@ -185,6 +187,78 @@ def check_settings(settings: RunSettings, loaded: LoadedScenario) -> tuple[str, 
 def check_requirements(requirements: tuple[str, ...]) -> None:
     """Reject a malformed requirement, or one on an outcome the engine does not produce."""
     check_conditions(list(requirements), OUTCOME_NAMES)
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """What a run will hold in memory at its peak, roughly (GiB)."""
+
+    futures_gib: float  # drawing the design and mapping it through the distributions
+    chunks_gib: float  # every worker's chunk: engine state and, with --series, its series
+
+    @property
+    def total_gib(self) -> float:
+        return self.futures_gib + self.chunks_gib
+
+
+# Measured on kursk-2024 (2026-12-07): drawing 1,000,000 futures of 190 columns peaked at 4.0 GiB,
+# 2.8 times the 1.4 GiB table (the design and the inverse-CDF temporaries beside it); a chunk of
+# 16,384 futures took 87 MiB in the engine per policy (5.3 KB a future), and with series, four
+# policies, 2.1 GiB in its worker (330 bytes per long-format row: the columns, the concatenation
+# and the reordering copies) before the parent's copy on its way to Parquet.
+DRAW_PEAK_FACTOR = 3.0
+SERIES_BYTES_PER_ROW = 400.0
+ENGINE_BYTES_PER_FUTURE = 8_000.0
+GIB = 2.0**30
+
+
+def memory_estimate(settings: RunSettings, scenario: Scenario, workers: int = 1,
+                    policies: int | None = None) -> MemoryEstimate:
+    """The peak memory a run's settings imply (see the constants above)."""
+    columns = len(scenario_parameters(scenario)) + 1
+    futures = settings.n_futures * columns * 8 * DRAW_PEAK_FACTOR
+    chunk = min(settings.chunk_size, DEFAULT_CHUNK_SIZE, settings.n_futures)
+    per_chunk = chunk * ENGINE_BYTES_PER_FUTURE
+    if settings.series:
+        weeks = scenario.scenario.horizon_weeks + 1
+        count = policies or len(settings.policies or scenario.default_policies)
+        per_chunk += min(settings.chunk_size, settings.n_futures) * count * weeks \
+            * SERIES_BYTES_PER_ROW
+    return MemoryEstimate(futures / GIB, max(1, workers) * per_chunk / GIB)
+
+
+def available_memory_gib() -> float | None:
+    """Memory the system can give a new process now (Linux MemAvailable), or None if unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024 / GIB
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES") / GIB
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(settings: RunSettings, scenario: Scenario, workers: int = 1) -> None:
+    """Refuse, before any work, a run that would not fit in the memory available now."""
+    available = available_memory_gib()
+    if available is None:
+        return
+    need = memory_estimate(settings, scenario, workers)
+    if need.total_gib > available:
+        hints = ["fewer --futures"]
+        if settings.series:
+            hints.insert(0, "no --series")
+        if workers > 1:
+            hints.append("fewer --workers")
+        if settings.chunk_size > 4096:
+            hints.append("a smaller --chunk-size")
+        raise UserError(
+            f"this run would need about {need.total_gib:,.1f} GiB of memory (drawing the futures "
+            f"{need.futures_gib:,.1f} GiB, the chunks being run {need.chunks_gib:,.1f} GiB) and "
+            f"{available:,.1f} GiB is available: try {', '.join(hints)}")
 
 
 def design_manifest(settings: RunSettings, scenario: Scenario, n_rows: int) -> dict[str, object]:
