@@ -94,3 +94,23 @@ def test_an_unreachable_scheduler_is_a_fault_of_the_machine(tmp_path):
     result = run_cli("run", "kursk-2024", "--futures", "10", "--dask", "garbage://x",
                      "--out", tmp_path / "x")
     assert_one_line_error(result, "cannot reach the Dask scheduler at 'garbage://x'", code=3)
+
+
+def test_many_policies_get_a_row_each_and_no_pairs_table(tmp_path):
+    """Thirteen policies: the terminal shows a row per policy; the ordered pairs are left to
+    the report (each against the most robust) and to Python."""
+    import yaml
+
+    policies = {f"aid-{i}": {"description": "drip-feed with more aid",
+                             "source": "assumption: a test of many policies at once",
+                             "aid_multiplier": 1 + i / 10} for i in range(13)}
+    path = tmp_path / "many.yaml"
+    path.write_text(yaml.safe_dump({"extends": "kursk-2024", "scenario": {
+        "name": "many", "default_policies": list(policies)}, "policies": policies}))
+    result = run_cli("run", path, "--futures", "20", "--out", tmp_path / "run")
+    assert result.returncode == 0, result.stderr
+    assert "Paired wins of 13 policies (156 ordered pairs)" in result.stdout
+    assert "(A)" not in result.stdout
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "each is shown against the most robust" in page
+    assert page.count(" vs ") < 40  # 24 pairs with the best, not 156

@@ -42,29 +42,33 @@ def cluster(tmp_path):
     address = f"tcp://127.0.0.1:{port}"
     logs = tmp_path / "dask-logs"
     logs.mkdir()
-    scheduler = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", str(port), "--no-dashboard"],
-        stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler.log", "w"))
-    workers = [subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-         "--nworkers", "1", "--no-dashboard", "--name", f"w{i}"],
-        stdout=subprocess.DEVNULL, stderr=open(logs / f"worker{i}.log", "w"))
-        for i in range(2)]
-    from dask.distributed import Client
+    with (open(logs / "scheduler.log", "w") as scheduler_log,
+          open(logs / "worker0.log", "w") as log0, open(logs / "worker1.log", "w") as log1):
+        scheduler = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+             "--port", str(port), "--no-dashboard"],
+            stdout=subprocess.DEVNULL, stderr=scheduler_log)
+        workers = [subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+             "--nworkers", "1", "--no-dashboard", "--name", f"w{i}"],
+            stdout=subprocess.DEVNULL, stderr=log)
+            for i, log in enumerate((log0, log1))]
+        from dask.distributed import Client
 
-    def two_workers() -> bool:
+        def two_workers() -> bool:
+            try:
+                with Client(address, timeout="2s") as client:
+                    return len(client.scheduler_info()["workers"]) == 2
+            except OSError:
+                return False
+
         try:
-            with Client(address, timeout="2s") as client:
-                return len(client.scheduler_info()["workers"]) == 2
-        except OSError:
-            return False
-
-    _wait_for(two_workers, 120, "the scheduler and two workers")
-    yield address, workers
-    for process in [*workers, scheduler]:
-        process.kill()
-        process.wait()
+            _wait_for(two_workers, 120, "the scheduler and two workers")
+            yield address, workers
+        finally:
+            for process in [*workers, scheduler]:
+                process.kill()
+                process.wait()
 
 
 @pytest.mark.slow

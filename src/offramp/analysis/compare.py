@@ -70,20 +70,29 @@ def paired_wins(
     """
     policies = list(dict.fromkeys(outcomes["policy"]))
     wide = {
-        h.column: outcomes.pivot(index="future", columns="policy", values=h.column).astype(float)
+        h.column: outcomes.pivot(index="future", columns="policy", values=h.column)
+        .reindex(columns=policies).to_numpy(dtype=float)
         for h in headlines
         if h.column in outcomes
     }
+    # share[h][i, j]: the share of futures where policy i beats policy j on headline h; one
+    # row of policies at a time (n × P comparisons), so hundreds of policies stay quick
+    shares = {}
+    for headline in headlines:
+        if headline.column not in wide:
+            continue
+        values = wide[headline.column]
+        table = np.empty((len(policies), len(policies)))
+        for i in range(len(policies)):
+            first = values[:, [i]]
+            better = first > values if headline.larger_is_better else first < values
+            table[i] = better.mean(axis=0)
+        shares[headline.label] = table
     rows = []
-    for first, second in permutations(policies, 2):
+    for (i, first), (j, second) in permutations(enumerate(policies), 2):
         row: dict[str, str | float] = {"comparison": f"{first} vs {second}"}
-        for headline in headlines:
-            if headline.column not in wide:
-                continue
-            a = wide[headline.column][first].to_numpy()
-            b = wide[headline.column][second].to_numpy()
-            better = a > b if headline.larger_is_better else a < b
-            row[headline.label] = float(np.mean(better))
+        for label, table in shares.items():
+            row[label] = float(table[i, j])
         rows.append(row)
     columns = ["comparison", *(h.label for h in headlines if h.column in wide)]
     # One policy: no pairs, an empty table with the same columns (not an error).

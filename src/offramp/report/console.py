@@ -88,6 +88,12 @@ def frame_table(frame: pd.DataFrame, title: str | None = None, index: bool = Tru
     return table
 
 
+MAX_POLICY_COLUMNS = 8
+"""More policies than this: the terminal gets a row per policy and no paired table."""
+MANY_POLICIES_COLUMNS = ("ended share", "territory share, median", "meets all requirements",
+                         "territory share regret, p90")
+
+
 def print_comparison(console: Console, comparison: Comparison) -> None:
     """The main job's tables: one row per policy (headline statistics, regret, satisficing),
     then paired wins."""
@@ -100,13 +106,23 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
     table = comparison.table
     if not isinstance(comparison.robustness, str):
         table = table.join(comparison.robustness)
-    console.print(frame_table(table.T, title="Per policy"))
+    many = len(table) > MAX_POLICY_COLUMNS
+    if many:  # a column per policy would be unreadable: a row per policy, the key numbers
+        console.print(frame_table(table[[c for c in MANY_POLICIES_COLUMNS if c in table]],
+                                  title="Per policy"))
+    else:
+        console.print(frame_table(table.T, title="Per policy"))
     console.print(
         "regret: how far a policy falls short of the best policy in the same future (mean, "
         "90th percentile, max over futures; lower is better). meets: share of futures meeting "
         f"the requirements ({' and '.join(manifest.requirements)}).",
         highlight=False,
     )
+    if many:
+        console.print(f"Paired wins of {len(table):,} policies ({len(comparison.paired):,} "
+                      "ordered pairs) are in the report and in Python (`run.paired()`).",
+                      highlight=False)
+        return
     console.print(
         frame_table(
             paired_matrix(comparison.paired),

@@ -22,9 +22,9 @@ from offramp.report.figures import (
 )
 from offramp.report.sections import opening_sections
 from offramp.report.tables import html_table, text_table
-from offramp.report.words import CAVEAT, names_of_run, side_label
+from offramp.report.words import CAVEAT, ParameterNames, names_of_run, side_label
 from offramp.store.atomic import write_text
-from offramp.studies.summary import RunSummary
+from offramp.studies.summary import Comparison, RunSummary
 
 DISTRIBUTIONS = (
     ("a_territory_share", "{a}'s territory share at the end or the horizon"),
@@ -91,6 +91,26 @@ def _conditioned_section(summary: RunSummary) -> list[tuple[str, str]]:
         f"<ul>{sources}</ul>" + html_table(table.round(3))))]
 
 
+MAX_PAIRED_POLICIES = 12
+"""With more policies, every ordered pair would be a table of thousands of rows: each policy is
+paired with the most robust one only."""
+
+
+def _paired_section(comparison: Comparison, names: ParameterNames) -> str:
+    paired = comparison.paired
+    intro = ("<p>Share of futures in which the first policy does strictly better than the "
+             "second (same futures, same noise).")
+    decision = comparison.decision
+    if len(comparison.table) > MAX_PAIRED_POLICIES and not isinstance(decision, str):
+        best = decision.ranking[0]
+        pairs = [label for label in paired.index if best in label.split(" vs ")]
+        paired = paired.loc[pairs]
+        intro += (f" {len(comparison.table):,} policies: each is shown against the most "
+                  f"robust, {html.escape(best)}, not against every other (Python: `run.paired()`).")
+    return intro + "</p>" + html_table(paired.rename(
+        columns=lambda label: side_label(label, names)))
+
+
 def render_report(summary: RunSummary) -> str:
     """The report as an HTML string: the caveat, the opening analysis (what decides the answer,
     the claims, where each policy fails, regret and satisficing), then the main job's tables,
@@ -100,12 +120,7 @@ def render_report(summary: RunSummary) -> str:
     names = names_of_run(manifest)
     sides = {"a": names.side("a"), "b": names.side("b")}
     sections = [*opening_sections(summary), *_conditioned_section(summary)] + [
-        (
-            "Paired comparison",
-            "<p>Share of futures in which the first policy does strictly better than the second "
-            "(same futures, same noise).</p>" + html_table(comparison.paired.rename(
-                columns=lambda label: side_label(label, names))),
-        ),
+        ("Paired comparison", _paired_section(comparison, names)),
         ("Outcome distributions", _figures([
             distribution_figure(outcomes, policies, column, title.format(**sides))
             for column, title in DISTRIBUTIONS if column in outcomes])),
