@@ -31,9 +31,12 @@ def _children(pid: int) -> list[int]:
 
 
 def _start(tmp_path) -> subprocess.Popen:
+    # SIGINT as a terminal leaves it (a shell running the tests in the background ignores it,
+    # and an ignored SIGINT is inherited: Python would then install no handler for it)
     process = subprocess.Popen([sys.executable, *ARGS, "--out", str(tmp_path / "run")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         manifest = tmp_path / "run" / "manifest.json"

@@ -3,7 +3,7 @@
     scenario.py   scenarios, validate, explain      run.py       run, report, query
     analysis.py   discover, sensitivity, explore    claims.py    claims
     calibrate.py  calibrate                         history.py   validate-history
-    conditioning.py  condition, score
+    conditioning.py  condition, score               search.py    search
 """
 
 from offramp.cli import (  # noqa: F401
@@ -14,6 +14,7 @@ from offramp.cli import (  # noqa: F401
     history,
     run,
     scenario,
+    search,
 )
 from offramp.cli.app import app, main
 

@@ -173,3 +173,38 @@ def lever_figure(bands: WeeklyBands, policy: str) -> Figure:
     axes.set_ylim(bottom=0)
     axes.legend(fontsize=8)
     return figure
+
+
+def parallel_figure(table: pd.DataFrame, labels: list[str], goals: list[str],
+                    title: str = "Trade-offs: each line a policy (up is better)") -> Figure:
+    """Parallel coordinates of policies' objectives (Inselberg 1985; the MORDM trade-off view):
+    one axis per objective scaled to its range over the table, turned so that up is better;
+    searched policies in grey-blue, the scenario's own (`kind == "scenario"`) in colour."""
+    figure = Figure(figsize=(max(5.2, 1.6 * len(labels)), 3.4))
+    axes = figure.add_subplot()
+    values = table[labels].to_numpy(dtype=float)
+    low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+    scaled = (values - low) / np.where(high > low, high - low, 1.0)
+    scaled = np.where([goal == "min" for goal in goals], 1.0 - scaled, scaled)
+    positions = np.arange(len(labels))
+    kinds = list(table["kind"]) if "kind" in table else ["searched"] * len(table)
+    names = [str(name) for name in table["name"]]
+    own = [name for name, kind in zip(names, kinds, strict=True) if kind == "scenario"]
+    for row, (name, kind) in enumerate(zip(names, kinds, strict=True)):
+        if kind == "scenario":
+            axes.plot(positions, scaled[row], color=colour(own, name), linewidth=2.2,
+                      label=name, zorder=3)
+        else:
+            axes.plot(positions, scaled[row], color="#7f9fbf", linewidth=0.9, alpha=0.7,
+                      zorder=2)
+    axes.set_xticks(positions, [f"{label}\n({goal})" for label, goal in zip(labels, goals,
+                                                                             strict=True)],
+                    fontsize=7)
+    axes.set_yticks([0, 1], ["worst", "best"])
+    for position in positions:
+        axes.axvline(float(position), color="#cccccc", linewidth=0.8, zorder=1)
+    axes.set_title(title, fontsize=10)
+    if own:
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure.tight_layout()
+    return figure

@@ -49,6 +49,10 @@ def write_text(path: Path, text: str) -> None:
     _replace_atomically(path, lambda tmp: tmp.write_text(text))
 
 
+def write_bytes(path: Path, data: bytes) -> None:
+    _replace_atomically(path, lambda tmp: tmp.write_bytes(data))
+
+
 def write_parquet(path: Path, table: pa.Table) -> str:
     """Write a table as Parquet, atomically; return the file's sha256."""
     return _replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
