@@ -10,6 +10,7 @@
 >>> run.report()                                                 # doctest: +SKIP
 >>> again = offramp.open_run(run.path)                           # doctest: +SKIP
 >>> run.condition("kursk-2024").compare()    # a run with series=True   # doctest: +SKIP
+>>> found = offramp.search("kursk-2024", futures=500, generations=5)     # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from offramp.scenario.loader import load_scenario
 from offramp.store import RunStore
 from offramp.studies.conditioning import Conditioning
 from offramp.studies.runs import Discovery, RunAnalysis
+from offramp.studies.search import SearchResult
 
 
 @contextmanager
@@ -359,6 +361,54 @@ def run(
 def open_run(path: str | Path) -> Run:
     """Open a run folder written by `offramp run` or `offramp.run`."""
     return Run(RunStore.open(Path(path)))
+
+
+def search(
+    scenario: str = "kursk-2024",
+    search_file: str | Path | None = None,
+    futures: int = 1_000,
+    generations: int = 20,
+    population: int = 24,
+    seed: int = 0,
+    check_futures: int = 10_000,
+    requirements: Sequence[str] = DEFAULT_REQUIREMENTS,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> SearchResult:
+    """Search the levers of a search file (default: the scenario's built-in one) for policies
+    that do better on its objectives, robustly; see docs/search.md.
+
+    Returns a `SearchResult`: `front` (the non-dominated policies: levers and objectives),
+    `candidates` (every one judged), `convergence` (hypervolume per generation),
+    `reevaluation` (the front and the scenario's policies on `check_futures` fresh futures)
+    and `notes`; the folder holds front.yaml (the front as scenario policies).
+
+    >>> found = offramp.search("kursk-2024", futures=500, generations=5)   # doctest: +SKIP
+    >>> found.front.head()                                                # doctest: +SKIP
+    """
+    import datetime as dt
+
+    from offramp.studies.search import SearchSettings
+    from offramp.studies.search import search as run_search
+
+    name = Path(scenario).stem
+    settings = SearchSettings(
+        scenario=scenario, search_file=str(search_file or name), futures=futures,
+        generations=generations, population=population, seed=seed,
+        requirements=tuple(requirements), check_futures=check_futures)
+    folder = Path(out) if out is not None else \
+        Path("searches") / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+
+    def say(generation: int, volume: float, evaluated: int) -> None:
+        if progress:
+            from rich.console import Console
+
+            Console(stderr=True).print(f"generation {generation}/{generations}: {evaluated:,} "
+                                       f"candidates judged, hypervolume {volume:.4g}",
+                                       highlight=False)
+
+    return run_search(settings, folder, resume=resume, on_generation=say)
 
 
 def _snake_case(frame: pd.DataFrame) -> pd.DataFrame:
