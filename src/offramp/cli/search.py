@@ -80,10 +80,18 @@ def search_command(
 
     result = search(settings, folder, resume=resume, on_generation=progress)
     labels = result.objectives
-    shown = result.front.drop(columns=["candidate", "generation", "feasible"])
-    console.rule(f"{len(result.front)} policies on the front ({', '.join(labels)})")
-    console.print(shown.to_string(index=False, float_format=lambda v: f"{v:,.4g}"),
+    front = result.front.drop(columns=["candidate", "generation", "feasible"])
+    console.rule(f"{len(front)} policies on the front ({', '.join(labels)})")
+    # the best on each objective: a front of many objectives holds hundreds
+    best = sorted({int(front[label].to_numpy().argmax() if goal == "max"
+                       else front[label].to_numpy().argmin())
+                   for label, goal in zip(labels, result.goals, strict=True)})
+    console.print(front.iloc[best].to_string(index=False, float_format=lambda v: f"{v:,.4g}"),
                   highlight=False, markup=False)
+    if len(front) > len(best):
+        console.print(f"(the best on each objective; all {len(front)} are in "
+                      f"{folder / 'front.parquet'} and {folder / 'front.yaml'})",
+                      highlight=False)
     for note in result.notes:
         console.print(escape(note), highlight=False)
     if result.reevaluation is not None:

@@ -406,8 +406,10 @@ def reevaluate(settings: SearchSettings, spec: SearchSpec, scenario: Scenario,
                  f"stay non-dominated on {settings.check_futures:,} fresh futures (seed "
                  f"{settings.fresh_seed})")
     for _, row in table.loc[~searched].iterrows():
-        notes.append(f"{row['name']}: " + (f"dominated by {row['dominated_by']}"
-                                           if row["dominated_by"] else "not dominated"))
+        by = [name for name in row["dominated_by"].split(", ") if name]
+        shown = ", ".join(by[:5]) + (f" and {len(by) - 5} more" if len(by) > 5 else "")
+        notes.append(f"{row['name']}: " + (f"dominated by {len(by)} ({shown})" if by
+                                           else "not dominated"))
     return table, notes
 
 
