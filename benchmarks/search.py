@@ -3,7 +3,7 @@ platypus), on the same lever space (kursk-2024's built-in search file), the same
 (means over futures) and offramp's own engine as the model. Not a test.
 
     .venv/bin/pip install -e '.[bench]'
-    .venv/bin/python benchmarks/search.py [--ema-futures 20] [--ema-nfe 40]
+    .venv/bin/python benchmarks/search.py [--ema-futures 20] [--ema-nfe 40] [--ema-population 10]
 
 EMA evaluates each candidate × future as one call of a Python model function (here: offramp's
 engine on that one future); offramp runs each candidate on all its futures in one vectorized
@@ -146,11 +146,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ema-futures", type=int, default=20)
     parser.add_argument("--ema-nfe", type=int, default=40)
+    parser.add_argument("--ema-population", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     scenario = load_scenario(SCENARIO).scenario
     futures = sample_futures(scenario, args.ema_futures, args.seed)
-    front, wall, cpu, calls = ema_search(futures, args.ema_nfe, 10, args.seed)
+    front, wall, cpu, calls = ema_search(futures, args.ema_nfe, args.ema_population, args.seed)
     ema_rate = calls / cpu
     print(f"EMA Workbench robust_optimize: {args.ema_nfe} candidates x {args.ema_futures} "
           f"futures = {calls:,} model calls in {wall:.1f} s wall, {cpu:.1f} CPU-s: "

@@ -141,7 +141,9 @@ def test_the_command_writes_the_front_and_the_trade_off_figure(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "generation 2/2" in result.stderr and "policies on the front" in result.stdout
     for name in ("front.yaml", "front.parquet", "candidates.parquet", "convergence.parquet",
-                 "reevaluation.parquet", "tradeoffs.png", "search.json"):
+                 "reevaluation.parquet", "tradeoffs.png", "search.json", "search.html"):
         assert (out / name).is_file(), name
+    page = (out / "search.html").read_text()
+    assert "<svg" in page and "talk" in page and "dominated by (count)" in page
     policies = yaml.safe_load((out / "front.yaml").read_text())["policies"]
     assert all(policy["source"].startswith("assumption:") for policy in policies.values())

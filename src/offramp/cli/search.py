@@ -55,8 +55,10 @@ def search_command(
     import datetime as dt
 
     from offramp.report.figures import parallel_figure
+    from offramp.report.search_page import render_search
     from offramp.scenario.conditions import DEFAULT_REQUIREMENTS
     from offramp.scenario.search import builtin_searches
+    from offramp.store.atomic import write_bytes, write_text
     from offramp.studies.search import SearchSettings, search
 
     name = Path(scenario).stem
@@ -95,11 +97,11 @@ def search_command(
     for note in result.notes:
         console.print(escape(note), highlight=False)
     if result.reevaluation is not None:
-        from offramp.store.atomic import write_bytes
-
         figure = parallel_figure(result.reevaluation, labels, result.goals)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=130)
         write_bytes(folder / "tradeoffs.png", buffer.getvalue())
-    console.print(f"search folder: {folder} (front.yaml: the front as scenario policies)",
+    write_text(folder / "search.html", render_search(result, name))
+    console.print(f"search folder: {folder} (search.html: the trade-offs and where the "
+                  "scenario's policies sit; front.yaml: the front as scenario policies)",
                   highlight=False)
