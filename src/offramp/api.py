@@ -382,10 +382,8 @@ def search(
     Returns a `SearchResult`: `front` (the non-dominated policies: levers and objectives),
     `candidates` (every one judged), `convergence` (hypervolume per generation),
     `reevaluation` (the front and the scenario's policies on `check_futures` fresh futures)
-    and `notes`; the folder holds front.yaml (the front as scenario policies).
-
-    >>> found = offramp.search("kursk-2024", futures=500, generations=5)   # doctest: +SKIP
-    >>> found.front.head()                                                # doctest: +SKIP
+    and `notes`; the folder holds front.yaml (the front as scenario policies) and
+    search.html. Example: `offramp.search("kursk-2024", futures=500, generations=5).front`.
     """
     import datetime as dt
 
