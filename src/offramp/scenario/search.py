@@ -98,30 +98,36 @@ class LeverRange(BaseModel):
         return "trigger" if self.trigger is not None else "range"
 
 
-class Objective(BaseModel):
+class Measure(BaseModel):
+    """A robustness statistic over futures of an outcome (or the share meeting the
+    requirements, which takes no outcome)."""
+
     model_config = ConfigDict(extra="forbid")
 
     outcome: str | None = Field(None, description="An outcome column (offramp query's outcomes).")
     statistic: Statistic = "mean"
-    goal: Literal["min", "max"]
 
     @model_validator(mode="after")
-    def _outcome_given(self) -> Objective:
+    def _outcome_given(self) -> Measure:
         if (self.outcome is None) != (self.statistic == "meets_requirements"):
             raise ValueError("meets_requirements takes no outcome; every other statistic needs "
                              "one")
         return self
 
     @property
-    def label(self) -> str:
+    def what(self) -> str:
         return self.statistic if self.outcome is None else f"{self.statistic} {self.outcome}"
 
 
-class Constraint(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Objective(Measure):
+    goal: Literal["min", "max"]
 
-    outcome: str | None = None
-    statistic: Statistic = "mean"
+    @property
+    def label(self) -> str:
+        return self.what
+
+
+class Constraint(Measure):
     at_least: float | None = Field(None, allow_inf_nan=False)
     at_most: float | None = Field(None, allow_inf_nan=False)
 
@@ -129,16 +135,12 @@ class Constraint(BaseModel):
     def _one_bound(self) -> Constraint:
         if (self.at_least is None) == (self.at_most is None):
             raise ValueError("give one of at_least and at_most")
-        if (self.outcome is None) != (self.statistic == "meets_requirements"):
-            raise ValueError("meets_requirements takes no outcome; every other statistic needs "
-                             "one")
         return self
 
     @property
     def label(self) -> str:
-        what = self.statistic if self.outcome is None else f"{self.statistic} {self.outcome}"
-        return f"{what} {'>=' if self.at_least is not None else '<='} " \
-               f"{self.at_least if self.at_least is not None else self.at_most:g}"
+        bound = self.at_least if self.at_least is not None else self.at_most
+        return f"{self.what} {'>=' if self.at_least is not None else '<='} {bound:g}"
 
 
 class SearchSpec(BaseModel):

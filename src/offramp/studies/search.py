@@ -48,9 +48,8 @@ from offramp.scenario.conditions import DEFAULT_REQUIREMENTS
 from offramp.scenario.loader import load_scenario
 from offramp.scenario.schema import Policy, Scenario
 from offramp.scenario.search import (
-    Constraint,
     LeverRange,
-    Objective,
+    Measure,
     SearchSpec,
     candidate_policy,
     load_search,
@@ -123,7 +122,7 @@ def check_search(scenario: Scenario, spec: SearchSpec, requirements: tuple[str, 
     if spec.base not in scenario.policies:
         raise UserError(f"{where}: base: unknown policy '{spec.base}'; the scenario's policies: "
                         f"{', '.join(scenario.policies)}")
-    checked: list[tuple[str, int, Objective | Constraint]] = [
+    checked: list[tuple[str, int, Measure]] = [
         *(("objectives", i, item) for i, item in enumerate(spec.objectives)),
         *(("constraints", i, item) for i, item in enumerate(spec.constraints))]
     for kind, index, item in checked:
@@ -159,7 +158,7 @@ class Judge:
     best: dict[str, np.ndarray] = field(default_factory=dict)  # regret's reference per outcome
 
     def __post_init__(self) -> None:
-        judged: list[Objective | Constraint] = [*self.spec.objectives, *self.spec.constraints]
+        judged: list[Measure] = [*self.spec.objectives, *self.spec.constraints]
         outcomes = {item.outcome for item in judged
                     if item.statistic == "regret" and item.outcome is not None}
         if outcomes:
