@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from offramp.engine import OUTCOME_NAMES
 from offramp.errors import UserError
@@ -94,7 +95,7 @@ class ChunkTask:
 class ChunkResult:
     index: int
     outcomes: pd.DataFrame
-    series: pd.DataFrame | None = field(default=None)
+    series: pa.Table | None = field(default=None)
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
@@ -112,11 +113,12 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         outcomes.insert(1, "policy", policy)
         outcome_parts.append(outcomes)
         if run.series is not None:
-            series_parts.append(_long_series(run.series, futures.index.to_numpy(), policy))
+            series_parts.append(run.series)
     return ChunkResult(
         task.index,
         _future_major(pd.concat(outcome_parts, ignore_index=True)),
-        _future_major(pd.concat(series_parts, ignore_index=True)) if series_parts else None,
+        _long_series(series_parts, futures.index.to_numpy(), task.policies)
+        if series_parts else None,
     )
 
 
@@ -127,19 +129,25 @@ def _future_major(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[order].reset_index(drop=True)
 
 
-def _long_series(series: dict[str, np.ndarray], future_index: np.ndarray, policy: str):
-    """(weeks + 1, n) arrays -> one row per future and week (future-major)."""
-    weeks = next(iter(series.values())).shape[0]
-    frame = pd.DataFrame(
-        {
-            "future": np.repeat(future_index, weeks),
-            "policy": policy,
-            "week": np.tile(np.arange(weeks, dtype=np.int32), len(future_index)),
-        }
-    )
-    for name, values in series.items():
-        frame[name] = np.ascontiguousarray(values.T).reshape(-1)
-    return frame
+def _long_series(parts: list[dict[str, np.ndarray]], future_index: np.ndarray,
+                 policies: tuple[str, ...]) -> pa.Table:
+    """Per policy, (weeks + 1, n) arrays -> one row per future, policy and week, in that order
+    (future-major, as `_future_major` orders outcomes), each column built in one pass, as an
+    Arrow table (what the store writes: no pandas frame, whose same-typed columns would be
+    copied into one block, and no second conversion)."""
+    weeks, n = next(iter(parts[0].values())).shape
+    count = len(policies)
+    columns: dict[str, pa.Array] = {
+        "future": pa.array(np.repeat(future_index, count * weeks)),
+        # large_string: the type pandas' strings become, as in the outcomes' chunks
+        "policy": pa.array(np.tile(np.repeat(np.array(policies, dtype=object), weeks), n),
+                           type=pa.large_string()),
+        "week": pa.array(np.tile(np.arange(weeks, dtype=np.int32), n * count)),
+    }
+    for name in parts[0]:
+        stacked = np.stack([part[name] for part in parts])  # (policies, weeks, futures)
+        columns[name] = pa.array(np.ascontiguousarray(stacked.transpose(2, 0, 1)).reshape(-1))
+    return pa.table(columns)
 
 
 def default_run_dir(scenario: str) -> Path:
@@ -204,10 +212,10 @@ class MemoryEstimate:
 # Measured on kursk-2024 (2026-12-07): drawing 1,000,000 futures of 190 columns peaked at 4.0 GiB,
 # 2.8 times the 1.4 GiB table (the design and the inverse-CDF temporaries beside it); a chunk of
 # 16,384 futures took 87 MiB in the engine per policy (5.3 KB a future), and with series, four
-# policies, 2.1 GiB in its worker (330 bytes per long-format row: the columns, the concatenation
-# and the reordering copies) before the parent's copy on its way to Parquet.
+# policies, 1.25 GiB in its worker (195 bytes per long-format row: the engine's weekly arrays,
+# then the Arrow table built from them column by column), before the parent writes it.
 DRAW_PEAK_FACTOR = 3.0
-SERIES_BYTES_PER_ROW = 400.0
+SERIES_BYTES_PER_ROW = 250.0
 ENGINE_BYTES_PER_FUTURE = 8_000.0
 GIB = 2.0**30
 

@@ -138,10 +138,12 @@ class RunStore:
             return []
         return [i for i in range(len(self.manifest["chunk_bounds"])) if not self.chunk_is_done(i)]
 
-    def save_chunk(self, index: int, outcomes: pd.DataFrame, series: pd.DataFrame | None) -> None:
+    def save_chunk(self, index: int, outcomes: pd.DataFrame,
+                   series: pd.DataFrame | pa.Table | None) -> None:
         if series is not None:
+            table = series if isinstance(series, pa.Table) else _table(series)
             self._record(self.chunk_path("series", index),
-                         write_parquet(self.chunk_path("series", index), _table(series)))
+                         write_parquet(self.chunk_path("series", index), table))
         self._record(self.chunk_path("outcomes", index),
                      write_parquet(self.chunk_path("outcomes", index), _table(outcomes)))
         self.manifest["chunks"][str(index)] = "done"
