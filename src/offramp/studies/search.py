@@ -240,9 +240,9 @@ def search(settings: SearchSettings, out: Path, resume: bool = False,
     scenario = loaded.scenario
     spec = load_search(settings.search_file)
     check_search(scenario, spec, settings.requirements, settings.search_file)
-    for name, low in (("--futures", 10), ("--generations", 1), ("--population", 4)):
-        given = {"--futures": settings.futures, "--generations": settings.generations,
-                 "--population": settings.population}[name]
+    for name, given, low in (("--futures", settings.futures, 10),
+                             ("--generations", settings.generations, 1),
+                             ("--population", settings.population, 4)):
         if given < low:
             raise UserError(f"{name} must be at least {low}, found {given}")
     if settings.futures > 1_000_000 or settings.population * settings.generations > 100_000:
@@ -257,8 +257,7 @@ def search(settings: SearchSettings, out: Path, resume: bool = False,
                             f"--out, or continue its search with --resume")
         out.mkdir(parents=True, exist_ok=True)
         state = {"algorithm": _algorithm(spec, settings), "rows": [], "cache": {},
-                 "violations": {},
-                 "reference": None, "convergence": [], "digest": digest}
+                 "violations": {}, "reference": None, "convergence": [], "digest": digest}
     goals: list[str] = [item.goal for item in spec.objectives]
     labels = [item.label for item in spec.objectives]
     futures = sample_futures(scenario, settings.futures, settings.seed)
@@ -273,7 +272,7 @@ def search(settings: SearchSettings, out: Path, resume: bool = False,
         new = {key: values for key, values in zip(keys, decoded, strict=True)
                if key not in state["cache"]}
         policies = {f"candidate-{len(state['cache']) + i}": candidate_policy(
-            base, spec, values, f"{spec.base}", "a candidate of offramp search")
+            base, spec, values, spec.base, "a candidate of offramp search")
             for i, values in enumerate(new.values())}
         for (key, _), (_, outcomes) in zip(new.items(), judge.outcomes(policies).items(),
                                            strict=True):
@@ -330,8 +329,7 @@ def _archive(state: dict[str, Any], goals: list[str]) -> tuple[list[str], np.nda
     """Every feasible candidate judged so far that no other dominates: its keys and its
     objectives, minimized (the archive that MORDM's ε-NSGA-II keeps; NSGA-II's own population
     may drop a front point to keep its spread)."""
-    keys = [key for key, (_, constraints) in state["cache"].items()
-            if all(v <= 0 for v in state["violations"][key])]
+    keys = [key for key in state["cache"] if all(v <= 0 for v in state["violations"][key])]
     if not keys:
         return [], np.zeros((0, len(goals)))
     minimized = as_minimized(np.array([state["cache"][key][0] for key in keys], dtype=float),
