@@ -104,7 +104,8 @@ class Region:
                    confirmed_share=data.get("confirmed_share"))
 
 
-def screen_columns(X: pd.DataFrame, y: np.ndarray, keep: int) -> pd.DataFrame:
+def screen_columns(X: pd.DataFrame, y: np.ndarray, keep: int,
+                   ranks: np.ndarray | None = None) -> pd.DataFrame:
     """The `keep` columns most associated with y (|rank correlation|, `rank_drivers`), in X's
     order.
 
@@ -114,7 +115,7 @@ def screen_columns(X: pd.DataFrame, y: np.ndarray, keep: int) -> pd.DataFrame:
     """
     if X.shape[1] <= keep:
         return X
-    chosen = set(rank_drivers(X, np.asarray(y, dtype=float)).index[:keep])
+    chosen = set(rank_drivers(X, np.asarray(y, dtype=float), ranks).index[:keep])
     return X[[name for name in X.columns if name in chosen]]
 
 
@@ -135,9 +136,10 @@ def binary_columns(box: Box, X: pd.DataFrame) -> tuple[str, ...]:
     return tuple(name for name in box.limits if bool(X[name].isin((0.0, 1.0)).all()))
 
 
-def _significant_prim_box(X: pd.DataFrame, flags: np.ndarray) -> tuple[pd.DataFrame, Box | None]:
+def _significant_prim_box(X: pd.DataFrame, flags: np.ndarray, ranks: np.ndarray | None = None
+                          ) -> tuple[pd.DataFrame, Box | None]:
     """PRIM's first box on the screened columns, cut to its significant restrictions."""
-    candidates = screen_columns(X, flags, SCREENED_COLUMNS)
+    candidates = screen_columns(X, flags, SCREENED_COLUMNS, ranks)
     result = prim(candidates, flags, peel_alpha=PRIM_PEEL_ALPHA, threshold=PRIM_THRESHOLD)
     if not result.boxes:
         return candidates, None
@@ -145,8 +147,10 @@ def _significant_prim_box(X: pd.DataFrame, flags: np.ndarray) -> tuple[pd.DataFr
                                        MAX_CONDITIONS)
 
 
-def failure_region(X: pd.DataFrame, fails: np.ndarray) -> Region:
-    """Where in parameter space the claim fails (PRIM's first box), or why no region is given."""
+def failure_region(X: pd.DataFrame, fails: np.ndarray, ranks: np.ndarray | None = None
+                   ) -> Region:
+    """Where in parameter space the claim fails (PRIM's first box), or why no region is given.
+    `ranks`: `paired.centered_ranks(X)`, if already known."""
     count, total = int(fails.sum()), len(fails)
     if total == 0:
         return Region("not_compared")
@@ -158,7 +162,7 @@ def failure_region(X: pd.DataFrame, fails: np.ndarray) -> Region:
         return Region("too_few", count, total)
     if count == total:
         return Region("everywhere", count, total)
-    candidates, box = _significant_prim_box(X, fails)
+    candidates, box = _significant_prim_box(X, fails, ranks)
     if box is None or not concentrates(box.n_interest, box.n_futures, float(fails.mean())):
         return Region("spread", count, total)
     return Region("box", count, total, box, binary_columns(box, candidates))

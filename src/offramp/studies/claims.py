@@ -43,6 +43,7 @@ from offramp.analysis.paired import (
     Verdict,
     bootstrap_mean_ci,
     caveats_for,
+    centered_ranks,
     directed_effect,
     directed_interval,
     escalation_window_effect,
@@ -279,15 +280,26 @@ BOOTSTRAP_PURPOSE, SUBSET_PURPOSE = 0, 1
 
 
 def judge(claim_id: str, claim: Claim, comparison: ClaimComparison, arm_text: str,
-          futures: pd.DataFrame, n_futures: int, seed: int) -> ClaimResult:
-    """Shares, mean effect with its interval, verdict and conditions for one claim."""
+          futures: pd.DataFrame, n_futures: int, seed: int,
+          known: dict[bytes, tuple[pd.DataFrame, np.ndarray | None]] | None = None
+          ) -> ClaimResult:
+    """Shares, mean effect with its interval, verdict and conditions for one claim. `known`:
+    the compared futures' parameters and their ranks, kept from claims judged on the same
+    futures (most claims compare every future)."""
     effect = comparison.effect
     directed = directed_effect(effect, claim.expect)
     shares = paired_shares(directed, claim.tolerance)
     low, high = bootstrap_mean_ci(effect, seed=_claim_seed(seed, claim_id, BOOTSTRAP_PURPOSE))
     directed_low, _ = directed_interval(low, high, claim.expect)
-    X = varying_columns(futures.loc[comparison.futures])
     n = effect.size
+    key = np.asarray(comparison.futures).tobytes()
+    cached = None if known is None else known.get(key)
+    if cached is None:
+        X = varying_columns(futures.loc[comparison.futures])
+        cached = (X, centered_ranks(X) if n >= 3 and X.shape[1] else None)
+        if known is not None:
+            known[key] = cached
+    X, ranks = cached
     holding = None
     if verdict_for(directed_low, shares, claim.tolerance, False, n) == "fails":
         # Only a claim that fails overall is searched for a region where it does hold.
@@ -300,8 +312,8 @@ def judge(claim_id: str, claim: Claim, comparison: ClaimComparison, arm_text: st
         holds_share=shares.holds, fails_share=shares.fails, tie_share=shares.ties,
         mean_effect=float(effect.mean()) if n else float("nan"), ci_low=low, ci_high=high,
         verdict=verdict_for(directed_low, shares, claim.tolerance, holding is not None, n),
-        failure=failure_region(X, directed < -claim.tolerance), holding=holding,
-        caveats=tuple(caveats_for(X, effect, shares.ties)) if n else (),
+        failure=failure_region(X, directed < -claim.tolerance, ranks), holding=holding,
+        caveats=tuple(caveats_for(X, effect, shares.ties, ranks)) if n else (),
         cause=", ".join(claim.cause),
     )
 
@@ -327,6 +339,7 @@ def evaluate_claims(
     plan = plan_runs(model, chosen)
     runs = run_plan(model, plan, futures, seed, branch)
     results = []
+    known: dict[bytes, tuple[pd.DataFrame, np.ndarray | None]] = {}
     for claim_id, claim in chosen.items():
         arm_run = runs[plan.run_of[(claim_id, "arm")]]
         if claim.kind == "escalation_before_talks":
@@ -336,7 +349,7 @@ def evaluate_claims(
             comparison = paired_comparison(claim, arm_run, runs[plan.run_of[(claim_id, "versus")]],
                                            arm_label(claim.versus))
         results.append(judge(claim_id, claim, comparison, arm_label(claim.arm), futures,
-                             len(futures), seed))
+                             len(futures), seed, known))
     return results
 
 
