@@ -145,8 +145,6 @@ MAX_WORKERS_PER_CPU = 4
 
 def make_executor(workers: int = 1, dask: str | None = None) -> Executor:
     """`dask` wins when given; otherwise one worker runs in-process, more use processes."""
-    if workers < 1:
-        raise UserError(f"--workers must be at least 1, found {workers}")
     cpus = os.cpu_count() or 1
     if not dask and workers > MAX_WORKERS_PER_CPU * cpus:
         raise UserError(f"--workers {workers:,}: this machine has {cpus} CPUs; more than "

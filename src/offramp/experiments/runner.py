@@ -43,7 +43,7 @@ from offramp.experiments.sampling import (
 )
 from offramp.experiments.simulate import Branch
 from offramp.scenario.conditions import DEFAULT_REQUIREMENTS, check_conditions
-from offramp.scenario.loader import LoadedScenario, load_scenario
+from offramp.scenario.loader import LoadedScenario, load_scenario, scenario_digest
 from offramp.scenario.schema import Scenario
 from offramp.scenario.walk import scenario_parameters
 from offramp.store import RunStore, StoreError
@@ -412,9 +412,7 @@ def resume_run(
 
 def check_scenario_hash(store: RunStore, manifest: RunManifest) -> None:
     """The manifest's scenario is the one its hash was taken of (else: an edited folder)."""
-    text = json.dumps(manifest.scenario_data, sort_keys=True, default=str,
-                      separators=(",", ":"))
-    if hashlib.sha256(text.encode()).hexdigest() != manifest.scenario_hash:
+    if scenario_digest(manifest.scenario_data) != manifest.scenario_hash:
         raise DamagedRun(f"{store.root / 'manifest.json'}: field 'scenario_data' is not the "
                          "scenario its 'scenario_hash' was taken of: the folder was edited; "
                          "start a new run")

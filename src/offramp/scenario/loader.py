@@ -68,8 +68,14 @@ class LoadedScenario:
     @property
     def digest(self) -> str:
         """A stable hash of the resolved scenario (after extends and overrides)."""
-        text = json.dumps(self.data, sort_keys=True, default=str, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return scenario_digest(self.data)
+
+
+def scenario_digest(data: dict[str, Any]) -> str:
+    """sha256 of a resolved scenario's data (key order and formatting do not count): what a run's
+    manifest records as `scenario_hash`."""
+    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class ScenarioError(UserError):

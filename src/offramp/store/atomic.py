@@ -31,7 +31,7 @@ def _replace_atomically(path: Path, write: Callable[[Path], object]) -> str:
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
         with open(tmp, "rb") as written:
             os.fsync(written.fileno())
-            digest = hashlib.file_digest(written, "sha256").hexdigest()
+        digest = file_digest(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -181,6 +181,13 @@ class RunStore:
         """Files of the run that are missing, damaged (not the bytes their recorded checksum
         says) or unreadable (no checksum recorded: a file written just before a kill), and
         leftover temporary files. A run folder in good health has none."""
+        return self._damaged() + [
+            FileProblem(path.relative_to(self.root).as_posix(),
+                        "a temporary file left by an interrupted write")
+            for path in self._leftovers()]
+
+    def _damaged(self) -> list[FileProblem]:
+        """The run's files that are missing, damaged or unreadable (see `problems`)."""
         found: list[FileProblem] = []
         checksums: dict[str, str] = self.manifest.get(CHECKSUMS, {})
         expected = [FUTURES] + ([LINEAGE] if self.manifest.get("branch") else [])
@@ -201,8 +208,6 @@ class RunStore:
                     found.append(FileProblem(name, "damaged: its bytes are not those written"))
             elif not _readable(path):
                 found.append(FileProblem(name, "damaged: not a readable Parquet file"))
-        found += [FileProblem(path.relative_to(self.root).as_posix(), "a temporary file left "
-                              "by an interrupted write") for path in self._leftovers()]
         return found
 
     def _leftovers(self) -> list[Path]:
@@ -216,11 +221,9 @@ class RunStore:
         futures table written again from `futures()` (the design, drawn again from the run's
         settings). Anything else damaged: DamagedRun."""
         notes = []
-        problems = self.problems()
         for path in self._leftovers():
             path.unlink(missing_ok=True)
-        damaged = {problem.name: problem.what for problem in problems
-                   if not problem.what.startswith("a temporary file")}
+        damaged = {problem.name: problem.what for problem in self._damaged()}
         for name in (FUTURES, LINEAGE):
             if name not in damaged:
                 continue
@@ -327,7 +330,7 @@ def _never_started(root: Path) -> bool:
     if not root.is_dir() or (root / MANIFEST).exists():
         return False
     names = [path.name for path in root.iterdir()]
-    return bool(names) and all(name in ("futures.parquet", LINEAGE) or name.endswith(".tmp")
+    return bool(names) and all(name in (FUTURES, LINEAGE) or name.endswith(".tmp")
                                or name == ".write-test" for name in names)
 
 
