@@ -257,7 +257,8 @@ def search(settings: SearchSettings, out: Path, resume: bool = False,
                             f"--out, or continue its search with --resume")
         out.mkdir(parents=True, exist_ok=True)
         state = {"algorithm": _algorithm(spec, settings), "rows": [], "cache": {},
-                 "violations": {}, "reference": None, "convergence": [], "digest": digest}
+                 "violations": {}, "archive": [], "reference": None, "convergence": [],
+                 "digest": digest}
     goals: list[str] = [item.goal for item in spec.objectives]
     labels = [item.label for item in spec.objectives]
     futures = sample_futures(scenario, settings.futures, settings.seed)
@@ -288,7 +289,7 @@ def search(settings: SearchSettings, out: Path, resume: bool = False,
             state["rows"].append({"generation": generation, "candidate": key, **values,
                                   **dict(zip(labels, scores, strict=True)),
                                   "feasible": all(v <= 0 for v in broken)})
-        volume = _hypervolume(state, goals, algorithm)
+        volume = _hypervolume(state, _archive(state, list(new), goals), algorithm)
         state["convergence"].append({"generation": generation, "evaluations": len(state["cache"]),
                                      "hypervolume": volume})
         write_bytes(out / CHECKPOINT, pickle.dumps(state))
@@ -325,27 +326,32 @@ def _resume_state(out: Path, digest: str) -> dict[str, Any]:
     return dict(state)
 
 
-def _archive(state: dict[str, Any], goals: list[str]) -> tuple[list[str], np.ndarray]:
-    """Every feasible candidate judged so far that no other dominates: its keys and its
-    objectives, minimized (the archive that MORDM's ε-NSGA-II keeps; NSGA-II's own population
-    may drop a front point to keep its spread)."""
-    keys = [key for key in state["cache"] if all(v <= 0 for v in state["violations"][key])]
+def _archive(state: dict[str, Any], judged: list[str], goals: list[str]) -> np.ndarray:
+    """Update the archive, `state["archive"]`: every feasible candidate judged so far that no
+    other dominates (the archive MORDM's ε-NSGA-II keeps; NSGA-II's own population may drop a
+    front point to keep its spread), kept in the order candidates were first judged. The front
+    of everything judged is the front of the last archive and the newly `judged` (dominance is
+    transitive), so a generation compares a few hundred candidates, not all of them. Returns the
+    archive's objectives, minimized."""
+    keys = state["archive"] + [key for key in judged
+                               if all(v <= 0 for v in state["violations"][key])]
     if not keys:
-        return [], np.zeros((0, len(goals)))
+        return np.zeros((0, len(goals)))
     minimized = as_minimized(np.array([state["cache"][key][0] for key in keys], dtype=float),
                              goals)
     front = pareto_front(minimized)
-    return [key for key, on in zip(keys, front, strict=True) if on], minimized[front]
+    state["archive"] = [key for key, on in zip(keys, front, strict=True) if on]
+    return minimized[front]
 
 
-def _hypervolume(state: dict[str, Any], goals: list[str], algorithm: Any) -> float:
-    """Hypervolume of the archive's front (reference fixed after the first generation)."""
+def _hypervolume(state: dict[str, Any], front: np.ndarray, algorithm: Any) -> float:
+    """Hypervolume of the archive's front (objectives minimized; the reference is fixed after
+    the first generation)."""
     if state["reference"] is None:
         population = algorithm.pop.get("F")
         worst, best = population.max(axis=0), population.min(axis=0)
         state["reference"] = worst + 0.1 * np.maximum(worst - best, 1e-9)
-    _, values = _archive(state, goals)
-    return hypervolume(values, state["reference"]) if len(values) else 0.0
+    return hypervolume(front, state["reference"]) if len(front) else 0.0
 
 
 def _finish(settings: SearchSettings, spec: SearchSpec, scenario: Scenario,
@@ -353,9 +359,8 @@ def _finish(settings: SearchSettings, spec: SearchSpec, scenario: Scenario,
             ) -> SearchResult:
     levers = list(spec.levers)
     candidates = pd.DataFrame(state["rows"])
-    keys, _ = _archive(state, goals)
     first_seen = candidates.drop_duplicates("candidate").set_index("candidate")
-    front = first_seen.loc[keys].reset_index()
+    front = first_seen.loc[state["archive"]].reset_index()
     front.insert(0, "name", [f"searched-{i + 1}" for i in range(len(front))])
     convergence = pd.DataFrame(state["convergence"])
     base = scenario.policies[spec.base]
