@@ -27,10 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import logit
 
-from offramp.engine.inputs import SIDE_A, Backers, Belligerents
+from offramp.engine import vector_math
+from offramp.engine.inputs import FLOAT, SIDE_A, Backers, Belligerents
 from offramp.engine.noise import NoiseSource, Stream
+from offramp.engine.vector_math import F32, Array, jit
 
 _EDGE = 1e-6
 
@@ -68,21 +70,64 @@ def step(
     """Update support after this week's losses, strikes and last week's escalation (and an
     extension's shift, on the logit scale)."""
     z = noise.normals(Stream.SUPPORT, week, 2 + backers.count)
-    shock = belligerents.support_persistence * state.opinion_shock \
-        + belligerents.support_noise_sd * z[:2]
-    weariness = belligerents.weariness_per_log_casualties * np.log1p(
-        casualties_total / belligerents.casualty_scale)
-    support_logit = state.initial_support_logit - weariness + shock
-    energy_lost = np.maximum(0.0, belligerents.generating_capacity_share[SIDE_A] - capacity_a)
-    support_logit[SIDE_A] -= belligerents.weariness_per_energy_loss[SIDE_A] * energy_lost
-    if support_logit_shift is not None:
-        support_logit += support_logit_shift
+    n = z.shape[-1]
+    support = np.empty((2, n), dtype=FLOAT)
+    opinion_shock = np.empty((2, n), dtype=FLOAT)
+    backer_logit = np.empty((backers.count, n), dtype=FLOAT)
+    backer_support = np.empty((backers.count, n), dtype=FLOAT)
+    def sides(values: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(values, (2, n))
 
-    backer_logit = (state.backer_support_logit + backers.support_drift_per_week
-                    + backers.support_noise_sd * z[2:] - support_shock * escalation_event)
-    if rung_shock is not None:  # last week's escalation rungs above the strike surge
-        backer_logit = backer_logit - rung_shock
-    return PoliticsState(support=expit(support_logit), opinion_shock=shock,
-                         backer_support_logit=backer_logit,
-                         backer_support=expit(backer_logit),
+    def backer_rows(values: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(values, (backers.count, n))
+
+    def futures(values: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(values, (n,))
+
+    _step_kernel(
+        sides(belligerents.support_persistence), sides(belligerents.support_noise_sd),
+        sides(belligerents.weariness_per_log_casualties), sides(belligerents.casualty_scale),
+        sides(state.initial_support_logit), sides(state.opinion_shock), sides(casualties_total),
+        futures(belligerents.generating_capacity_share[SIDE_A]),
+        futures(belligerents.weariness_per_energy_loss[SIDE_A]), futures(capacity_a), z,
+        None if support_logit_shift is None else sides(support_logit_shift),
+        backer_rows(state.backer_support_logit), backer_rows(backers.support_drift_per_week),
+        backer_rows(backers.support_noise_sd), backer_rows(support_shock),
+        futures(escalation_event), None if rung_shock is None else futures(rung_shock),
+        support, opinion_shock, backer_logit, backer_support)
+    return PoliticsState(support=support, opinion_shock=opinion_shock,
+                         backer_support_logit=backer_logit, backer_support=backer_support,
                          initial_support_logit=state.initial_support_logit)
+
+
+@jit
+def _step_kernel(
+    persistence: Array, noise_sd: Array, weariness: Array, casualty_scale: Array,
+    initial_logit: Array, opinion_shock: Array, casualties_total: Array,
+    capacity_share_a: Array, energy_weariness_a: Array, capacity_a: Array, z: Array,
+    shift: Array | None, backer_logit: Array, drift: Array, backer_noise_sd: Array,
+    support_shock: Array, event: Array, rung_shock: Array | None,
+    support_out: Array, shock_out: Array, backer_logit_out: Array, backer_support_out: Array,
+) -> None:
+    n = z.shape[1]
+    for side in range(2):
+        for i in range(n):
+            shock = persistence[side, i] * opinion_shock[side, i] \
+                + noise_sd[side, i] * z[side, i]
+            logit = initial_logit[side, i] - weariness[side, i] * vector_math.log1p(
+                casualties_total[side, i] / casualty_scale[side, i]) + shock
+            if side == SIDE_A:
+                logit -= energy_weariness_a[i] * max(F32(0.0), capacity_share_a[i]
+                                                     - capacity_a[i])
+            if shift is not None:
+                logit += shift[side, i]
+            shock_out[side, i] = shock
+            support_out[side, i] = vector_math.expit(logit)
+    for k in range(backer_logit.shape[0]):
+        for i in range(n):
+            logit = backer_logit[k, i] + drift[k, i] + backer_noise_sd[k, i] * z[2 + k, i] \
+                - support_shock[k, i] * F32(event[i])
+            if rung_shock is not None:  # last week's escalation rungs above the strike surge
+                logit -= rung_shock[i]
+            backer_logit_out[k, i] = logit
+            backer_support_out[k, i] = vector_math.expit(logit)
