@@ -10,6 +10,7 @@ import pytest
 from offramp.experiments.runner import RunSettings, start_run
 from offramp.experiments.sampling import (
     design_size,
+    latin_hypercube,
     saltelli_design,
     saltelli_size,
     sample_futures,
@@ -108,3 +109,14 @@ def test_saltelli_run_has_n_times_2d_plus_2_futures_in_salib_order(kursk, saltel
     np.testing.assert_array_equal(futures[names[0]].to_numpy(), params[names[0]].ppf(unit[:, 0]))
     pd.testing.assert_frame_equal(futures.reset_index(drop=True).rename_axis("future"),
                                   saltelli_run.read_futures())
+
+
+@pytest.mark.parametrize(("n_futures", "n_dims"), [(1, 1), (7, 3), (1_000, 40)])
+def test_our_latin_hypercube_is_scipys_bit_for_bit(n_futures, n_dims):
+    """`latin_hypercube` reorders SciPy's arithmetic for speed, not its numbers."""
+    from scipy.stats import qmc
+
+    ours = latin_hypercube(np.random.default_rng(np.random.SeedSequence(5)), n_futures, n_dims)
+    theirs = qmc.LatinHypercube(d=n_dims, rng=np.random.default_rng(np.random.SeedSequence(5))
+                                ).random(n_futures)
+    np.testing.assert_array_equal(ours, theirs)

@@ -53,9 +53,20 @@ def write_bytes(path: Path, data: bytes) -> None:
     _replace_atomically(path, lambda tmp: tmp.write_bytes(data))
 
 
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary-encoding: all but floating point. A float column of sampled or
+    simulated values has as many distinct values as rows; trying a dictionary first made the
+    file larger and its writing four times and reading five times slower (measured on 200,000
+    futures x 190 parameters: 2.85 -> 0.66 CPU-s to write, 2.24 -> 0.41 to read)."""
+    return [field.name for field in schema if not pa.types.is_floating(field.type)]
+
+
 def write_parquet(path: Path, table: pa.Table) -> str:
     """Write a table as Parquet, atomically; return the file's sha256."""
-    return _replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    return _replace_atomically(path, lambda tmp: pq.write_table(
+        table, tmp, compression="zstd",
+        # a list of column names is documented; pyarrow's stubs say bool
+        use_dictionary=_dictionary_columns(table.schema)))  # type: ignore[arg-type]
 
 
 def concat_parquet(path: Path, parts: list[Path]) -> str:
@@ -67,7 +78,9 @@ def concat_parquet(path: Path, parts: list[Path]) -> str:
             for part in parts:
                 table = pq.read_table(part)
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                    writer = pq.ParquetWriter(
+                        tmp, table.schema, compression="zstd",
+                        use_dictionary=_dictionary_columns(table.schema))  # type: ignore[arg-type]
                 writer.write_table(table)
         finally:
             if writer is not None:
