@@ -29,9 +29,12 @@ from typing import cast
 
 import numpy as np
 
-from offramp.engine.inputs import FLOAT, SIDE_A, WEEKS_PER_MONTH, Backers, Levers, Rivals, clip
+from offramp.engine.inputs import FLOAT, SIDE_A, WEEKS_PER_MONTH, Backers, Levers, Rivals
+from offramp.engine.vector_math import F32, Array, jit
 
 SUPPORT_FACTOR_CAP = 1.5
+_SUPPORT_FACTOR_CAP = F32(SUPPORT_FACTOR_CAP)
+_WEEKS_PER_MONTH = F32(WEEKS_PER_MONTH)
 
 
 @dataclass(frozen=True)
@@ -76,11 +79,15 @@ def plan(backers: Backers, rivals: Rivals, levers: Levers) -> AidPlan:
                    rival_backer=rival_backer, recipient=recipient)
 
 
-def _combine(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """matrix (A, B) times rows (B, n), summed in a fixed order (no BLAS: the result of a
-    future must not depend on how many futures share the call)."""
-    combined: np.ndarray = (matrix[:, :, None] * rows[None, :, :]).sum(axis=1)
-    return combined
+def _full(values: np.ndarray | float, shape: tuple[int, ...], dtype: type = FLOAT
+          ) -> np.ndarray:
+    """`values` as a C-contiguous array of exactly `shape` for a kernel: itself when it is one
+    already (the usual case, at no cost), else broadcast and copied (a kernel's loop does not
+    vectorize over a broadcast view's zero strides)."""
+    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == dtype \
+            and values.flags.c_contiguous:
+        return values
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), shape))
 
 
 def step(
@@ -92,27 +99,69 @@ def step(
     """Transfers this week, from last week's support, production, stocks and rival moves.
     `lever`: (n,) side a's aid multiplier per future, where a trigger sets it (else the plan's)."""
     n = not_settled.shape[-1]
-    if backers.count == 0:
+    k_count, r_count = backers.count, rivals.count
+    if k_count == 0:
         zeros = np.zeros((0, n), dtype=FLOAT)
         return AidFlows(zeros, zeros, zeros, np.zeros((2, n), dtype=FLOAT))
 
-    support_factor = clip(backer_support / backers.initial_support, 0.0, SUPPORT_FACTOR_CAP)
+    rows = (k_count, n)
     multiplier = aid_plan.lever if lever is None else np.where(
         aid_plan.recipient[0][:, None] > 0, lever[None, :], aid_plan.lever).astype(FLOAT)
-    willingness = support_factor * multiplier * election_aid_multiplier * not_settled
-    if rival_opened.any():  # else nothing is diverted and the factor below is exactly 1
-        diverted = _combine(aid_plan.rival_backer, rivals.aid_priority_share * rival_opened)
-        willingness *= np.maximum(0.0, 1.0 - diverted)
-
-    production_per_week = production_per_month / WEEKS_PER_MONTH
-    from_production = np.minimum(1.0, backers.share_of_production_sent * willingness) \
-        * production_per_week
-    excess = np.maximum(0.0, shell_stock - aid_plan.shell_floor)
-    from_stock = np.minimum(excess, excess * (willingness / backers.stock_drawdown_weeks))
-    shells_sent = from_production + from_stock
-
-    high_end_excess = np.maximum(0.0, high_end_stock - aid_plan.high_end_floor)
-    high_end_sent = np.minimum(high_end_excess, backers.high_end_sent_per_month
-                               / WEEKS_PER_MONTH * willingness)
-    received = _combine(aid_plan.recipient, shells_sent)
+    shells_sent = np.empty(rows, dtype=FLOAT)
+    from_stock = np.empty(rows, dtype=FLOAT)
+    high_end_sent = np.empty(rows, dtype=FLOAT)
+    received = np.empty((2, n), dtype=FLOAT)
+    _step_kernel(
+        _full(backer_support, rows), _full(backers.initial_support, rows),
+        _full(multiplier, rows), _full(election_aid_multiplier, rows),
+        _full(not_settled, (n,)), _full(aid_plan.rival_backer, (k_count, r_count)),
+        _full(rivals.aid_priority_share, (r_count, n)), _full(rival_opened, (r_count, n), bool),
+        bool(rival_opened.any()),
+        _full(production_per_month, rows), _full(backers.share_of_production_sent, rows),
+        _full(shell_stock, rows), _full(aid_plan.shell_floor, rows),
+        _full(backers.stock_drawdown_weeks, rows), _full(high_end_stock, rows),
+        _full(aid_plan.high_end_floor, rows), _full(backers.high_end_sent_per_month, rows),
+        _full(aid_plan.recipient, (2, k_count)), shells_sent, from_stock, high_end_sent, received)
     return AidFlows(shells_sent, from_stock, high_end_sent, received)
+
+
+@jit
+def _step_kernel(
+    backer_support: Array, initial_support: Array, multiplier: Array, election: Array,
+    not_settled: Array, rival_backer: Array, priority_share: Array, rival_opened: Array,
+    any_opened: bool, production_per_month: Array, share_of_production_sent: Array,
+    shell_stock: Array, shell_floor: Array, drawdown_weeks: Array, high_end_stock: Array,
+    high_end_floor: Array, high_end_per_month: Array, recipient: Array,
+    shells_sent_out: Array, from_stock_out: Array, high_end_sent_out: Array, received_out: Array,
+) -> None:
+    k_count, n = backer_support.shape
+    diverted = np.zeros(n, dtype=np.float32)  # share of backer k's aid diverted to its rivals
+    for k in range(k_count):
+        # matrix times rows, summed in a fixed order (the result of a future must not depend
+        # on how many futures share the call)
+        if any_opened:  # else nothing is diverted and the factor below is exactly 1
+            for r in range(priority_share.shape[0]):
+                for i in range(n):
+                    term = rival_backer[k, r] * (priority_share[r, i] * F32(rival_opened[r, i]))
+                    diverted[i] = term if r == 0 else diverted[i] + term
+        for i in range(n):
+            support_factor = min(max(backer_support[k, i] / initial_support[k, i], F32(0.0)),
+                                 _SUPPORT_FACTOR_CAP)
+            willingness = support_factor * multiplier[k, i] * election[k, i] * not_settled[i]
+            if any_opened:
+                willingness *= max(F32(1.0) - diverted[i], F32(0.0))
+            production_per_week = production_per_month[k, i] / _WEEKS_PER_MONTH
+            from_production = min(F32(1.0), share_of_production_sent[k, i] * willingness) \
+                * production_per_week
+            excess = max(shell_stock[k, i] - shell_floor[k, i], F32(0.0))
+            from_stock = min(excess, excess * (willingness / drawdown_weeks[k, i]))
+            shells_sent_out[k, i] = from_production + from_stock
+            from_stock_out[k, i] = from_stock
+            high_end_excess = max(high_end_stock[k, i] - high_end_floor[k, i], F32(0.0))
+            high_end_sent_out[k, i] = min(high_end_excess, high_end_per_month[k, i]
+                                          / _WEEKS_PER_MONTH * willingness)
+    for side in range(2):
+        for k in range(k_count):
+            for i in range(n):
+                term = recipient[side, k] * shells_sent_out[k, i]
+                received_out[side, i] = term if k == 0 else received_out[side, i] + term

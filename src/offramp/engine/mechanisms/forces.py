@@ -36,12 +36,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import SIDE_A, SIDE_B, Belligerents, ForcesRules, Levers, Theaters, clip
+from offramp.engine.inputs import (
+    FLOAT,
+    SIDE_A,
+    SIDE_B,
+    Belligerents,
+    ForcesRules,
+    Levers,
+    Theaters,
+)
+from offramp.engine.vector_math import F32, Array, jit
 
 THREAT_CAP = 10.0
 THREAT_FLOOR = 1e-6
 SUPPORT_FACTOR_CAP = 1.5
 _TINY = 1e-9
+_THREAT_CAP, _THREAT_FLOOR = F32(THREAT_CAP), F32(THREAT_FLOOR)
+_SUPPORT_FACTOR_CAP, _TINY_32 = F32(SUPPORT_FACTOR_CAP), F32(_TINY)
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,17 @@ def initial_state(belligerents: Belligerents, theaters: Theaters) -> ForcesState
     )
 
 
+def _full(values: np.ndarray | float, shape: tuple[int, ...], dtype: type = FLOAT
+          ) -> np.ndarray:
+    """`values` as a C-contiguous array of exactly `shape` for a kernel: itself when it is one
+    already (the usual case, at no cost), else broadcast and copied (a kernel's loop does not
+    vectorize over a broadcast view's zero strides)."""
+    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == dtype \
+            and values.flags.c_contiguous:
+        return values
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), shape))
+
+
 def allocation_shares(
     weights: np.ndarray, power: np.ndarray, enemy_held_km2: np.ndarray,
     forces_plan: ForcesPlan, hold_share: np.ndarray, allowed: np.ndarray | None = None,
@@ -112,49 +134,91 @@ def allocation_shares(
     `allowed` ((2, J, n) bool, optional) is ~on_enemy_soil | (enemy_held_km2 > 0) when the
     caller has it already. `withdrawing` ((n,) bool, optional): futures where a trigger has side
     a withdrawing from its salients (as the `withdraw` posture does for every future)."""
-    # The floor keeps a theater in the split (at a negligible share) when the enemy has no
-    # power there, so that a hold posture can still direct reinforcements to it.
-    threat = power + _TINY
-    np.divide(power[::-1], threat, out=threat)
-    clip(threat, THREAT_FLOOR, THREAT_CAP, out=threat)
-    # Ground on the enemy's soil is worth reinforcing only while something is held there.
+    j_count = forces_plan.on_b_soil.shape[0]
+    n = np.broadcast_shapes(np.shape(weights), np.shape(power), np.shape(enemy_held_km2),
+                            np.shape(hold_share))[-1]
     if allowed is None:
-        allowed = ~forces_plan.on_enemy_soil | (enemy_held_km2 > 0)
-    if forces_plan.withdraw:
-        allowed = allowed.copy()
-        allowed[SIDE_A] &= ~forces_plan.on_b_soil
-    elif withdrawing is not None:
-        allowed = allowed.copy()
-        allowed[SIDE_A] &= ~(forces_plan.on_b_soil & withdrawing)
-    weight = np.multiply(weights, threat, out=threat)
-    weight *= allowed
-    total = weight.sum(axis=1, keepdims=True)
-    if (total > 0).all():  # the usual case: a plain division gives the same bits
-        share: np.ndarray = np.divide(weight, total, out=weight)
-    else:
-        share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+        allowed = np.empty((2, j_count, n), dtype=bool)
+        _kept_kernel(forces_plan.on_enemy_soil[:, :, 0], _full(enemy_held_km2, (j_count, n)),
+                     None, allowed)
+    share = np.empty((2, j_count, n), dtype=FLOAT)
+    _shares_kernel(
+        _full(weights, (2, j_count, n)), _full(power, (2, j_count, n)),
+        _full(allowed, (2, j_count, n), bool), _full(hold_share, (n,)),
+        None if withdrawing is None else _full(withdrawing, (n,), bool),
+        forces_plan.on_b_soil[:, 0], forces_plan.withdraw,
+        bool(forces_plan.hold and forces_plan.on_b_soil.any()), share)
+    return share
 
-    if forces_plan.hold and forces_plan.on_b_soil.any():
+
+@jit
+def _kept_kernel(on_enemy_soil: Array, enemy_held_km2: Array, opened: Array | None,
+                 kept_out: Array) -> None:
+    """(2, J, n) bool: the theaters where each side may keep (and send) forces."""
+    j_count, n = enemy_held_km2.shape
+    for side in range(2):
+        for j in range(j_count):
+            own_soil = not on_enemy_soil[side, j]
+            for i in range(n):
+                # Ground on the enemy's soil is worth holding only while something is held there.
+                kept = own_soil | (enemy_held_km2[j, i] > F32(0.0))
+                if opened is not None:
+                    kept = kept | opened[j, i]
+                kept_out[side, j, i] = kept
+
+
+@jit
+def _shares_kernel(
+    weights: Array, power: Array, allowed: Array, hold_share: Array, withdrawing: Array | None,
+    on_b_soil: Array, withdraw: bool, hold: bool, share_out: Array,
+) -> None:
+    j_count, n = weights.shape[1], weights.shape[2]
+    total = np.empty(n, dtype=np.float32)
+    for side in range(2):
+        for j in range(j_count):
+            # side a sends nothing to the salients it is pulling out of
+            closing = F32(side == SIDE_A and on_b_soil[j])
+            for i in range(n):
+                # The floor keeps a theater in the split (at a negligible share) when the enemy
+                # has no power there, so that a hold posture can still direct reinforcements to
+                # it.
+                threat = min(max(power[1 - side, j, i] / (power[side, j, i] + _TINY_32),
+                                 _THREAT_FLOOR), _THREAT_CAP)
+                open_to = F32(allowed[side, j, i])
+                if withdraw:
+                    open_to *= F32(1.0) - closing
+                elif withdrawing is not None:
+                    open_to *= F32(1.0) - closing * F32(withdrawing[i])
+                weight = weights[side, j, i] * threat * open_to
+                share_out[side, j, i] = weight
+                total[i] = weight if j == 0 else total[i] + weight
+        for j in range(j_count):
+            for i in range(n):
+                share_out[side, j, i] = share_out[side, j, i] / total[i] \
+                    if total[i] > F32(0.0) else F32(0.0)
+
+    if hold:
         # Raise side a's share to its salients to at least hold_share (while it still holds
         # ground there), scaling the other theaters down in proportion.
-        to_salient = (share[SIDE_A] * forces_plan.on_b_soil).sum(axis=0)
-        holding = to_salient > 0
-        # Where a's salients are lost, to_salient is exactly 0: max(0, hold_share * 0) keeps
-        # it 0, and dividing by (0 + 1) gives a factor 0 on shares that are 0 (np.where and
-        # masked divisions would give the same numbers at several times the cost).
-        if withdrawing is not None:
-            holding = holding & ~withdrawing
-        target = np.maximum(to_salient, hold_share * holding)
-        scale_salient = target / (to_salient + ~holding)
-        rest = 1.0 - to_salient
-        if (rest > 0).all():
-            scale_rest = np.subtract(1.0, target, out=target)
-            scale_rest /= rest
-        else:
-            scale_rest = np.divide(1.0 - target, rest, out=np.zeros_like(rest), where=rest > 0)
-        for j, on_b_soil in enumerate(forces_plan.on_b_soil[:, 0]):  # row by row: no np.where
-            share[SIDE_A, j] *= scale_salient if on_b_soil else scale_rest
-    return share
+        to_salient = total
+        for j in range(j_count):
+            salient = F32(on_b_soil[j])
+            for i in range(n):
+                part = share_out[SIDE_A, j, i] * salient
+                to_salient[i] = part if j == 0 else to_salient[i] + part
+        for j in range(j_count):
+            salient_row = on_b_soil[j]
+            for i in range(n):
+                # Where a's salients are lost, to_salient is exactly 0: max(0, hold_share * 0)
+                # keeps it 0, and dividing by (0 + 1) gives a factor 0 on shares that are 0.
+                holding = F32(to_salient[i] > F32(0.0))
+                if withdrawing is not None:
+                    holding *= F32(1.0) - F32(withdrawing[i])
+                target = max(to_salient[i], hold_share[i] * holding)
+                scale_salient = target / (to_salient[i] + (F32(1.0) - holding))
+                rest = F32(1.0) - to_salient[i]
+                scale_rest = (F32(1.0) - target) / rest if rest > F32(0.0) else F32(0.0)
+                share_out[SIDE_A, j, i] *= scale_salient if salient_row else scale_rest
 
 
 def step(
@@ -164,36 +228,78 @@ def step(
 ) -> ForcesState:
     """Train, commit and (for `withdraw`, or where a trigger has side a `withdrawing`) pull back
     one week of personnel."""
-    recruits = belligerents.mobilization_per_week * clip(
-        support / belligerents.initial_support, 0.0, SUPPORT_FACTOR_CAP)
-    graduates = state.in_training * forces_plan.graduation_per_week
-    in_training = state.in_training + recruits + wounded_returning - graduates
+    j_count, n = state.forces.shape[1], state.forces.shape[2]
+    pair, theater, full = (2, n), (j_count, n), (2, j_count, n)
+    is_open = None if forces_plan.opens_after is None else _full(
+        opened(forces_plan, enemy_held_km2), (j_count, n), bool)
+    forces = np.empty((2, j_count, n), dtype=FLOAT)
+    reserves = np.empty((2, n), dtype=FLOAT)
+    in_training = np.empty((2, n), dtype=FLOAT)
+    _step_kernel(
+        _full(belligerents.mobilization_per_week, pair), _full(support, pair),
+        _full(belligerents.initial_support, pair), _full(state.in_training, pair),
+        _full(forces_plan.graduation_per_week, pair), _full(wounded_returning, pair),
+        _full(state.reserves, pair), _full(state.forces, full), forces_plan.on_enemy_soil[:, :, 0],
+        _full(enemy_held_km2, theater), is_open, forces_plan.withdraw,
+        _full(forces_plan.withdrawal_per_week, theater),
+        None if withdrawing is None else _full(withdrawing, (n,), bool),
+        _full(theaters.reinforcement_weight, full), _full(power, full),
+        _full(rules.salient_hold_reinforcement, (n,)), forces_plan.on_b_soil[:, 0],
+        bool(forces_plan.hold and forces_plan.on_b_soil.any()),
+        _full(rules.deploy_share_per_week, (n,)),
+        forces, reserves, in_training, np.empty((2, j_count, n), dtype=bool),
+        np.empty((2, j_count, n), dtype=FLOAT))
+    return ForcesState(forces=forces, reserves=reserves, in_training=in_training)
 
-    # Forces on the enemy's soil with no ground left there have been pushed back across the
-    # line: they return to reserves (and, below, get no more reinforcements).
-    # forces * (0/1 mask) rather than np.where: forces are finite and non-negative, so the
-    # product is the same number (or 0.0) at a fraction of the cost over (2, J, n).
-    kept = ~forces_plan.on_enemy_soil | (enemy_held_km2 > 0)
-    if forces_plan.opens_after is not None:
-        kept |= opened(forces_plan, enemy_held_km2)
-    forces = state.forces * kept
-    available = state.reserves + graduates + (state.forces - forces).sum(axis=1)
-    if forces_plan.withdraw:
-        withdrawn = np.minimum(forces[SIDE_A], forces_plan.withdrawal_per_week)
-        forces[SIDE_A] -= withdrawn
-        available[SIDE_A] += withdrawn.sum(axis=0)
-    elif withdrawing is not None:
-        withdrawn = np.minimum(forces[SIDE_A], forces_plan.withdrawal_per_week) * withdrawing
-        forces[SIDE_A] -= withdrawn
-        available[SIDE_A] += withdrawn.sum(axis=0)
 
-    share = allocation_shares(theaters.reinforcement_weight, power, enemy_held_km2,
-                              forces_plan, rules.salient_hold_reinforcement, allowed=kept,
-                              withdrawing=withdrawing)
-    deployable = rules.deploy_share_per_week * available
-    deployed = deployable[:, None, :] * share
-    return ForcesState(
-        forces=forces + deployed,
-        reserves=available - deployed.sum(axis=1),
-        in_training=in_training,
-    )
+@jit
+def _step_kernel(
+    mobilization: Array, support: Array, initial_support: Array, in_training: Array,
+    graduation: Array, wounded_returning: Array, reserves: Array, forces: Array,
+    on_enemy_soil: Array, enemy_held_km2: Array, is_open: Array | None, withdraw: bool,
+    withdrawal_per_week: Array, withdrawing: Array | None, weights: Array, power: Array,
+    hold_share: Array, on_b_soil: Array, hold: bool, deploy_share: Array,
+    forces_out: Array, reserves_out: Array, in_training_out: Array, kept: Array, share: Array,
+) -> None:
+    j_count, n = forces.shape[1], forces.shape[2]
+    available = np.empty((2, n), dtype=np.float32)
+    summed = np.empty(n, dtype=np.float32)
+    _kept_kernel(on_enemy_soil, enemy_held_km2, is_open, kept)
+    for side in range(2):
+        # Forces on the enemy's soil with no ground left there have been pushed back across
+        # the line: they return to reserves (and, below, get no more reinforcements).
+        for j in range(j_count):
+            for i in range(n):
+                staying = forces[side, j, i] * F32(kept[side, j, i])
+                forces_out[side, j, i] = staying
+                returned = forces[side, j, i] - staying
+                summed[i] = returned if j == 0 else summed[i] + returned
+        for i in range(n):
+            recruits = mobilization[side, i] * min(max(
+                support[side, i] / initial_support[side, i], F32(0.0)), _SUPPORT_FACTOR_CAP)
+            graduates = in_training[side, i] * graduation[side, i]
+            in_training_out[side, i] = in_training[side, i] + recruits \
+                + wounded_returning[side, i] - graduates
+            available[side, i] = reserves[side, i] + graduates + summed[i]
+
+    if withdraw or withdrawing is not None:  # side a pulls out of its salients
+        for j in range(j_count):
+            for i in range(n):
+                withdrawn = min(forces_out[SIDE_A, j, i], withdrawal_per_week[j, i])
+                if not withdraw and withdrawing is not None:
+                    withdrawn *= F32(withdrawing[i])
+                forces_out[SIDE_A, j, i] -= withdrawn
+                summed[i] = withdrawn if j == 0 else summed[i] + withdrawn
+        for i in range(n):
+            available[SIDE_A, i] += summed[i]
+
+    _shares_kernel(weights, power, kept, hold_share, withdrawing, on_b_soil, withdraw, hold,
+                   share)
+    for side in range(2):
+        for j in range(j_count):
+            for i in range(n):
+                deployed = deploy_share[i] * available[side, i] * share[side, j, i]
+                forces_out[side, j, i] += deployed
+                summed[i] = deployed if j == 0 else summed[i] + deployed
+        for i in range(n):
+            reserves_out[side, i] = available[side, i] - summed[i]

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from offramp.engine.inputs import (
+    FLOAT,
     SIDE_A,
     WEEKS_PER_MONTH,
     Backers,
@@ -35,6 +36,9 @@ from offramp.engine.inputs import (
     Levers,
     Rivals,
 )
+from offramp.engine.vector_math import F32, Array, jit
+
+_WEEKS_PER_MONTH = F32(WEEKS_PER_MONTH)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,17 @@ def initial_state(belligerents: Belligerents, backers: Backers) -> IndustryState
     )
 
 
+def _full(values: np.ndarray | float, shape: tuple[int, ...], dtype: type = FLOAT
+          ) -> np.ndarray:
+    """`values` as a C-contiguous array of exactly `shape` for a kernel: itself when it is one
+    already (the usual case, at no cost), else broadcast and copied (a kernel's loop does not
+    vectorize over a broadcast view's zero strides)."""
+    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == dtype \
+            and values.flags.c_contiguous:
+        return values
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), shape))
+
+
 def step(
     backers: Backers, rivals: Rivals, industry_plan: IndustryPlan, state: IndustryState, *,
     shells_sent: np.ndarray, high_end_sent: np.ndarray, shells_received: np.ndarray,
@@ -90,23 +105,63 @@ def step(
 ) -> IndustryState:
     """Produce, ship and stock one week (`supply_multiplier`: an extension's, on own supply)."""
     production = state.backer_production_per_month
-    output_per_week = production / WEEKS_PER_MONTH
-    backer_stock = np.maximum(0.0, state.backer_shell_stock + output_per_week - shells_sent)
+    k_count, n = production.shape
+    r_count = industry_plan.rival_backer.shape[1]
+    rows, pair = (k_count, n), (2, n)
+    production_out = np.empty(rows, dtype=FLOAT)
+    backer_stock = np.empty(rows, dtype=FLOAT)
+    high_end = np.empty(rows, dtype=FLOAT)
+    shell_stock = np.empty(pair, dtype=FLOAT)
+    _step_kernel(
+        _full(production, rows), _full(state.backer_shell_stock, rows),
+        _full(state.backer_high_end_stock, rows), _full(shells_sent, rows),
+        _full(high_end_sent, rows), _full(industry_plan.target_per_month, rows),
+        _full(industry_plan.ramp_per_week, rows),
+        _full(industry_plan.high_end_production_per_week, rows),
+        _full(industry_plan.rival_backer, (k_count, r_count)),
+        _full(industry_plan.rival_use_per_week, (r_count, n)),
+        _full(rival_opened, (r_count, n), bool), bool(rival_opened.any()),
+        _full(state.shell_stock, pair), _full(industry_plan.belligerent_supply_per_week, pair),
+        None if supply_multiplier is None else _full(supply_multiplier, pair),
+        _full(shells_received, pair),
+        production_out, backer_stock, high_end, shell_stock)
+    return IndustryState(backer_production_per_month=production_out,
+                         backer_shell_stock=backer_stock, backer_high_end_stock=high_end,
+                         shell_stock=shell_stock)
 
-    high_end = state.backer_high_end_stock + industry_plan.high_end_production_per_week
-    high_end -= high_end_sent
-    if rival_opened.any():  # else the use is +0.0 and subtracting it changes no bit
-        high_end -= (industry_plan.rival_backer[:, :, None]
-                     * (industry_plan.rival_use_per_week * rival_opened)[None]).sum(axis=1)
-    np.maximum(0.0, high_end, out=high_end)
 
-    return IndustryState(
-        backer_production_per_month=production
-        + (industry_plan.target_per_month - production) * industry_plan.ramp_per_week,
-        backer_shell_stock=backer_stock,
-        backer_high_end_stock=high_end,
-        shell_stock=state.shell_stock + (
-            industry_plan.belligerent_supply_per_week if supply_multiplier is None
-            else industry_plan.belligerent_supply_per_week * supply_multiplier)
-        + shells_received,
-    )
+@jit
+def _step_kernel(
+    production: Array, backer_stock: Array, high_end_stock: Array, shells_sent: Array,
+    high_end_sent: Array, target: Array, ramp: Array, high_end_production: Array,
+    rival_backer: Array, rival_use: Array, rival_opened: Array, any_opened: bool,
+    shell_stock: Array, supply: Array, supply_multiplier: Array | None, received: Array,
+    production_out: Array, backer_stock_out: Array, high_end_out: Array, shell_stock_out: Array,
+) -> None:
+    # The high-end stock's arithmetic is repeated for settled futures by model.py's
+    # `_after_settlement` (NumPy): keep the same operations in the same order.
+    k_count, n = production.shape
+    use = np.zeros(n, dtype=np.float32)  # rivals' use of backer k's high-end stock, summed
+    for k in range(k_count):
+        if any_opened:  # else the use is +0.0 and subtracting it changes no bit
+            for r in range(rival_use.shape[0]):
+                for i in range(n):
+                    drawn = rival_backer[k, r] * (rival_use[r, i] * F32(rival_opened[r, i]))
+                    use[i] = drawn if r == 0 else use[i] + drawn
+        for i in range(n):
+            level = production[k, i]
+            output_per_week = level / _WEEKS_PER_MONTH
+            backer_stock_out[k, i] = max(backer_stock[k, i] + output_per_week
+                                         - shells_sent[k, i], F32(0.0))
+            high_end = high_end_stock[k, i] + high_end_production[k, i]
+            high_end -= high_end_sent[k, i]
+            if any_opened:
+                high_end -= use[i]
+            high_end_out[k, i] = max(high_end, F32(0.0))
+            production_out[k, i] = level + (target[k, i] - level) * ramp[k, i]
+    for side in range(2):
+        for i in range(n):
+            supplied = supply[side, i]
+            if supply_multiplier is not None:
+                supplied = supplied * supply_multiplier[side, i]
+            shell_stock_out[side, i] = shell_stock[side, i] + supplied + received[side, i]
