@@ -38,6 +38,18 @@ def jit(function: _Function) -> _Function:
                                       fastmath=False)(function))
 
 
+def full(values: np.ndarray | float, shape: tuple[int, ...], dtype: type = np.float32
+         ) -> np.ndarray:
+    """`values` as a C-contiguous array of exactly `shape` for a kernel: itself when it is one
+    already (the usual case, at no cost), else broadcast and copied (a kernel's loop does not
+    vectorize over a broadcast view's zero strides: aid's kernel took 0.13 ms with a (K, 1)
+    lever broadcast, 0.033 ms with it copied)."""
+    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == dtype \
+            and values.flags.c_contiguous:
+        return values
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), shape))
+
+
 def inline(function: _Function) -> _Function:
     """A scalar function compiled into the kernels that call it (its loop stays vectorizable)."""
     return cast(_Function, numba.njit(inline="always")(function))

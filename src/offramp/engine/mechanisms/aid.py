@@ -30,7 +30,7 @@ from typing import cast
 import numpy as np
 
 from offramp.engine.inputs import FLOAT, SIDE_A, WEEKS_PER_MONTH, Backers, Levers, Rivals
-from offramp.engine.vector_math import F32, Array, jit
+from offramp.engine.vector_math import F32, Array, full, jit
 
 SUPPORT_FACTOR_CAP = 1.5
 _SUPPORT_FACTOR_CAP = F32(SUPPORT_FACTOR_CAP)
@@ -79,17 +79,6 @@ def plan(backers: Backers, rivals: Rivals, levers: Levers) -> AidPlan:
                    rival_backer=rival_backer, recipient=recipient)
 
 
-def _full(values: np.ndarray | float, shape: tuple[int, ...], dtype: type = FLOAT
-          ) -> np.ndarray:
-    """`values` as a C-contiguous array of exactly `shape` for a kernel: itself when it is one
-    already (the usual case, at no cost), else broadcast and copied (a kernel's loop does not
-    vectorize over a broadcast view's zero strides)."""
-    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == dtype \
-            and values.flags.c_contiguous:
-        return values
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), shape))
-
-
 def step(
     backers: Backers, rivals: Rivals, aid_plan: AidPlan, *,
     backer_support: np.ndarray, production_per_month: np.ndarray, shell_stock: np.ndarray,
@@ -112,16 +101,16 @@ def step(
     high_end_sent = np.empty(rows, dtype=FLOAT)
     received = np.empty((2, n), dtype=FLOAT)
     _step_kernel(
-        _full(backer_support, rows), _full(backers.initial_support, rows),
-        _full(multiplier, rows), _full(election_aid_multiplier, rows),
-        _full(not_settled, (n,)), _full(aid_plan.rival_backer, (k_count, r_count)),
-        _full(rivals.aid_priority_share, (r_count, n)), _full(rival_opened, (r_count, n), bool),
+        full(backer_support, rows), full(backers.initial_support, rows),
+        full(multiplier, rows), full(election_aid_multiplier, rows),
+        full(not_settled, (n,)), full(aid_plan.rival_backer, (k_count, r_count)),
+        full(rivals.aid_priority_share, (r_count, n)), full(rival_opened, (r_count, n), bool),
         bool(rival_opened.any()),
-        _full(production_per_month, rows), _full(backers.share_of_production_sent, rows),
-        _full(shell_stock, rows), _full(aid_plan.shell_floor, rows),
-        _full(backers.stock_drawdown_weeks, rows), _full(high_end_stock, rows),
-        _full(aid_plan.high_end_floor, rows), _full(backers.high_end_sent_per_month, rows),
-        _full(aid_plan.recipient, (2, k_count)), shells_sent, from_stock, high_end_sent, received)
+        full(production_per_month, rows), full(backers.share_of_production_sent, rows),
+        full(shell_stock, rows), full(aid_plan.shell_floor, rows),
+        full(backers.stock_drawdown_weeks, rows), full(high_end_stock, rows),
+        full(aid_plan.high_end_floor, rows), full(backers.high_end_sent_per_month, rows),
+        full(aid_plan.recipient, (2, k_count)), shells_sent, from_stock, high_end_sent, received)
     return AidFlows(shells_sent, from_stock, high_end_sent, received)
 
 

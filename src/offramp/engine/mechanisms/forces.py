@@ -45,7 +45,7 @@ from offramp.engine.inputs import (
     Levers,
     Theaters,
 )
-from offramp.engine.vector_math import F32, Array, jit
+from offramp.engine.vector_math import F32, Array, full, jit
 
 THREAT_CAP = 10.0
 THREAT_FLOOR = 1e-6
@@ -113,17 +113,6 @@ def initial_state(belligerents: Belligerents, theaters: Theaters) -> ForcesState
     )
 
 
-def _full(values: np.ndarray | float, shape: tuple[int, ...], dtype: type = FLOAT
-          ) -> np.ndarray:
-    """`values` as a C-contiguous array of exactly `shape` for a kernel: itself when it is one
-    already (the usual case, at no cost), else broadcast and copied (a kernel's loop does not
-    vectorize over a broadcast view's zero strides)."""
-    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == dtype \
-            and values.flags.c_contiguous:
-        return values
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), shape))
-
-
 def allocation_shares(
     weights: np.ndarray, power: np.ndarray, enemy_held_km2: np.ndarray,
     forces_plan: ForcesPlan, hold_share: np.ndarray, allowed: np.ndarray | None = None,
@@ -139,13 +128,13 @@ def allocation_shares(
                             np.shape(hold_share))[-1]
     if allowed is None:
         allowed = np.empty((2, j_count, n), dtype=bool)
-        _kept_kernel(forces_plan.on_enemy_soil[:, :, 0], _full(enemy_held_km2, (j_count, n)),
+        _kept_kernel(forces_plan.on_enemy_soil[:, :, 0], full(enemy_held_km2, (j_count, n)),
                      None, allowed)
     share = np.empty((2, j_count, n), dtype=FLOAT)
     _shares_kernel(
-        _full(weights, (2, j_count, n)), _full(power, (2, j_count, n)),
-        _full(allowed, (2, j_count, n), bool), _full(hold_share, (n,)),
-        None if withdrawing is None else _full(withdrawing, (n,), bool),
+        full(weights, (2, j_count, n)), full(power, (2, j_count, n)),
+        full(allowed, (2, j_count, n), bool), full(hold_share, (n,)),
+        None if withdrawing is None else full(withdrawing, (n,), bool),
         forces_plan.on_b_soil[:, 0], forces_plan.withdraw,
         bool(forces_plan.hold and forces_plan.on_b_soil.any()), share)
     return share
@@ -229,24 +218,25 @@ def step(
     """Train, commit and (for `withdraw`, or where a trigger has side a `withdrawing`) pull back
     one week of personnel."""
     j_count, n = state.forces.shape[1], state.forces.shape[2]
-    pair, theater, full = (2, n), (j_count, n), (2, j_count, n)
-    is_open = None if forces_plan.opens_after is None else _full(
+    pair, theater, side_theater = (2, n), (j_count, n), (2, j_count, n)
+    is_open = None if forces_plan.opens_after is None else full(
         opened(forces_plan, enemy_held_km2), (j_count, n), bool)
     forces = np.empty((2, j_count, n), dtype=FLOAT)
     reserves = np.empty((2, n), dtype=FLOAT)
     in_training = np.empty((2, n), dtype=FLOAT)
     _step_kernel(
-        _full(belligerents.mobilization_per_week, pair), _full(support, pair),
-        _full(belligerents.initial_support, pair), _full(state.in_training, pair),
-        _full(forces_plan.graduation_per_week, pair), _full(wounded_returning, pair),
-        _full(state.reserves, pair), _full(state.forces, full), forces_plan.on_enemy_soil[:, :, 0],
-        _full(enemy_held_km2, theater), is_open, forces_plan.withdraw,
-        _full(forces_plan.withdrawal_per_week, theater),
-        None if withdrawing is None else _full(withdrawing, (n,), bool),
-        _full(theaters.reinforcement_weight, full), _full(power, full),
-        _full(rules.salient_hold_reinforcement, (n,)), forces_plan.on_b_soil[:, 0],
+        full(belligerents.mobilization_per_week, pair), full(support, pair),
+        full(belligerents.initial_support, pair), full(state.in_training, pair),
+        full(forces_plan.graduation_per_week, pair), full(wounded_returning, pair),
+        full(state.reserves, pair), full(state.forces, side_theater),
+        forces_plan.on_enemy_soil[:, :, 0],
+        full(enemy_held_km2, theater), is_open, forces_plan.withdraw,
+        full(forces_plan.withdrawal_per_week, theater),
+        None if withdrawing is None else full(withdrawing, (n,), bool),
+        full(theaters.reinforcement_weight, side_theater), full(power, side_theater),
+        full(rules.salient_hold_reinforcement, (n,)), forces_plan.on_b_soil[:, 0],
         bool(forces_plan.hold and forces_plan.on_b_soil.any()),
-        _full(rules.deploy_share_per_week, (n,)),
+        full(rules.deploy_share_per_week, (n,)),
         forces, reserves, in_training, np.empty((2, j_count, n), dtype=bool),
         np.empty((2, j_count, n), dtype=FLOAT))
     return ForcesState(forces=forces, reserves=reserves, in_training=in_training)

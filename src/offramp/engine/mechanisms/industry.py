@@ -36,7 +36,7 @@ from offramp.engine.inputs import (
     Levers,
     Rivals,
 )
-from offramp.engine.vector_math import F32, Array, jit
+from offramp.engine.vector_math import F32, Array, full, jit
 
 _WEEKS_PER_MONTH = F32(WEEKS_PER_MONTH)
 
@@ -87,17 +87,6 @@ def initial_state(belligerents: Belligerents, backers: Backers) -> IndustryState
     )
 
 
-def _full(values: np.ndarray | float, shape: tuple[int, ...], dtype: type = FLOAT
-          ) -> np.ndarray:
-    """`values` as a C-contiguous array of exactly `shape` for a kernel: itself when it is one
-    already (the usual case, at no cost), else broadcast and copied (a kernel's loop does not
-    vectorize over a broadcast view's zero strides)."""
-    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == dtype \
-            and values.flags.c_contiguous:
-        return values
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), shape))
-
-
 def step(
     backers: Backers, rivals: Rivals, industry_plan: IndustryPlan, state: IndustryState, *,
     shells_sent: np.ndarray, high_end_sent: np.ndarray, shells_received: np.ndarray,
@@ -113,17 +102,17 @@ def step(
     high_end = np.empty(rows, dtype=FLOAT)
     shell_stock = np.empty(pair, dtype=FLOAT)
     _step_kernel(
-        _full(production, rows), _full(state.backer_shell_stock, rows),
-        _full(state.backer_high_end_stock, rows), _full(shells_sent, rows),
-        _full(high_end_sent, rows), _full(industry_plan.target_per_month, rows),
-        _full(industry_plan.ramp_per_week, rows),
-        _full(industry_plan.high_end_production_per_week, rows),
-        _full(industry_plan.rival_backer, (k_count, r_count)),
-        _full(industry_plan.rival_use_per_week, (r_count, n)),
-        _full(rival_opened, (r_count, n), bool), bool(rival_opened.any()),
-        _full(state.shell_stock, pair), _full(industry_plan.belligerent_supply_per_week, pair),
-        None if supply_multiplier is None else _full(supply_multiplier, pair),
-        _full(shells_received, pair),
+        full(production, rows), full(state.backer_shell_stock, rows),
+        full(state.backer_high_end_stock, rows), full(shells_sent, rows),
+        full(high_end_sent, rows), full(industry_plan.target_per_month, rows),
+        full(industry_plan.ramp_per_week, rows),
+        full(industry_plan.high_end_production_per_week, rows),
+        full(industry_plan.rival_backer, (k_count, r_count)),
+        full(industry_plan.rival_use_per_week, (r_count, n)),
+        full(rival_opened, (r_count, n), bool), bool(rival_opened.any()),
+        full(state.shell_stock, pair), full(industry_plan.belligerent_supply_per_week, pair),
+        None if supply_multiplier is None else full(supply_multiplier, pair),
+        full(shells_received, pair),
         production_out, backer_stock, high_end, shell_stock)
     return IndustryState(backer_production_per_month=production_out,
                          backer_shell_stock=backer_stock, backer_high_end_stock=high_end,

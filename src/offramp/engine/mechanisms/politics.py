@@ -32,7 +32,7 @@ from scipy.special import logit
 from offramp.engine import vector_math
 from offramp.engine.inputs import FLOAT, SIDE_A, Backers, Belligerents
 from offramp.engine.noise import NoiseSource, Stream
-from offramp.engine.vector_math import F32, Array, jit
+from offramp.engine.vector_math import F32, Array, full, jit
 
 _EDGE = 1e-6
 
@@ -76,13 +76,13 @@ def step(
     backer_logit = np.empty((backers.count, n), dtype=FLOAT)
     backer_support = np.empty((backers.count, n), dtype=FLOAT)
     def sides(values: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(values, (2, n))
+        return full(values, (2, n))
 
     def backer_rows(values: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(values, (backers.count, n))
+        return full(values, (backers.count, n))
 
-    def futures(values: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(values, (n,))
+    def futures(values: np.ndarray, dtype: type = FLOAT) -> np.ndarray:
+        return full(values, (n,), dtype)
 
     _step_kernel(
         sides(belligerents.support_persistence), sides(belligerents.support_noise_sd),
@@ -93,7 +93,7 @@ def step(
         None if support_logit_shift is None else sides(support_logit_shift),
         backer_rows(state.backer_support_logit), backer_rows(backers.support_drift_per_week),
         backer_rows(backers.support_noise_sd), backer_rows(support_shock),
-        futures(escalation_event), None if rung_shock is None else futures(rung_shock),
+        futures(escalation_event, bool), None if rung_shock is None else futures(rung_shock),
         support, opinion_shock, backer_logit, backer_support)
     return PoliticsState(support=support, opinion_shock=opinion_shock,
                          backer_support_logit=backer_logit, backer_support=backer_support,
