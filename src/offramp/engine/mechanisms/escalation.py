@@ -37,6 +37,7 @@ hazard of lifted restrictions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -106,8 +107,8 @@ def hazard(rules: EscalationRules, lifted_now: np.ndarray | float, rear_ban: np.
 def rung_hazards(rungs: EscalationRungs, lifted_now: np.ndarray | float,
                  rear_ban: np.ndarray | float) -> np.ndarray:
     """(L, n) weekly probability of each rung, for a future where the rung below has happened."""
-    out = np.empty(rungs.hazard_per_week.shape, dtype=FLOAT)
-    n = out.shape[-1]
+    n = rungs.hazard_per_week.shape[-1]
+    out = np.empty((rungs.count, n), dtype=FLOAT)
     _rung_hazards_kernel(rungs.hazard_per_week, rungs.lifted_restrictions_multiplier,
                          _futures(lifted_now, n), _futures(rear_ban, n), out)
     return out
@@ -168,20 +169,20 @@ def _futures(values: np.ndarray | bool | float, n: int) -> np.ndarray:
 
 
 @inline
-def _lifted(policy_lifted: float, reimposed_weeks_left: float) -> float:
+def _lifted(policy_lifted: Any, reimposed_weeks_left: Any) -> Any:
     return F32(policy_lifted) * F32(reimposed_weeks_left <= F32(0.0))
 
 
 @inline
-def _surge_hazard(base: float, lifted_hazard: float, lifted_now: float, rear_ban: float,
-                  pre_talks: float, prospect: float) -> float:
+def _surge_hazard(base: Any, lifted_hazard: Any, lifted_now: Any, rear_ban: Any,
+                  pre_talks: Any, prospect: Any) -> Any:
     return (base + lifted_hazard * lifted_now) * (F32(1.0) - rear_ban) \
         * (F32(1.0) + pre_talks * prospect)
 
 
 @inline
-def _rung_hazard(hazard_per_week: float, lifted_multiplier: float, lifted_now: float,
-                 rear_ban: float) -> float:
+def _rung_hazard(hazard_per_week: Any, lifted_multiplier: Any, lifted_now: Any,
+                 rear_ban: Any) -> Any:
     multiplier = F32(1.0) + (lifted_multiplier - F32(1.0)) * lifted_now
     return hazard_per_week * multiplier * (F32(1.0) - rear_ban)
 

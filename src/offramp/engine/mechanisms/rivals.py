@@ -56,6 +56,7 @@ def step(
         return state
     draw = np.ascontiguousarray(noise.uniforms(Stream.RIVALS, week, rivals.count))
     n = draw.shape[-1]
+    war: np.ndarray | None
     if isinstance(war_on, np.ndarray):
         war = war_on if war_on.shape == (n,) else np.broadcast_to(war_on, (n,))
     else:  # settled futures pass 0.0: no distraction term at all
