@@ -37,11 +37,13 @@ hazard of lifted restrictions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from offramp.engine.inputs import FLOAT, EscalationRules, EscalationRungs
 from offramp.engine.noise import NoiseSource, Stream
+from offramp.engine.vector_math import F32, Array, inline, jit
 
 
 @dataclass(frozen=True)
@@ -71,35 +73,45 @@ def lifted(policy_lifted: bool | float | np.ndarray, state: EscalationState) -> 
     per_future = isinstance(policy_lifted, np.ndarray)
     if not per_future and not policy_lifted:
         return 0.0
-    if not state.rung_reached.shape[0]:  # no rung can reimpose them
-        return np.asarray(policy_lifted).astype(FLOAT) if per_future else 1.0
-    lifted_now: np.ndarray = (policy_lifted * (state.reimposed_weeks_left <= 0)).astype(FLOAT)
+    if not per_future and not state.rung_reached.shape[0]:  # no rung can reimpose them
+        return 1.0
+    n = state.reimposed_weeks_left.shape[-1]
+    lifted_now = np.empty(n, dtype=FLOAT)
+    _lifted_kernel(_futures(policy_lifted, n), state.reimposed_weeks_left, lifted_now)
     return lifted_now
 
 
 def logistics_hit(rules: EscalationRules, policy_lifted: bool | float | np.ndarray,
                   state: EscalationState, rear_ban: np.ndarray | float) -> np.ndarray | float:
     """Share of side b's fire support cut by deep strikes on its logistics this week."""
-    lifted_now = lifted(policy_lifted, state)
-    if not isinstance(lifted_now, np.ndarray) and not lifted_now:
+    if not isinstance(policy_lifted, np.ndarray) and not policy_lifted:
         return 0.0
-    hit: np.ndarray = rules.lifted_restrictions_effectiveness * (1.0 - rear_ban)
-    # times 1.0 exactly when restrictions are lifted for good: the same bits as without rungs
-    return hit * lifted_now if isinstance(lifted_now, np.ndarray) else hit
+    n = state.reimposed_weeks_left.shape[-1]
+    hit = np.empty(n, dtype=FLOAT)
+    _logistics_hit_kernel(rules.lifted_restrictions_effectiveness, _futures(rear_ban, n),
+                          _futures(policy_lifted, n), state.reimposed_weeks_left, hit)
+    return hit
 
 
 def hazard(rules: EscalationRules, lifted_now: np.ndarray | float, rear_ban: np.ndarray | float,
            prospect: np.ndarray | float = 0.0) -> np.ndarray:
     """Weekly probability of a strike-surge event while fighting."""
-    return (rules.base_hazard_per_week + rules.lifted_restrictions_hazard_per_week * lifted_now
-            ) * (1.0 - rear_ban) * (1.0 + rules.pre_talks_multiplier * prospect)
+    n = rules.base_hazard_per_week.shape[-1]
+    out = np.empty(n, dtype=FLOAT)
+    _hazard_kernel(rules.base_hazard_per_week, rules.lifted_restrictions_hazard_per_week,
+                   rules.pre_talks_multiplier, _futures(lifted_now, n), _futures(rear_ban, n),
+                   _futures(prospect, n), out)
+    return out
 
 
 def rung_hazards(rungs: EscalationRungs, lifted_now: np.ndarray | float,
                  rear_ban: np.ndarray | float) -> np.ndarray:
     """(L, n) weekly probability of each rung, for a future where the rung below has happened."""
-    multiplier = 1.0 + (rungs.lifted_restrictions_multiplier - 1.0) * lifted_now
-    return rungs.hazard_per_week * multiplier * (1.0 - rear_ban)
+    n = rungs.hazard_per_week.shape[-1]
+    out = np.empty((rungs.count, n), dtype=FLOAT)
+    _rung_hazards_kernel(rungs.hazard_per_week, rungs.lifted_restrictions_multiplier,
+                         _futures(lifted_now, n), _futures(rear_ban, n), out)
+    return out
 
 
 def step(
@@ -108,41 +120,147 @@ def step(
     prospect: np.ndarray | float = 0.0, hazard_multiplier: np.ndarray | None = None,
 ) -> EscalationState:
     """`hazard_multiplier` (n,): side b's own rules multiply every escalation hazard."""
-    draw = noise.uniforms(Stream.ESCALATION, week, 2)
-    lifted_now = lifted(policy_lifted, state)
-    surge_hazard = hazard(rules, lifted_now, rear_ban, prospect)
-    if hazard_multiplier is not None:
-        surge_hazard = surge_hazard * hazard_multiplier
-    event = draw[0] < surge_hazard * at_war
-    surge_left = state.surge_weeks_left - 1.0
-    np.maximum(surge_left, 0.0, out=surge_left)
-    if event.any():
-        surge_left = np.where(event, rules.strike_surge_weeks, surge_left)
-    closes_talks = event & (draw[1] < rules.talks_close_probability)
-    events = state.events + event
-    if rules.rungs is None or not rules.rungs.count:
+    draw = np.ascontiguousarray(noise.uniforms(Stream.ESCALATION, week, 2))
+    n = draw.shape[-1]
+    rungs = rules.rungs
+    count = 0 if rungs is None else rungs.count
+    if rungs is not None and count:
+        rung_draw = np.ascontiguousarray(noise.uniforms(Stream.ESCALATION_RUNGS, week, 2 * count))
+        rung_rows = (rungs.hazard_per_week, rungs.lifted_restrictions_multiplier,
+                     rungs.support_shock, rungs.talks_close_probability,
+                     rungs.restrictions_reimposed_weeks)
+    else:  # no rung: the rung loop runs over no row
+        rung_draw = np.empty((0, n), dtype=FLOAT)
+        rung_rows = (rung_draw,) * 5
+    events = np.empty(n, dtype=np.int32)
+    surge_left = np.empty(n, dtype=FLOAT)
+    event = np.empty(n, dtype=bool)
+    closes_talks = np.empty(n, dtype=bool)
+    rung_reached = np.empty((count, n), dtype=bool)
+    rung_shock = np.empty(n, dtype=FLOAT)
+    reimposed = np.empty(n, dtype=FLOAT)
+    _step_kernel(
+        rules.base_hazard_per_week, rules.lifted_restrictions_hazard_per_week,
+        rules.pre_talks_multiplier, rules.strike_surge_weeks, rules.talks_close_probability,
+        _futures(policy_lifted, n), _futures(rear_ban, n), _futures(prospect, n),
+        None if hazard_multiplier is None else np.broadcast_to(hazard_multiplier, (n,)),
+        at_war, state.events, state.surge_weeks_left, draw, *rung_rows, state.rung_reached,
+        state.reimposed_weeks_left, rung_draw,
+        events, surge_left, event, closes_talks, rung_reached, rung_shock, reimposed)
+    if not count:
         return EscalationState(
             events=events, surge_weeks_left=surge_left, event_this_week=event,
             closes_talks=closes_talks, rung_reached=state.rung_reached, rung_shock=None,
             reimposed_weeks_left=state.reimposed_weeks_left,
         )
-    rungs = rules.rungs
-    below = np.concatenate([(events > 0)[None], state.rung_reached[:-1]])
-    rung_draw = noise.uniforms(Stream.ESCALATION_RUNGS, week, 2 * rungs.count)
-    rung_hazard = rung_hazards(rungs, lifted_now, rear_ban)
-    if hazard_multiplier is not None:
-        rung_hazard = rung_hazard * hazard_multiplier
-    rung_event = below & ~state.rung_reached & (rung_draw[: rungs.count] < rung_hazard * at_war)
-    closes_talks = closes_talks | (rung_event & (rung_draw[rungs.count:]
-                                                 < rungs.talks_close_probability)).any(axis=0)
-    reimposed = np.maximum(state.reimposed_weeks_left - 1.0, 0.0)
-    reimposed = np.maximum(reimposed, (rungs.restrictions_reimposed_weeks * rung_event).max(axis=0))
     return EscalationState(
         events=events, surge_weeks_left=surge_left, event_this_week=event,
-        closes_talks=closes_talks, rung_reached=state.rung_reached | rung_event,
-        rung_shock=(rungs.support_shock * rung_event).sum(axis=0),
+        closes_talks=closes_talks, rung_reached=rung_reached, rung_shock=rung_shock,
         reimposed_weeks_left=reimposed,
     )
+
+
+def _futures(values: np.ndarray | bool | float, n: int) -> np.ndarray:
+    """(n,) values: an array as it is (bool or float32), a scalar as float32 (filled, not
+    broadcast: a loop vectorizes over contiguous arrays only)."""
+    if isinstance(values, np.ndarray):
+        return values if values.shape == (n,) else np.broadcast_to(values, (n,))
+    return np.full(n, values, dtype=FLOAT)
+
+
+@inline
+def _lifted(policy_lifted: Any, reimposed_weeks_left: Any) -> Any:
+    return F32(policy_lifted) * F32(reimposed_weeks_left <= F32(0.0))
+
+
+@inline
+def _surge_hazard(base: Any, lifted_hazard: Any, lifted_now: Any, rear_ban: Any,
+                  pre_talks: Any, prospect: Any) -> Any:
+    return (base + lifted_hazard * lifted_now) * (F32(1.0) - rear_ban) \
+        * (F32(1.0) + pre_talks * prospect)
+
+
+@inline
+def _rung_hazard(hazard_per_week: Any, lifted_multiplier: Any, lifted_now: Any,
+                 rear_ban: Any) -> Any:
+    multiplier = F32(1.0) + (lifted_multiplier - F32(1.0)) * lifted_now
+    return hazard_per_week * multiplier * (F32(1.0) - rear_ban)
+
+
+@jit
+def _lifted_kernel(policy_lifted: Array, reimposed_left: Array, out: Array) -> None:
+    for i in range(out.shape[0]):
+        out[i] = _lifted(policy_lifted[i], reimposed_left[i])
+
+
+@jit
+def _logistics_hit_kernel(effectiveness: Array, rear_ban: Array, policy_lifted: Array,
+                          reimposed_left: Array, out: Array) -> None:
+    for i in range(out.shape[0]):
+        out[i] = effectiveness[i] * (F32(1.0) - rear_ban[i]) \
+            * _lifted(policy_lifted[i], reimposed_left[i])
+
+
+@jit
+def _hazard_kernel(base: Array, lifted_hazard: Array, pre_talks: Array, lifted_now: Array,
+                   rear_ban: Array, prospect: Array, out: Array) -> None:
+    for i in range(out.shape[0]):
+        out[i] = _surge_hazard(base[i], lifted_hazard[i], lifted_now[i], rear_ban[i],
+                               pre_talks[i], F32(prospect[i]))
+
+
+@jit
+def _rung_hazards_kernel(hazard_per_week: Array, lifted_multiplier: Array, lifted_now: Array,
+                         rear_ban: Array, out: Array) -> None:
+    for k in range(out.shape[0]):
+        for i in range(out.shape[1]):
+            out[k, i] = _rung_hazard(hazard_per_week[k, i], lifted_multiplier[k, i],
+                                     lifted_now[i], rear_ban[i])
+
+
+@jit
+def _step_kernel(
+    base: Array, lifted_hazard: Array, pre_talks: Array, surge_weeks: Array,
+    close_probability: Array, policy_lifted: Array, rear_ban: Array, prospect: Array,
+    hazard_multiplier: Array | None, at_war: Array, events: Array, surge_left: Array,
+    draw: Array, rung_hazard: Array, rung_lifted_multiplier: Array, rung_support_shock: Array,
+    rung_close_probability: Array, rung_reimposed_weeks: Array, rung_reached: Array,
+    reimposed_left: Array, rung_draw: Array,
+    events_out: Array, surge_out: Array, event_out: Array, closes_out: Array,
+    reached_out: Array, shock_out: Array, reimposed_out: Array,
+) -> None:
+    n = draw.shape[1]
+    for i in range(n):
+        lifted_now = _lifted(policy_lifted[i], reimposed_left[i])
+        surge_hazard = _surge_hazard(base[i], lifted_hazard[i], lifted_now, rear_ban[i],
+                                     pre_talks[i], F32(prospect[i]))
+        if hazard_multiplier is not None:
+            surge_hazard = surge_hazard * hazard_multiplier[i]
+        event = draw[0, i] < surge_hazard * at_war[i]
+        left = max(surge_left[i] - F32(1.0), F32(0.0))
+        surge_out[i] = surge_weeks[i] if event else left
+        event_out[i] = event
+        closes_out[i] = event & (draw[1, i] < close_probability[i])
+        events_out[i] = events[i] + np.int32(event)
+        reimposed_out[i] = max(reimposed_left[i] - F32(1.0), F32(0.0))
+    count = rung_hazard.shape[0]
+    for k in range(count):
+        for i in range(n):
+            # a rung is reachable once the one below has happened (the first: a strike surge)
+            below = (events_out[i] > 0) if k == 0 else rung_reached[k - 1, i]
+            hazard = _rung_hazard(rung_hazard[k, i], rung_lifted_multiplier[k, i],
+                                  _lifted(policy_lifted[i], reimposed_left[i]), rear_ban[i])
+            if hazard_multiplier is not None:
+                hazard = hazard * hazard_multiplier[i]
+            rung_event = below & (not rung_reached[k, i]) \
+                & (rung_draw[k, i] < hazard * at_war[i])
+            reached_out[k, i] = rung_reached[k, i] | rung_event
+            closes_out[i] = closes_out[i] | (rung_event & (rung_draw[count + k, i]
+                                                           < rung_close_probability[k, i]))
+            shock = rung_support_shock[k, i] * F32(rung_event)
+            shock_out[i] = shock if k == 0 else shock_out[i] + shock
+            reimposed_out[i] = max(reimposed_out[i],
+                                   rung_reimposed_weeks[k, i] * F32(rung_event))
 
 
 def top_rung(state: EscalationState) -> np.ndarray:

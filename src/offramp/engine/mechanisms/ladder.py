@@ -40,12 +40,15 @@ ceasefire (status CEASEFIRE: no combat, no advance, no strikes, no escalation).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from offramp.engine.inputs import FLOAT, LadderRules, Levers, clip
+from offramp.engine import vector_math
+from offramp.engine.inputs import FLOAT, LadderRules, Levers
 from offramp.engine.noise import NoiseSource, Stream
 from offramp.engine.state import CEASEFIRE, SETTLED, WAR
+from offramp.engine.vector_math import F32, Array, inline, jit
 
 LINE_MEMORY_WEIGHT = 0.25
 """Weight of this week in the moving average of the line's movement (as for casualties)."""
@@ -61,8 +64,6 @@ class LadderPlan:
     ordinary_adoption: np.ndarray  # (m + 1, n) adoption per week by level, 0 when all are in
     top_by_level: np.ndarray  # (m + 1,) 1-based index of the highest ordinary rung in force
     position: dict[int, int]  # rung index -> position among the ordinary rungs
-    n: int
-    future_offset: np.ndarray  # (n,) 0..n-1, to pick one row per column of a flattened table
     ordinary_ripeness: np.ndarray | None  # (m + 1, n) line movement below which each level's
     # next rung is agreed (inf: any); None when no rung waits for a stalemate
 
@@ -74,14 +75,6 @@ class LadderState:
     top_rung: np.ndarray  # (n,) 1-based index of the highest rung in force now, 0 none
     highest_rung: np.ndarray  # (n,) 1-based index of the highest rung ever in force, 0 none
     line_movement: np.ndarray  # (n,) recent ground changing hands a week, share of a's land
-
-
-def top_rung(ladder_plan: LadderPlan, level: np.ndarray, ceasefire: np.ndarray) -> np.ndarray:
-    """(n,) 1-based index of the highest rung in force, 0 if none."""
-    top = ladder_plan.top_by_level.take(level)
-    if ladder_plan.ceasefire_rung is None:
-        return top
-    return np.where(ceasefire, np.maximum(top, ladder_plan.ceasefire_rung + 1), top)
 
 
 def in_force(ladder_plan: LadderPlan, state: LadderState) -> np.ndarray:
@@ -112,8 +105,6 @@ def plan(ladder: LadderRules, levers: Levers) -> LadderPlan:
                                           np.zeros((1, n), dtype=ladder.adoption_per_week.dtype)]),
         top_by_level=np.array([0] + [r + 1 for r in ordinary], dtype=np.int16),
         position={r: k for k, r in enumerate(ordinary)},
-        n=n,
-        future_offset=np.arange(n),
         ordinary_ripeness=None if ladder.ripe_below_line_movement is None else np.concatenate(
             [ladder.ripe_below_line_movement[list(ordinary)].reshape(len(ordinary), n),
              np.full((1, n), np.inf, dtype=ladder.ripe_below_line_movement.dtype)]),
@@ -132,20 +123,24 @@ def effect_strength(ladder: LadderRules, ladder_plan: LadderPlan, state: LadderS
     """Strength in force of one kind of measure ((n,) in [0, 1], or 0.0 if never adopted)."""
     if not ladder_plan.pursued:
         return 0.0
-    total: np.ndarray | float = 0.0
-    for rung, rung_effect in enumerate(ladder.effects):
-        if rung_effect != effect:
-            continue
-        in_force = state.ceasefire if rung == ladder_plan.ceasefire_rung \
-            else state.level > ladder_plan.position[rung]
-        total = total + ladder.strength[rung] * in_force
-    return np.minimum(total, 1.0) if isinstance(total, np.ndarray) else total
+    rungs = [rung for rung, rung_effect in enumerate(ladder.effects) if rung_effect == effect]
+    if not rungs:
+        return 0.0
+    # each rung's ordinary position (-1: the ceasefire rung, in force where `ceasefire` is)
+    positions = np.array([-1 if rung == ladder_plan.ceasefire_rung
+                          else ladder_plan.position[rung] for rung in rungs], dtype=np.intp)
+    total = np.empty(state.level.shape[0], dtype=FLOAT)
+    _effect_strength_kernel(ladder.strength, np.array(rungs, dtype=np.intp), positions,
+                            state.level, state.ceasefire, total)
+    return total
 
 
 def weariness(support: np.ndarray, initial_support: np.ndarray) -> np.ndarray:
     """Mean over both sides of the relative fall in support for fighting, in [0, 1]."""
-    fall = clip(1.0 - support / np.maximum(initial_support, 1e-9), 0.0, 1.0)
-    mean_fall: np.ndarray = fall.mean(axis=0)
+    support = np.ascontiguousarray(support, dtype=FLOAT)
+    initial = np.ascontiguousarray(np.broadcast_to(initial_support, support.shape), dtype=FLOAT)
+    mean_fall = np.empty(support.shape[1:], dtype=FLOAT)
+    _weariness_kernel(support, initial, mean_fall)
     return mean_fall
 
 
@@ -162,49 +157,161 @@ def step(
     if not ladder_plan.pursued:
         return state, status
     lp = ladder_plan
-    draw = noise.uniforms(Stream.LADDER, week, 3)
-    active = status != SETTLED
-
-    lowest_violated = (lp.violation_cdf <= draw[2]).sum(axis=0, dtype=state.level.dtype)
-    level = np.where(active & (lowest_violated < state.level), lowest_violated, state.level)
-
-    c = lp.ceasefire_rung
-    ceasefire = state.ceasefire
-    if c is not None:
-        lower_in_force = np.minimum(level, lp.ordinary_below_ceasefire).astype(FLOAT)
-        structural = relapse_per_week * np.exp(-ladder.relapse_reduction_per_rung
-                                               * lower_in_force)
-        breaks = 1.0 - (1.0 - structural) * (1.0 - ladder.violation_per_week[c])
-        ceasefire = ceasefire & ~(draw[1] < breaks)
-        next_is_ceasefire = ~ceasefire & (level >= lp.ordinary_below_ceasefire)
-    # Row `level` of each column of the (m + 1, n) table, through the flattened table.
-    rate = lp.ordinary_adoption.take(level.astype(np.intp) * lp.n + lp.future_offset)
-    if c is not None:
-        rate = np.where(next_is_ceasefire, ladder.adoption_per_week[c], rate)
-    movement = state.line_movement
-    if lp.ordinary_ripeness is not None:
+    draw = np.ascontiguousarray(noise.uniforms(Stream.LADDER, week, 3))
+    n = draw.shape[-1]
+    c = -1 if lp.ceasefire_rung is None else lp.ceasefire_rung
+    ripeness = lp.ordinary_ripeness
+    if ripeness is not None:
         # Both are given whenever a rung waits for a stalemate (ordinary_ripeness is set).
         assert line_moved is not None and ladder.ripe_below_line_movement is not None
-        movement = line_moved.astype(FLOAT) if week == 0 else \
-            movement + FLOAT(LINE_MEMORY_WEIGHT) * (line_moved - movement)
-        ripe_below = lp.ordinary_ripeness.take(level.astype(np.intp) * lp.n + lp.future_offset)
-        if c is not None:
-            ripe_below = np.where(next_is_ceasefire, ladder.ripe_below_line_movement[c],
-                                  ripe_below)
-        rate = np.where(movement < ripe_below, rate, 0.0)
-    pressure = 1.0 + ladder.pressure_effect * weariness(support, initial_support)
-    if adoption_multiplier is not None:  # side b's own rules (engine.policy.OpponentRules)
-        pressure = pressure * adoption_multiplier
-    adopted = active & (draw[0] < -np.expm1(-rate * pressure))
-    if c is not None:
-        ceasefire = ceasefire | (adopted & next_is_ceasefire)
-        adopted = adopted & ~next_is_ceasefire
-    level = (level + adopted).astype(state.level.dtype)
-
-    if c is not None:
-        status = np.where(status == SETTLED, SETTLED,
-                          np.where(ceasefire, CEASEFIRE, WAR)).astype(status.dtype)
-    top = top_rung(lp, level, ceasefire).astype(np.int16)
-    highest = np.maximum(state.highest_rung, top)
+    level = np.empty(n, dtype=state.level.dtype)
+    ceasefire = np.empty(n, dtype=bool)
+    top = np.empty(n, dtype=np.int16)
+    highest = np.empty(n, dtype=np.int16)
+    movement = np.empty(n, dtype=FLOAT) if ripeness is not None else state.line_movement
+    status_out = np.empty_like(status)
+    _step_kernel(
+        draw, status, state.level, state.ceasefire, state.highest_rung, state.line_movement,
+        lp.violation_cdf, lp.ordinary_adoption, lp.top_by_level, c, lp.ordinary_below_ceasefire,
+        relapse_per_week, ladder.relapse_reduction_per_rung, ladder.violation_per_week[c],
+        ladder.adoption_per_week[c], ripeness,
+        None if ripeness is None or ladder.ripe_below_line_movement is None
+        else ladder.ripe_below_line_movement[c],
+        line_moved, week, support, np.broadcast_to(initial_support, support.shape),
+        ladder.pressure_effect, adoption_multiplier,
+        level, ceasefire, top, highest, movement, status_out)
     return LadderState(level=level, ceasefire=ceasefire, top_rung=top, highest_rung=highest,
-                       line_movement=movement), status
+                       line_movement=movement), status_out if c >= 0 else status
+
+
+@inline
+def _expm1(x: Any) -> Any:
+    """e ** x - 1 in float32, accurate for small x too: below |x| = 0.35 by its Taylor series to
+    x ** 8 (relative error under 1e-9), above through `vector_math.exp`."""
+    p = F32(1.0 / 40320.0)
+    p = p * x + F32(1.0 / 5040.0)
+    p = p * x + F32(1.0 / 720.0)
+    p = p * x + F32(1.0 / 120.0)
+    p = p * x + F32(1.0 / 24.0)
+    p = p * x + F32(1.0 / 6.0)
+    p = p * x + F32(0.5)
+    p = p * x + F32(1.0)
+    return p * x if abs(x) < F32(0.35) else vector_math.exp(x) - F32(1.0)
+
+
+@inline
+def _weariness(support_a: Any, support_b: Any, initial_a: Any, initial_b: Any) -> Any:
+    fall_a = min(max(F32(1.0) - support_a / max(initial_a, F32(1e-9)), F32(0.0)), F32(1.0))
+    fall_b = min(max(F32(1.0) - support_b / max(initial_b, F32(1e-9)), F32(0.0)), F32(1.0))
+    return (fall_a + fall_b) / F32(2.0)
+
+
+@jit
+def _weariness_kernel(support: Array, initial_support: Array, out: Array) -> None:
+    for i in range(out.shape[0]):
+        out[i] = _weariness(support[0, i], support[1, i], initial_support[0, i],
+                            initial_support[1, i])
+
+
+@jit
+def _effect_strength_kernel(strength: Array, rungs: Array, positions: Array, level: Array,
+                            ceasefire: Array, total: Array) -> None:
+    n = total.shape[0]
+    for i in range(n):
+        total[i] = F32(0.0)
+    for j in range(rungs.shape[0]):
+        rung = rungs[j]
+        position = positions[j]
+        for i in range(n):
+            in_force = ceasefire[i] if position < 0 else level[i] > position
+            total[i] = total[i] + strength[rung, i] * F32(in_force)
+    for i in range(n):
+        total[i] = min(total[i], F32(1.0))
+
+
+@jit
+def _step_kernel(
+    draw: Array, status: Array, level: Array, ceasefire: Array, highest_rung: Array,
+    line_movement: Array, violation_cdf: Array, ordinary_adoption: Array, top_by_level: Array,
+    ceasefire_rung: int, ordinary_below_ceasefire: int, relapse_per_week: Array,
+    relapse_reduction: Array, ceasefire_violation: Array, ceasefire_adoption: Array,
+    ordinary_ripeness: Array | None, ceasefire_ripeness: Array | None,
+    line_moved: Array | None, week: int, support: Array, initial_support: Array,
+    pressure_effect: Array, adoption_multiplier: Array | None,
+    level_out: Array, ceasefire_out: Array, top_out: Array, highest_out: Array,
+    movement_out: Array, status_out: Array,
+) -> None:
+    n = draw.shape[1]
+    has_ceasefire = ceasefire_rung >= 0
+    ripening = ordinary_ripeness is not None and line_moved is not None
+    # Rows of the (m + 1, n) tables picked by each future's level are selected row by row (a
+    # loop over futures with a per-future row index would not vectorize).
+    rate = np.empty(n, dtype=np.float32)
+    ripe_below = np.empty(n if ripening else 0, dtype=np.float32)
+    next_is_ceasefire = np.empty(n, dtype=np.bool_)
+    # the lowest violated ordinary rung: how many of the cdf's rows the draw passes
+    for i in range(n):
+        level_out[i] = 0
+    for k in range(violation_cdf.shape[0]):
+        for i in range(n):
+            level_out[i] += violation_cdf[k, i] <= draw[2, i]
+    for i in range(n):
+        lowest = level_out[i]
+        now = lowest if (status[i] != SETTLED) & (lowest < level[i]) else level[i]
+        in_ceasefire = ceasefire[i]
+        next_rung_is_ceasefire = False
+        if has_ceasefire:
+            lower_in_force = F32(min(now, ordinary_below_ceasefire))
+            structural = relapse_per_week[i] * vector_math.exp(-relapse_reduction[i]
+                                                               * lower_in_force)
+            breaks = F32(1.0) - (F32(1.0) - structural) * (F32(1.0) - ceasefire_violation[i])
+            in_ceasefire = in_ceasefire & (not draw[1, i] < breaks)
+            next_rung_is_ceasefire = (not in_ceasefire) & (now >= ordinary_below_ceasefire)
+        level_out[i] = now
+        ceasefire_out[i] = in_ceasefire
+        next_is_ceasefire[i] = next_rung_is_ceasefire
+    for row in range(ordinary_adoption.shape[0]):
+        for i in range(n):
+            rate[i] = ordinary_adoption[row, i] if level_out[i] == row else rate[i]
+    if ordinary_ripeness is not None and ripening:
+        for row in range(ordinary_ripeness.shape[0]):
+            for i in range(n):
+                ripe_below[i] = ordinary_ripeness[row, i] if level_out[i] == row \
+                    else ripe_below[i]
+    for i in range(n):
+        active = status[i] != SETTLED
+        in_ceasefire = ceasefire_out[i]
+        next_rung_is_ceasefire = next_is_ceasefire[i]
+        adoption = rate[i]
+        if has_ceasefire:
+            adoption = ceasefire_adoption[i] if next_rung_is_ceasefire else adoption
+        if ripening and line_moved is not None:
+            movement = F32(line_moved[i]) if week == 0 else \
+                line_movement[i] + F32(LINE_MEMORY_WEIGHT) * (line_moved[i] - line_movement[i])
+            ripe = ripe_below[i]
+            if has_ceasefire and ceasefire_ripeness is not None:
+                ripe = ceasefire_ripeness[i] if next_rung_is_ceasefire else ripe
+            adoption = adoption if movement < ripe else F32(0.0)
+            movement_out[i] = movement
+        pressure = F32(1.0) + pressure_effect[i] * _weariness(
+            support[0, i], support[1, i], initial_support[0, i], initial_support[1, i])
+        if adoption_multiplier is not None:  # side b's own rules (engine.policy.OpponentRules)
+            pressure = pressure * adoption_multiplier[i]
+        adopted = active & (draw[0, i] < -_expm1(-adoption * pressure))
+        if has_ceasefire:
+            in_ceasefire = in_ceasefire | (adopted & next_rung_is_ceasefire)
+            adopted = adopted & (not next_rung_is_ceasefire)
+            status_out[i] = SETTLED if status[i] == SETTLED else \
+                (CEASEFIRE if in_ceasefire else WAR)
+        level_out[i] = level_out[i] + adopted
+        ceasefire_out[i] = in_ceasefire
+    for row in range(top_by_level.shape[0]):
+        top_of_row = top_by_level[row]
+        for i in range(n):
+            top_out[i] = top_of_row if level_out[i] == row else top_out[i]
+    for i in range(n):
+        top = top_out[i]
+        if has_ceasefire:
+            top = max(top, ceasefire_rung + 1) if ceasefire_out[i] else top
+        top_out[i] = top
+        highest_out[i] = max(highest_rung[i], top)

@@ -24,8 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import WEEKS_PER_YEAR, Backers, Rivals
+from offramp.engine import vector_math
+from offramp.engine.inputs import FLOAT, WEEKS_PER_YEAR, Backers, Rivals
 from offramp.engine.noise import NoiseSource, Stream
+from offramp.engine.vector_math import F32, Array, jit
 
 
 @dataclass(frozen=True)
@@ -52,30 +54,54 @@ def step(
     """`war_on` (n,) 1.0 while the main war is fought, or the scalar 0.0 for settled futures."""
     if rivals.count == 0:
         return state
-    readiness = np.minimum(1.0, state.readiness + rivals.readiness_growth_per_year
-                           / WEEKS_PER_YEAR)
-    backer = list(rivals.of_backer)
-    initial = backers.high_end_stock[backer]
-    if (initial > 0).all():  # the usual case: a plain division gives the same bits
-        depletion = initial - high_end_stock[backer]
-        depletion /= initial
-    else:
-        depletion = np.divide(initial - high_end_stock[backer], initial,
-                              out=np.zeros_like(initial), where=initial > 0)
-    log_factor = rivals.readiness_effect * (readiness - rivals.readiness)
-    log_factor += rivals.depletion_effect * depletion
-    if not np.isscalar(war_on) or war_on != 0.0:  # (settled futures pass 0.0: a zero term)
-        log_factor += rivals.distraction_effect * war_on
-    hazard = np.exp(log_factor, out=log_factor)
-    hazard *= rivals.base_hazard_per_week
-    draw = noise.uniforms(Stream.RIVALS, week, rivals.count)
-    opens = ~state.opened & (draw < hazard)
-    if not opens.any():  # most weeks: nothing opens, and only readiness changes
-        return RivalsState(readiness=readiness, opened=state.opened, open_week=state.open_week,
-                           two_front_war=state.two_front_war)
-    return RivalsState(
-        readiness=readiness,
-        opened=state.opened | opens,
-        open_week=np.where(opens, float(week), state.open_week),
-        two_front_war=state.two_front_war | (opens.any(axis=0) & (war_on > 0)),
-    )
+    draw = np.ascontiguousarray(noise.uniforms(Stream.RIVALS, week, rivals.count))
+    n = draw.shape[-1]
+    war: np.ndarray | None
+    if isinstance(war_on, np.ndarray):
+        war = war_on if war_on.shape == (n,) else np.broadcast_to(war_on, (n,))
+    else:  # settled futures pass 0.0: no distraction term at all
+        war = None if war_on == 0.0 else np.full(n, war_on, dtype=FLOAT)
+    readiness = np.empty((rivals.count, n), dtype=FLOAT)
+    opened = np.empty((rivals.count, n), dtype=bool)
+    open_week = np.empty((rivals.count, n), dtype=FLOAT)
+    two_front_war = np.empty(n, dtype=bool)
+    _step_kernel(
+        rivals.base_hazard_per_week, rivals.readiness, rivals.readiness_growth_per_year,
+        rivals.readiness_effect, rivals.depletion_effect, rivals.distraction_effect,
+        np.asarray(rivals.of_backer, dtype=np.intp), backers.high_end_stock, high_end_stock,
+        state.readiness, state.opened, state.open_week, state.two_front_war, war, draw, week,
+        readiness, opened, open_week, two_front_war)
+    return RivalsState(readiness=readiness, opened=opened, open_week=open_week,
+                       two_front_war=two_front_war)
+
+
+@jit
+def _step_kernel(
+    base_hazard: Array, initial_readiness: Array, readiness_growth: Array, readiness_effect: Array,
+    depletion_effect: Array, distraction_effect: Array, of_backer: Array,
+    initial_stock: Array, stock: Array, readiness: Array, opened: Array, open_week: Array,
+    two_front_war: Array, war_on: Array | None, draw: Array, week: int,
+    readiness_out: Array, opened_out: Array, open_week_out: Array, two_front_out: Array,
+) -> None:
+    n = draw.shape[1]
+    for i in range(n):
+        two_front_out[i] = two_front_war[i]
+    for r in range(draw.shape[0]):
+        backer = of_backer[r]
+        for i in range(n):
+            ready = min(F32(1.0), readiness[r, i] + readiness_growth[r, i]
+                        / F32(WEEKS_PER_YEAR))
+            initial = initial_stock[backer, i]
+            depletion = (initial - stock[backer, i]) / initial if initial > F32(0.0) \
+                else F32(0.0)
+            log_factor = readiness_effect[r, i] * (ready - initial_readiness[r, i]) \
+                + depletion_effect[r, i] * depletion
+            if war_on is not None:
+                log_factor += distraction_effect[r, i] * war_on[i]
+            hazard = vector_math.exp(log_factor) * base_hazard[r, i]
+            opens = (not opened[r, i]) & (draw[r, i] < hazard)
+            readiness_out[r, i] = ready
+            opened_out[r, i] = opened[r, i] | opens
+            open_week_out[r, i] = F32(week) if opens else open_week[r, i]
+            if war_on is not None:  # a two-front war: a rival opened while the war was on
+                two_front_out[i] = two_front_out[i] | (opens & (war_on[i] > F32(0.0)))
