@@ -43,7 +43,7 @@ import numpy as np
 
 from offramp.engine.inputs import FLOAT, EscalationRules, EscalationRungs
 from offramp.engine.noise import NoiseSource, Stream
-from offramp.engine.vector_math import F32, Array, inline, jit
+from offramp.engine.vector_math import F32, Array, full, inline, jit
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def lifted(policy_lifted: bool | float | np.ndarray, state: EscalationState) -> 
         return 1.0
     n = state.reimposed_weeks_left.shape[-1]
     lifted_now = np.empty(n, dtype=FLOAT)
-    _lifted_kernel(_futures(policy_lifted, n), state.reimposed_weeks_left, lifted_now)
+    _lifted_kernel(full(policy_lifted, (n,), None), state.reimposed_weeks_left, lifted_now)
     return lifted_now
 
 
@@ -88,8 +88,8 @@ def logistics_hit(rules: EscalationRules, policy_lifted: bool | float | np.ndarr
         return 0.0
     n = state.reimposed_weeks_left.shape[-1]
     hit = np.empty(n, dtype=FLOAT)
-    _logistics_hit_kernel(rules.lifted_restrictions_effectiveness, _futures(rear_ban, n),
-                          _futures(policy_lifted, n), state.reimposed_weeks_left, hit)
+    _logistics_hit_kernel(rules.lifted_restrictions_effectiveness, full(rear_ban, (n,), None),
+                          full(policy_lifted, (n,), None), state.reimposed_weeks_left, hit)
     return hit
 
 
@@ -99,8 +99,9 @@ def hazard(rules: EscalationRules, lifted_now: np.ndarray | float, rear_ban: np.
     n = rules.base_hazard_per_week.shape[-1]
     out = np.empty(n, dtype=FLOAT)
     _hazard_kernel(rules.base_hazard_per_week, rules.lifted_restrictions_hazard_per_week,
-                   rules.pre_talks_multiplier, _futures(lifted_now, n), _futures(rear_ban, n),
-                   _futures(prospect, n), out)
+                   rules.pre_talks_multiplier, full(lifted_now, (n,), None),
+                   full(rear_ban, (n,), None),
+                   full(prospect, (n,), None), out)
     return out
 
 
@@ -110,7 +111,7 @@ def rung_hazards(rungs: EscalationRungs, lifted_now: np.ndarray | float,
     n = rungs.hazard_per_week.shape[-1]
     out = np.empty((rungs.count, n), dtype=FLOAT)
     _rung_hazards_kernel(rungs.hazard_per_week, rungs.lifted_restrictions_multiplier,
-                         _futures(lifted_now, n), _futures(rear_ban, n), out)
+                         full(lifted_now, (n,), None), full(rear_ban, (n,), None), out)
     return out
 
 
@@ -142,8 +143,8 @@ def step(
     _step_kernel(
         rules.base_hazard_per_week, rules.lifted_restrictions_hazard_per_week,
         rules.pre_talks_multiplier, rules.strike_surge_weeks, rules.talks_close_probability,
-        _futures(policy_lifted, n), _futures(rear_ban, n), _futures(prospect, n),
-        None if hazard_multiplier is None else np.broadcast_to(hazard_multiplier, (n,)),
+        full(policy_lifted, (n,), None), full(rear_ban, (n,), None), full(prospect, (n,), None),
+        None if hazard_multiplier is None else full(hazard_multiplier, (n,)),
         at_war, state.events, state.surge_weeks_left, draw, *rung_rows, state.rung_reached,
         state.reimposed_weeks_left, rung_draw,
         events, surge_left, event, closes_talks, rung_reached, rung_shock, reimposed)
@@ -158,14 +159,6 @@ def step(
         closes_talks=closes_talks, rung_reached=rung_reached, rung_shock=rung_shock,
         reimposed_weeks_left=reimposed,
     )
-
-
-def _futures(values: np.ndarray | bool | float, n: int) -> np.ndarray:
-    """(n,) values: an array as it is (bool or float32), a scalar as float32 (filled, not
-    broadcast: a loop vectorizes over contiguous arrays only)."""
-    if isinstance(values, np.ndarray):
-        return values if values.shape == (n,) else np.broadcast_to(values, (n,))
-    return np.full(n, values, dtype=FLOAT)
 
 
 @inline

@@ -48,7 +48,7 @@ from offramp.engine import vector_math
 from offramp.engine.inputs import FLOAT, LadderRules, Levers
 from offramp.engine.noise import NoiseSource, Stream
 from offramp.engine.state import CEASEFIRE, SETTLED, WAR
-from offramp.engine.vector_math import F32, Array, inline, jit
+from offramp.engine.vector_math import F32, Array, full, inline, jit
 
 LINE_MEMORY_WEIGHT = 0.25
 """Weight of this week in the moving average of the line's movement (as for casualties)."""
@@ -138,7 +138,7 @@ def effect_strength(ladder: LadderRules, ladder_plan: LadderPlan, state: LadderS
 def weariness(support: np.ndarray, initial_support: np.ndarray) -> np.ndarray:
     """Mean over both sides of the relative fall in support for fighting, in [0, 1]."""
     support = np.ascontiguousarray(support, dtype=FLOAT)
-    initial = np.ascontiguousarray(np.broadcast_to(initial_support, support.shape), dtype=FLOAT)
+    initial = full(initial_support, support.shape)
     mean_fall = np.empty(support.shape[1:], dtype=FLOAT)
     _weariness_kernel(support, initial, mean_fall)
     return mean_fall
@@ -177,26 +177,11 @@ def step(
         ladder.adoption_per_week[c], ripeness,
         None if ripeness is None or ladder.ripe_below_line_movement is None
         else ladder.ripe_below_line_movement[c],
-        line_moved, week, support, np.broadcast_to(initial_support, support.shape),
+        line_moved, week, support, full(initial_support, support.shape),
         ladder.pressure_effect, adoption_multiplier,
         level, ceasefire, top, highest, movement, status_out)
     return LadderState(level=level, ceasefire=ceasefire, top_rung=top, highest_rung=highest,
                        line_movement=movement), status_out if c >= 0 else status
-
-
-@inline
-def _expm1(x: Any) -> Any:
-    """e ** x - 1 in float32, accurate for small x too: below |x| = 0.35 by its Taylor series to
-    x ** 8 (relative error under 1e-9), above through `vector_math.exp`."""
-    p = F32(1.0 / 40320.0)
-    p = p * x + F32(1.0 / 5040.0)
-    p = p * x + F32(1.0 / 720.0)
-    p = p * x + F32(1.0 / 120.0)
-    p = p * x + F32(1.0 / 24.0)
-    p = p * x + F32(1.0 / 6.0)
-    p = p * x + F32(0.5)
-    p = p * x + F32(1.0)
-    return p * x if abs(x) < F32(0.35) else vector_math.exp(x) - F32(1.0)
 
 
 @inline
@@ -297,7 +282,7 @@ def _step_kernel(
             support[0, i], support[1, i], initial_support[0, i], initial_support[1, i])
         if adoption_multiplier is not None:  # side b's own rules (engine.policy.OpponentRules)
             pressure = pressure * adoption_multiplier[i]
-        adopted = active & (draw[0, i] < -_expm1(-adoption * pressure))
+        adopted = active & (draw[0, i] < -vector_math.expm1(-adoption * pressure))
         if has_ceasefire:
             in_ceasefire = in_ceasefire | (adopted & next_rung_is_ceasefire)
             adopted = adopted & (not next_rung_is_ceasefire)

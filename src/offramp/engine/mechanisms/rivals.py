@@ -27,7 +27,7 @@ import numpy as np
 from offramp.engine import vector_math
 from offramp.engine.inputs import FLOAT, WEEKS_PER_YEAR, Backers, Rivals
 from offramp.engine.noise import NoiseSource, Stream
-from offramp.engine.vector_math import F32, Array, jit
+from offramp.engine.vector_math import F32, Array, full, jit
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def step(
     n = draw.shape[-1]
     war: np.ndarray | None
     if isinstance(war_on, np.ndarray):
-        war = war_on if war_on.shape == (n,) else np.broadcast_to(war_on, (n,))
+        war = full(war_on, (n,), None)
     else:  # settled futures pass 0.0: no distraction term at all
         war = None if war_on == 0.0 else np.full(n, war_on, dtype=FLOAT)
     readiness = np.empty((rivals.count, n), dtype=FLOAT)
