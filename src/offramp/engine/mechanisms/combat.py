@@ -50,9 +50,11 @@ supply lines).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from offramp.engine import vector_math
 from offramp.engine.inputs import (
     FLOAT,
     SIDE_A,
@@ -63,11 +65,13 @@ from offramp.engine.inputs import (
     Theaters,
 )
 from offramp.engine.noise import NoiseSource, Stream
+from offramp.engine.vector_math import F32, Array, inline, jit
 
 RECENT_WEIGHT = 0.25
 """Weight of this week in the moving average of casualties (about a month's memory)."""
+_RECENT_WEIGHT = F32(RECENT_WEIGHT)
 _TINY = 1e-9
-_LOG_FLOOR = -1e6  # log of a zero density
+_LOG_FLOOR = F32(-1e6)  # log of a zero density (vector_math.LOG_OF_ZERO)
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,28 @@ def initial_state(belligerents: Belligerents, theaters: Theaters) -> CombatState
 def fire_support(shell_stock: np.ndarray, need: np.ndarray, elasticity: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
     """(fire support in [0, 1], rounds fired): min(1, fired / needed) ** elasticity."""
-    fired = np.minimum(shell_stock, need)
-    if (need > 0).all():  # everyone is fighting: a plain division gives the same bits
-        ratio = fired / need
-    else:
-        ratio = np.divide(fired, need, out=np.ones_like(need), where=need > 0)
-    return np.power(ratio, elasticity), fired
+    stock, wanted, exponent = (np.asarray(values, dtype=FLOAT).ravel() for values in
+                               np.broadcast_arrays(shell_stock, need, elasticity))
+    support = np.empty(stock.shape, dtype=FLOAT)
+    fired = np.empty(stock.shape, dtype=FLOAT)
+    _fire_support_kernel(stock, wanted, exponent, support, fired)
+    shape = np.broadcast_shapes(np.shape(shell_stock), np.shape(need), np.shape(elasticity))
+    return support.reshape(shape), fired.reshape(shape)
+
+
+@inline
+def _fire_support_one(stock: float, need: float, elasticity: float) -> tuple[float, float]:
+    """(fire support, rounds fired) of one side in one future (1 when nothing is needed)."""
+    fired = min(stock, need)
+    ratio = fired / need if need > F32(0.0) else F32(1.0)
+    return vector_math.power(ratio, elasticity), fired
+
+
+@jit
+def _fire_support_kernel(stock: Array, need: Array, elasticity: Array, support_out: Array,
+                         fired_out: Array) -> None:
+    for i in range(stock.shape[0]):
+        support_out[i], fired_out[i] = _fire_support_one(stock[i], need[i], elasticity[i])
 
 
 def lanchester_casualties(
@@ -210,74 +230,170 @@ def step(
     a's deep strikes; `enemy_held_km2` (J, n) is needed only for a loss of strength with depth;
     `b_intensity` (n,) multiplies side b's power per soldier (its own rules' offensive push).
     """
-    need = belligerents.shells_needed_per_soldier_week * forces.sum(axis=1) * at_war
-    support, fired = fire_support(shell_stock, need, belligerents.fire_elasticity)
-    power_per_soldier = belligerents.combat_quality * support
-    if not np.isscalar(logistics_hit) or logistics_hit != 0.0:
-        power_per_soldier[SIDE_B] *= 1.0 - logistics_hit
-    if b_intensity is not None:
-        power_per_soldier[SIDE_B] *= b_intensity
-    power = forces * power_per_soldier[:, None, :]
+    sides, theaters, n = forces.shape
+    z = noise.normals(Stream.COMBAT, week, sides * theaters)
+    draw = None if rules.rout is None else noise.uniforms(Stream.ROUT, week, sides * theaters)
     kept = strength_kept(combat_plan, enemy_held_km2) if enemy_held_km2 is not None else None
-    if kept is not None:
-        power *= kept
 
-    # lanchester_casualties(...) * attacker multiplier * lognormal shock, computed as one exp
-    # of a sum of logs (half the work of the powers; the same numbers up to rounding).
-    z = noise.normals(Stream.COMBAT, week, forces.shape[0] * forces.shape[1])
-    with np.errstate(divide="ignore"):
-        log_forces = np.log(forces)
-        log_power = np.log(power_per_soldier)[:, None, :] + log_forces
-    if kept is not None:
-        with np.errstate(divide="ignore"):
-            log_power += np.log(kept)
-    if combat_plan.floor_logs:
-        np.maximum(log_forces, _LOG_FLOOR, out=log_forces)
-        np.maximum(log_power, _LOG_FLOOR, out=log_power)
-    attacking = power > power[::-1]
-    if combat_plan.fixed_attacker is not None:
-        assert combat_plan.has_fixed_attacker is not None  # `_fixed_attackers` sets both
-        attacking = np.where(combat_plan.has_fixed_attacker, combat_plan.fixed_attacker,
-                             attacking)
-    # exponent = log_scale + q log_power[::-1] + p log_forces + noise_sd z + attacking log_mult,
-    # summed in that order in place (the same bits as one expression). The attacker term
-    # is a product with the 0/1 mask: np.where over (2, J, n) costs ten times as much, and
-    # adding a zero of either sign leaves every sum as it was (exp(-0) = exp(0)).
-    exponent = rules.firer_exponent * log_power[::-1]
-    exponent += combat_plan.log_scale
-    exponent += np.multiply(rules.target_exponent, log_forces, out=log_forces)
-    exponent += np.multiply(rules.noise_sd, z.reshape(forces.shape), out=log_power)
-    exponent += np.multiply(attacking, combat_plan.log_attacker_multiplier, out=log_power)
-    casualties_by_theater = np.exp(exponent, out=exponent)
-    casualties_by_theater *= damp
-    np.minimum(forces, casualties_by_theater, out=casualties_by_theater)
-    attrition = casualties_by_theater.sum(axis=1)
-    routed = None
-    if rules.rout is not None:
-        routed, captured = rout(rules.rout, power, forces - casualties_by_theater, damp,
-                                noise, week)
-        casualties_by_theater += captured
-    casualties = casualties_by_theater.sum(axis=1)
+    def per_side(values: np.ndarray) -> np.ndarray:
+        return _contiguous(values, (2, n))
 
-    if week == 0:
-        reference = np.maximum(casualties, 1.0)
-        recent = casualties
+    def per_future(values: np.ndarray | float) -> np.ndarray:
+        return _contiguous(values, (n,))
+
+    def by_theater(values: np.ndarray) -> np.ndarray:
+        return _contiguous(values, (2, theaters, n))
+
+    rout_rules = rules.rout
+    if rout_rules is None:  # unused by the kernel
+        power_ratio = chance_per_week = captured_share = per_future(0.0)
     else:
-        reference = state.reference_casualties
-        recent = state.recent_casualties + RECENT_WEIGHT * (casualties
-                                                            - state.recent_casualties)
-    wounded = attrition * (1.0 - rules.killed_share)
+        power_ratio, chance_per_week, captured_share = (per_future(values) for values in (
+            rout_rules.power_ratio, rout_rules.chance_per_week, rout_rules.captured_share))
+    fixed = combat_plan.fixed_attacker
+    power = np.empty((2, theaters, n), dtype=FLOAT)
+    forces_after = np.empty((2, theaters, n), dtype=FLOAT)
+    stock_after = np.empty((2, n), dtype=FLOAT)
+    casualties = np.empty((2, n), dtype=FLOAT)
+    casualties_total = np.empty((2, n), dtype=FLOAT)
+    killed_total = np.empty((2, n), dtype=FLOAT)
+    recent = np.empty((2, n), dtype=FLOAT)
+    reference = np.empty((2, n), dtype=FLOAT) if week == 0 else state.reference_casualties
+    wounded_returning = np.empty((2, n), dtype=FLOAT)
+    support = np.empty((2, n), dtype=FLOAT)
+    routed = None if rout_rules is None else np.empty((2, theaters, n), dtype=np.bool_)
+    _step_kernel(
+        by_theater(forces), per_side(shell_stock), per_future(at_war),
+        _contiguous(damp, (theaters, n)), per_side(belligerents.shells_needed_per_soldier_week),
+        per_side(belligerents.combat_quality), per_side(belligerents.fire_elasticity),
+        None if np.isscalar(logistics_hit) and logistics_hit == 0.0
+        else per_future(logistics_hit),
+        None if b_intensity is None else per_future(b_intensity),
+        None if kept is None else by_theater(kept),
+        _contiguous(combat_plan.log_scale, (theaters, n)),
+        per_future(combat_plan.log_attacker_multiplier), combat_plan.floor_logs,
+        None if fixed is None else np.ascontiguousarray(fixed[:, :, 0]),
+        None if combat_plan.has_fixed_attacker is None
+        else np.ascontiguousarray(combat_plan.has_fixed_attacker[:, 0]),
+        per_future(rules.firer_exponent), per_future(rules.target_exponent),
+        per_future(rules.noise_sd), z.reshape(2, theaters, n),
+        None if draw is None else draw.reshape(2, theaters, n),
+        power_ratio, chance_per_week, captured_share,
+        per_future(rules.killed_share), per_future(rules.wounded_return_share),
+        per_side(state.casualties_total), per_side(state.killed_total),
+        per_side(state.recent_casualties),
+        power, forces_after, stock_after, casualties, casualties_total, killed_total, recent,
+        reference if week == 0 else None, wounded_returning, support, routed)
     new_state = CombatState(
-        power=power,
-        casualties_total=state.casualties_total + casualties,
-        killed_total=state.killed_total + attrition * rules.killed_share,
-        recent_casualties=recent,
-        reference_casualties=reference,
-        wounded_returning=wounded * rules.wounded_return_share,
-        fire_support=support,
+        power=power, casualties_total=casualties_total, killed_total=killed_total,
+        recent_casualties=recent, reference_casualties=reference,
+        wounded_returning=wounded_returning, fire_support=support,
     )
-    return CombatResult(new_state, forces - casualties_by_theater, shell_stock - fired,
-                        casualties, routed)
+    return CombatResult(new_state, forces_after, stock_after, casualties, routed)
+
+
+@jit
+def _step_kernel(
+    forces: Array, shell_stock: Array, at_war: Array, damp: Array, shells_needed: Array,
+    quality: Array, elasticity: Array, logistics_hit: Array | None, b_intensity: Array | None,
+    kept: Array | None, log_scale: Array, log_attacker_multiplier: Array, floor_logs: bool,
+    fixed_attacker: Array | None, has_fixed_attacker: Array | None, firer_exponent: Array,
+    target_exponent: Array, noise_sd: Array, z: Array, draw: Array | None,
+    power_ratio: Array, chance_per_week: Array, captured_share: Array,
+    killed_share: Array, wounded_return_share: Array, casualties_total: Array,
+    killed_total: Array, recent: Array,
+    power_out: Array, forces_out: Array, stock_out: Array, casualties_out: Array,
+    casualties_total_out: Array, killed_total_out: Array, recent_out: Array,
+    reference_out: Array | None, wounded_out: Array, support_out: Array,
+    routed_out: Array | None,
+) -> None:
+    theaters, n = forces.shape[1], forces.shape[2]
+    per_soldier = np.empty((2, n), dtype=np.float32)  # power per soldier
+    log_per_soldier = np.empty((2, n), dtype=np.float32)
+    attrition = np.zeros((2, n), dtype=np.float32)
+    # Fire support from the shells needed by all of a side's forces, then power per soldier
+    # (side b's cut by deep strikes on its logistics and scaled by its offensive push).
+    for side in range(2):
+        for i in range(n):
+            per_soldier[side, i] = forces[side, 0, i]
+            casualties_out[side, i] = F32(0.0)
+        for j in range(1, theaters):
+            for i in range(n):
+                per_soldier[side, i] += forces[side, j, i]
+        for i in range(n):
+            need = shells_needed[side, i] * per_soldier[side, i] * at_war[i]
+            fire, fired = _fire_support_one(shell_stock[side, i], need, elasticity[side, i])
+            support_out[side, i] = fire
+            stock_out[side, i] = shell_stock[side, i] - fired
+            value = quality[side, i] * fire
+            if side == SIDE_B:
+                if logistics_hit is not None:
+                    value *= F32(1.0) - logistics_hit[i]
+                if b_intensity is not None:
+                    value *= b_intensity[i]
+            per_soldier[side, i] = value
+            log_per_soldier[side, i] = vector_math.log(value)
+    # Casualties of each side in each theater: lanchester_casualties(...) * attacker multiplier
+    # * lognormal shock, as one exp of a sum of logs (log_scale + q ln E_enemy + p ln F_own
+    # + noise_sd z + attacking ln multiplier, in that order); ln 0 is _LOG_FLOOR (exp: 0).
+    # One side at a time (the loop stays small enough to vectorize), the enemy's power
+    # recomputed from its forces.
+    for side in range(2):
+        enemy = 1 - side
+        for j in range(theaters):
+            fixed_here, fixed = False, False  # a `defender` fixes the attacker
+            if fixed_attacker is not None and has_fixed_attacker is not None:  # both or neither
+                fixed_here, fixed = has_fixed_attacker[j], fixed_attacker[side, j]
+            for i in range(n):
+                own_forces = forces[side, j, i]
+                enemy_forces = forces[enemy, j, i]
+                own_power = own_forces * per_soldier[side, i]
+                enemy_power = enemy_forces * per_soldier[enemy, i]
+                log_enemy_power = log_per_soldier[enemy, i] + vector_math.log(enemy_forces)
+                if kept is not None:
+                    own_power *= kept[side, j, i]
+                    enemy_power *= kept[enemy, j, i]
+                    log_enemy_power += vector_math.log(kept[enemy, j, i])
+                if floor_logs:
+                    log_enemy_power = max(log_enemy_power, _LOG_FLOOR)
+                power_out[side, j, i] = own_power
+                attacking = fixed if fixed_here else own_power > enemy_power
+                exponent = firer_exponent[i] * log_enemy_power + log_scale[j, i] \
+                    + target_exponent[i] * vector_math.log(own_forces) \
+                    + noise_sd[i] * z[side, j, i] + F32(attacking) * log_attacker_multiplier[i]
+                lost = min(own_forces, vector_math.exp(exponent) * damp[j, i])
+                attrition[side, i] += lost
+                if draw is not None and routed_out is not None:
+                    routed, captured = _rout_one(
+                        own_power, enemy_power, own_forces - lost, damp[j, i], draw[side, j, i],
+                        power_ratio[i], chance_per_week[i], captured_share[i])
+                    routed_out[side, j, i] = routed
+                    lost += captured
+                forces_out[side, j, i] = own_forces - lost
+                casualties_out[side, i] += lost
+    # Totals, the moving average (week 0: the reference) and the wounded who come back.
+    for side in range(2):
+        for i in range(n):
+            lost = casualties_out[side, i]
+            casualties_total_out[side, i] = casualties_total[side, i] + lost
+            killed_total_out[side, i] = killed_total[side, i] \
+                + attrition[side, i] * killed_share[i]
+            if reference_out is not None:
+                reference_out[side, i] = max(lost, F32(1.0))
+                recent_out[side, i] = lost
+            else:
+                recent_out[side, i] = recent[side, i] + _RECENT_WEIGHT * (lost - recent[side, i])
+            wounded = attrition[side, i] * (F32(1.0) - killed_share[i])
+            wounded_out[side, i] = wounded * wounded_return_share[i]
+
+
+def _contiguous(values: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
+    """`values` as a C-contiguous float32 array of `shape` (broadcast and copied if need be: a
+    kernel's loop over a strided or broadcast array does not vectorize)."""
+    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == FLOAT \
+            and values.flags.c_contiguous:
+        return values
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=FLOAT), shape))
 
 
 def rout(rules: RoutRules, power: np.ndarray, standing: np.ndarray, damp: np.ndarray,
@@ -286,10 +402,37 @@ def rout(rules: RoutRules, power: np.ndarray, standing: np.ndarray, damp: np.nda
     `power_ratio` or more break with `chance_per_week`; a broken force loses `captured_share`
     of what still stands after the week's attrition."""
     draw = noise.uniforms(Stream.ROUT, week, power.shape[0] * power.shape[1])
-    enemy = power[::-1]
-    outmatched = (enemy >= rules.power_ratio * power) & (enemy > 0)  # no power, no rout
-    routed = outmatched & (draw.reshape(power.shape) < rules.chance_per_week) & (damp > 0)
-    return routed, routed * rules.captured_share * standing * damp
+    shape, futures = power.shape, power.shape[-1:]
+    routed = np.empty(shape, dtype=np.bool_)
+    captured = np.empty(shape, dtype=FLOAT)
+    _rout_kernel(_contiguous(power, shape), _contiguous(standing, shape),
+                 _contiguous(damp, shape[1:]), draw.reshape(shape),
+                 _contiguous(rules.power_ratio, futures),
+                 _contiguous(rules.chance_per_week, futures),
+                 _contiguous(rules.captured_share, futures), routed, captured)
+    return routed, captured
+
+
+@inline
+def _rout_one(own_power: float, enemy_power: float, standing: float, damp: float, draw: float,
+              power_ratio: float, chance: float, captured_share: float) -> tuple[Any, Any]:
+    """(broke, captured) for one force: outmatched by the ratio (no power, no rout), the draw
+    under the chance and some fighting."""
+    outmatched = (enemy_power >= power_ratio * own_power) & (enemy_power > F32(0.0))
+    routed = outmatched & (draw < chance) & (damp > F32(0.0))
+    return routed, F32(routed) * captured_share * standing * damp
+
+
+@jit
+def _rout_kernel(power: Array, standing: Array, damp: Array, draw: Array, power_ratio: Array,
+                 chance: Array, captured_share: Array, routed_out: Array, captured_out: Array
+                 ) -> None:
+    for side in range(2):
+        for j in range(power.shape[1]):
+            for i in range(power.shape[2]):
+                routed_out[side, j, i], captured_out[side, j, i] = _rout_one(
+                    power[side, j, i], power[1 - side, j, i], standing[side, j, i], damp[j, i],
+                    draw[side, j, i], power_ratio[i], chance[i], captured_share[i])
 
 
 def pursuit(rules: CombatRules, routed: np.ndarray | None) -> np.ndarray | float:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import StrikeRules, clip
+from offramp.engine.inputs import FLOAT, StrikeRules
+from offramp.engine.vector_math import F32, Array, jit
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,29 @@ def step(
     ban_strength: np.ndarray | float,
 ) -> StrikesState:
     """`surge` (n,) bool: an escalation surge is under way; `ban_strength` of the strike ban."""
-    capacity = state.generating_capacity
-    # 1.0 as a scalar when no surge is under way: the same products, one np.where fewer.
-    multiplier = np.where(surge, rules.escalation_damage_multiplier, 1.0) if surge.any() else 1.0
-    damage = rules.damage_per_week * multiplier * (1.0 - ban_strength) * at_war
-    repaired = rules.repair_per_week * (1.0 - capacity)
-    return StrikesState(generating_capacity=clip(capacity - damage + repaired, 0.0, 1.0))
+    n = surge.shape[-1]
+
+    def futures(values: np.ndarray | float) -> np.ndarray:
+        """(n,) C-contiguous float32 (a strided or broadcast array keeps the loop scalar)."""
+        if isinstance(values, np.ndarray) and values.shape == (n,) and values.dtype == FLOAT \
+                and values.flags.c_contiguous:
+            return values
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=FLOAT), (n,)))
+
+    capacity = np.empty(n, dtype=FLOAT)
+    _step_kernel(futures(state.generating_capacity), futures(rules.damage_per_week),
+                 futures(rules.repair_per_week), futures(rules.escalation_damage_multiplier),
+                 futures(ban_strength), futures(at_war), np.ascontiguousarray(surge, np.bool_),
+                 capacity)
+    return StrikesState(generating_capacity=capacity)
+
+
+@jit
+def _step_kernel(capacity: Array, damage_per_week: Array, repair_per_week: Array,
+                 surge_multiplier: Array, ban_strength: Array, at_war: Array, surge: Array,
+                 capacity_out: Array) -> None:
+    for i in range(capacity.shape[0]):
+        multiplier = surge_multiplier[i] if surge[i] else F32(1.0)
+        damage = damage_per_week[i] * multiplier * (F32(1.0) - ban_strength[i]) * at_war[i]
+        repaired = repair_per_week[i] * (F32(1.0) - capacity[i])
+        capacity_out[i] = min(max(capacity[i] - damage + repaired, F32(0.0)), F32(1.0))
