@@ -65,7 +65,7 @@ from offramp.engine.inputs import (
     Theaters,
 )
 from offramp.engine.noise import NoiseSource, Stream
-from offramp.engine.vector_math import F32, Array, inline, jit
+from offramp.engine.vector_math import F32, Array, full, inline, jit
 
 RECENT_WEIGHT = 0.25
 """Weight of this week in the moving average of casualties (about a month's memory)."""
@@ -236,13 +236,13 @@ def step(
     kept = strength_kept(combat_plan, enemy_held_km2) if enemy_held_km2 is not None else None
 
     def per_side(values: np.ndarray) -> np.ndarray:
-        return _contiguous(values, (2, n))
+        return full(values, (2, n))
 
     def per_future(values: np.ndarray | float) -> np.ndarray:
-        return _contiguous(values, (n,))
+        return full(values, (n,))
 
     def by_theater(values: np.ndarray) -> np.ndarray:
-        return _contiguous(values, (2, theaters, n))
+        return full(values, (2, theaters, n))
 
     rout_rules = rules.rout
     if rout_rules is None:  # unused by the kernel
@@ -264,13 +264,13 @@ def step(
     routed = None if rout_rules is None else np.empty((2, theaters, n), dtype=np.bool_)
     _step_kernel(
         by_theater(forces), per_side(shell_stock), per_future(at_war),
-        _contiguous(damp, (theaters, n)), per_side(belligerents.shells_needed_per_soldier_week),
+        full(damp, (theaters, n)), per_side(belligerents.shells_needed_per_soldier_week),
         per_side(belligerents.combat_quality), per_side(belligerents.fire_elasticity),
         None if np.isscalar(logistics_hit) and logistics_hit == 0.0
         else per_future(logistics_hit),
         None if b_intensity is None else per_future(b_intensity),
         None if kept is None else by_theater(kept),
-        _contiguous(combat_plan.log_scale, (theaters, n)),
+        full(combat_plan.log_scale, (theaters, n)),
         per_future(combat_plan.log_attacker_multiplier), combat_plan.floor_logs,
         None if fixed is None else np.ascontiguousarray(fixed[:, :, 0]),
         None if combat_plan.has_fixed_attacker is None
@@ -387,15 +387,6 @@ def _step_kernel(
             wounded_out[side, i] = wounded * wounded_return_share[i]
 
 
-def _contiguous(values: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
-    """`values` as a C-contiguous float32 array of `shape` (broadcast and copied if need be: a
-    kernel's loop over a strided or broadcast array does not vectorize)."""
-    if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == FLOAT \
-            and values.flags.c_contiguous:
-        return values
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=FLOAT), shape))
-
-
 def rout(rules: RoutRules, power: np.ndarray, standing: np.ndarray, damp: np.ndarray,
          noise: NoiseSource, week: int) -> tuple[np.ndarray, np.ndarray]:
     """(routed (2, J, n) bool, captured (2, J, n) personnel): forces outmatched by
@@ -405,11 +396,11 @@ def rout(rules: RoutRules, power: np.ndarray, standing: np.ndarray, damp: np.nda
     shape, futures = power.shape, power.shape[-1:]
     routed = np.empty(shape, dtype=np.bool_)
     captured = np.empty(shape, dtype=FLOAT)
-    _rout_kernel(_contiguous(power, shape), _contiguous(standing, shape),
-                 _contiguous(damp, shape[1:]), draw.reshape(shape),
-                 _contiguous(rules.power_ratio, futures),
-                 _contiguous(rules.chance_per_week, futures),
-                 _contiguous(rules.captured_share, futures), routed, captured)
+    _rout_kernel(full(power, shape), full(standing, shape),
+                 full(damp, shape[1:]), draw.reshape(shape),
+                 full(rules.power_ratio, futures),
+                 full(rules.chance_per_week, futures),
+                 full(rules.captured_share, futures), routed, captured)
     return routed, captured
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from offramp.engine.inputs import FLOAT, StrikeRules
-from offramp.engine.vector_math import F32, Array, jit
+from offramp.engine.vector_math import F32, Array, full, jit
 
 
 @dataclass(frozen=True)
@@ -40,16 +40,12 @@ def step(
     n = surge.shape[-1]
 
     def futures(values: np.ndarray | float) -> np.ndarray:
-        """(n,) C-contiguous float32 (a strided or broadcast array keeps the loop scalar)."""
-        if isinstance(values, np.ndarray) and values.shape == (n,) and values.dtype == FLOAT \
-                and values.flags.c_contiguous:
-            return values
-        return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=FLOAT), (n,)))
+        return full(values, (n,))
 
     capacity = np.empty(n, dtype=FLOAT)
     _step_kernel(futures(state.generating_capacity), futures(rules.damage_per_week),
                  futures(rules.repair_per_week), futures(rules.escalation_damage_multiplier),
-                 futures(ban_strength), futures(at_war), np.ascontiguousarray(surge, np.bool_),
+                 futures(ban_strength), futures(at_war), full(surge, (n,), np.bool_),
                  capacity)
     return StrikesState(generating_capacity=capacity)
 
