@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offramp.engine.inputs import CalendarRules
+from offramp.engine.inputs import FLOAT, CalendarRules
 from offramp.engine.noise import NoiseSource, Stream
+from offramp.engine.vector_math import F32, Array, full, jit
 
 
 @dataclass(frozen=True)
@@ -108,19 +109,44 @@ def aid_multiplier_by_backer(calendar: CalendarRules, now: CalendarNow, n_backer
 
     An election of a belligerent carries only the talks push; its aid multiplier is unused.
     """
-    multiplier = np.ones((n_backers, n), dtype=calendar.aid_multiplier_if_challenger.dtype)
-    for e, backer in enumerate(calendar.election_actor_backer):
-        if backer >= 0 and now.challenger_in_office[e].any():
-            multiplier[backer] = np.where(now.challenger_in_office[e],
-                                          multiplier[backer]
-                                          * calendar.aid_multiplier_if_challenger[e],
-                                          multiplier[backer])
+    multiplier = np.empty((n_backers, n), dtype=FLOAT)
+    elections = len(calendar.election_actor_backer)
+    _aid_multiplier_kernel(np.asarray(calendar.election_actor_backer, dtype=np.int64),
+                           full(now.challenger_in_office, (elections, n), np.bool_),
+                           full(calendar.aid_multiplier_if_challenger, (elections, n)),
+                           multiplier)
     return multiplier
 
 
 def talks_push(calendar: CalendarRules, now: CalendarNow) -> np.ndarray | float:
     """(n,) added pressure to open talks from challengers now in office (0.0 if none)."""
-    if not len(calendar.election_date):
+    elections = len(calendar.election_date)
+    if not elections:
         return 0.0
-    push: np.ndarray = (calendar.talks_push_if_challenger * now.challenger_in_office).sum(axis=0)
+    n = now.challenger_in_office.shape[-1]
+    push = np.empty(n, dtype=FLOAT)
+    _talks_push_kernel(full(calendar.talks_push_if_challenger, (elections, n)),
+                       full(now.challenger_in_office, (elections, n), np.bool_), push)
     return push
+
+
+@jit
+def _aid_multiplier_kernel(election_backer: Array, in_office: Array, multiplier_if: Array,
+                           out: Array) -> None:
+    for k in range(out.shape[0]):
+        for i in range(out.shape[1]):
+            out[k, i] = F32(1.0)
+    for e in range(election_backer.shape[0]):
+        k = election_backer[e]
+        if k >= 0:
+            for i in range(out.shape[1]):
+                out[k, i] = out[k, i] * multiplier_if[e, i] if in_office[e, i] else out[k, i]
+
+
+@jit
+def _talks_push_kernel(push_if: Array, in_office: Array, out: Array) -> None:
+    for i in range(out.shape[0]):
+        out[i] = F32(0.0)
+    for e in range(push_if.shape[0]):  # elections in order, as NumPy's sum over that axis
+        for i in range(out.shape[0]):
+            out[i] += push_if[e, i] * F32(in_office[e, i])
