@@ -74,9 +74,11 @@ B9 settlement: while talks are open, every issue has a zone of agreement and sur
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from offramp.engine import vector_math
 from offramp.engine.inputs import (
     FLOAT,
     SIDE_A,
@@ -87,10 +89,10 @@ from offramp.engine.inputs import (
     IssueRules,
     Levers,
     Theaters,
-    clip,
 )
 from offramp.engine.noise import NoiseSource, Stream
 from offramp.engine.state import SETTLED
+from offramp.engine.vector_math import F32, Array, inline, jit
 
 SUPPORT_COST_CAP = 5.0
 AUDIENCE_SUPPORT_CAP = 2.0
@@ -170,23 +172,6 @@ def guaranteed_ceiling(issues: IssueRules, security_guarantees: float) -> np.nda
     return issues.ceiling_a + guarantee * (1.0 - issues.ceiling_a)
 
 
-def issue_terms(issues: IssueRules, ceiling_a: np.ndarray, weariness: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(agreeable, cost_to_a, value_to_b), each (n,): whether every issue has a zone of
-    agreement, sum_i v_a,i y_i and sum_i v_b,i y_i at the efficient concessions y (B5b).
-
-    `ceiling_a` is a's ceiling with guarantees, `weariness` (2, n) is clip(1 - S/S(0), 0, 1).
-    """
-    ceiling = ceiling_a + (1.0 - ceiling_a) * np.minimum(issues.softening_a * weariness[SIDE_A],
-                                                         1.0)
-    demand = issues.demand_b * (1.0 - np.minimum(issues.softening_b * weariness[SIDE_B], 1.0))
-    agreeable = (demand <= ceiling).all(axis=0)
-    concession = np.where(issues.value_to_b > issues.value_to_a, ceiling, demand)
-    cost_to_a = (issues.value_to_a * concession).sum(axis=0)
-    value_to_b = (issues.value_to_b * concession).sum(axis=0)
-    return agreeable, cost_to_a, value_to_b
-
-
 def initial_state(belligerents: Belligerents, bargaining_plan: BargainingPlan,
                   a_share: np.ndarray, e: np.ndarray, noise: NoiseSource) -> BargainingState:
     n = a_share.shape[-1]
@@ -216,13 +201,57 @@ def settlement_range(
     `chip_b` b's valuation of its soil held by a (premium x area), `premium_*` the commitment
     premiums of B4.
     """
-    reservation_a = projected_share_a - cost_a + premium_a
-    reservation_b = 1.0 - projected_share_b - chip_b - cost_b + premium_b
-    x_low = np.where(reservation_a >= floor_a, reservation_a,
-                     (reservation_a + audience_a * floor_a) / (1.0 + audience_a))
-    y_low = np.where(reservation_b >= floor_b, reservation_b,
-                     (reservation_b + audience_b * floor_b) / (1.0 + audience_b))
-    return x_low, 1.0 - y_low
+    values = (projected_share_a, projected_share_b, chip_b, cost_a, cost_b, floor_a, floor_b,
+              audience_a, audience_b, premium_a, premium_b)
+    dtype = np.result_type(*values)  # (Python floats are weak, as in NumPy's arithmetic)
+    shape = np.broadcast_shapes(*(np.shape(value) for value in values))
+    (projected_share_a, projected_share_b, chip_b, cost_a, cost_b, floor_a, floor_b, audience_a,
+     audience_b, premium_a, premium_b) = (
+        np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), shape)).reshape(-1)
+        for value in values)
+    x_low, x_high = np.empty(cost_a.shape, dtype=dtype), np.empty(cost_a.shape, dtype=dtype)
+    _settlement_range_kernel(projected_share_a, projected_share_b, chip_b, cost_a, cost_b,
+                             floor_a, floor_b, audience_a, audience_b, premium_a, premium_b,
+                             x_low, x_high)
+    return x_low.reshape(shape), x_high.reshape(shape)
+
+
+@inline
+def _settlement_range(
+    projected_a: Any, projected_b: Any, chip_b: Any, cost_a: Any, cost_b: Any, floor_a: Any,
+    floor_b: Any, audience_a: Any, audience_b: Any, premium_a: Any, premium_b: Any,
+) -> tuple[Any, Any]:
+    """B5-B6 for one future, in the precision of its arguments: (x_low, x_high)."""
+    reservation_a = projected_a - cost_a + premium_a
+    reservation_b = F32(1.0) - projected_b - chip_b - cost_b + premium_b
+    x_low = reservation_a if reservation_a >= floor_a \
+        else (reservation_a + audience_a * floor_a) / (F32(1.0) + audience_a)
+    y_low = reservation_b if reservation_b >= floor_b \
+        else (reservation_b + audience_b * floor_b) / (F32(1.0) + audience_b)
+    return x_low, F32(1.0) - y_low
+
+
+@jit
+def _settlement_range_kernel(
+    projected_a: Array, projected_b: Array, chip_b: Array, cost_a: Array, cost_b: Array,
+    floor_a: Array, floor_b: Array, audience_a: Array, audience_b: Array, premium_a: Array,
+    premium_b: Array, x_low_out: Array, x_high_out: Array,
+) -> None:
+    for i in range(x_low_out.shape[0]):
+        x_low_out[i], x_high_out[i] = _settlement_range(
+            projected_a[i], projected_b[i], chip_b[i], cost_a[i], cost_b[i], floor_a[i],
+            floor_b[i], audience_a[i], audience_b[i], premium_a[i], premium_b[i])
+
+
+@inline
+def _expm1(x: Any) -> Any:
+    """e ** x - 1 in float32, accurate for small x too (Kahan: (u - 1) x / ln u, u = e ** x,
+    whose rounding errors cancel; within 3e-7 relative of the exact value for x <= 80)."""
+    x = F32(x)
+    u = vector_math.exp(x)
+    u_minus_1 = u - F32(1.0)
+    kahan = u_minus_1 * (x / vector_math.log(u))
+    return x if u == F32(1.0) else (u_minus_1 if u_minus_1 == F32(-1.0) else kahan)
 
 
 def step(
@@ -236,94 +265,253 @@ def step(
 ) -> tuple[BargainingState, np.ndarray]:
     """Learn, project, open or close talks, and perhaps settle; returns (state, status)."""
     bp = bargaining_plan
-    # B1: learning from this week's change, seen through fog (side b also tracks e).
-    # Fog and trend volatility scale with the length of front observed, so that the few
-    # tens of km around a salient are not seen through the fog of the whole main front; the
-    # Kalman gain is then the same for q and e.
-    fog = noise.normals(Stream.FOG, week, 3) * rules.observation_noise
-    variance = state.belief_variance
-    gain = belligerents.belief_receptivity * variance / (variance + bp.observation_variance)
-    belief_q = state.belief_q + gain * ((a_share - state.last_a_share) + fog[:2]
-                                        - state.belief_q)
-    belief_e = state.belief_e + gain[SIDE_B] * ((e - state.last_e)
-                                                + bp.salient_fog_scale * fog[2] - state.belief_e)
-    variance = (1.0 - gain) * variance + rules.trend_volatility
-
-    # B2-B3: projections and costs over the planning horizon.
-    horizon = rules.planning_horizon_weeks
-    projected_q = clip(a_share + horizon * belief_q, 0.0, 1.0)
-    support_ratio = support / belligerents.initial_support
-    resolve = np.minimum(1.0 / np.maximum(support_ratio, 1e-9), SUPPORT_COST_CAP)
-    cost = bp.cost_over_horizon * intensity * resolve
-    cost_a = cost[SIDE_A] * (1.0 - shipping)
-
-    # B5-B7: reservations, floors, surplus.
-    # Once the salient is gone it stays gone (no new incursions), whatever the fog suggests.
-    chip = e if bp.chip_is_current else np.where(
-        e > 0, clip(e + horizon * belief_e, 0.0, bp.max_e), 0.0)
-    if bp.a_salient is not None and enemy_held_km2 is not None:
-        held_a_salient = (enemy_held_km2 * bp.a_salient).sum(axis=0) \
-            / belligerents.national_area_km2[SIDE_A]
-        cost_a = cost_a + (belligerents.home_soil_premium[SIDE_A] - 1.0) * held_a_salient
-    audience = belligerents.audience_cost * np.minimum(support_ratio, AUDIENCE_SUPPORT_CAP)
-    premium = bp.commitment_premium * (1.0 - disengagement)  # B4
-    premium_a, premium_b = premium[SIDE_A], premium[SIDE_B]
-    agreeable: np.ndarray | bool = True
-    issue_cost_a: np.ndarray | float = 0.0
-    if rules.issues is not None:  # B5b
-        assert bp.issue_ceiling_a is not None  # planned with the issues
-        agreeable, issue_cost_a, issue_value_b = issue_terms(
-            rules.issues, bp.issue_ceiling_a, clip(1.0 - support_ratio, 0.0, 1.0))
-        premium_a, premium_b = premium_a + issue_cost_a, premium_b - issue_value_b
-    x_low, x_high = settlement_range(projected_q[SIDE_A], projected_q[SIDE_B],
-                                     bp.chip_premium * chip, cost_a, cost[SIDE_B],
-                                     bp.floor[SIDE_A], bp.floor[SIDE_B], audience[SIDE_A],
-                                     audience[SIDE_B], premium_a, premium_b)
-    surplus = x_high - x_low
-
-    # B8: the talks channel.
+    fog = noise.normals(Stream.FOG, week, 3)
     draw = noise.uniforms(Stream.TALKS, week, 2)
-    sought: np.ndarray | bool = seeking if seeking is not None \
-        else bp.seek_from_week is not None and week >= bp.seek_from_week  # or a trigger's
-    offers = rules.offers_from_b_per_week if offers_multiplier is None \
-        else rules.offers_from_b_per_week * offers_multiplier  # side b's own rules
-    rate = rules.talks_open_per_week * (bp.talks_initiative * sought + talks_push) + offers
-    live = status != SETTLED
-    was_open = state.talks_open
-    opens = ~was_open & (draw[0] < -np.expm1(-rate))
-    stays = was_open & (draw[0] >= rules.talks_close_per_week)
-    refuses = state.hardened & (e > 0) & live
-    talks_open = (opens | stays) & ~closes_talks & live & ~refuses
-    refused_over_soil = state.refused_over_soil | refuses
-    talks_open_weeks = state.talks_open_weeks + talks_open
-    deadlock_weeks = state.deadlock_weeks + (talks_open & ~agreeable) if rules.issues is not None \
-        else state.deadlock_weeks
+    n = fog.shape[-1]
 
-    # B9: settlement.
-    settles = talks_open & agreeable & (surplus >= 0.0) & (draw[1] < rules.settle_per_week)
-    if not settles.any():  # most weeks: no deal, and the settlement record stays as it was
-        return BargainingState(
-            talks_open=talks_open, talks_ever_opened=state.talks_ever_opened | talks_open,
-            belief_q=belief_q, belief_e=belief_e, belief_variance=variance,
-            last_a_share=a_share, last_e=e, surplus=surplus, terms=state.terms,
-            settlement_week=state.settlement_week, traded_km2=state.traded_km2,
-            hardened=state.hardened, refused_over_soil=refused_over_soil,
-            talks_open_weeks=talks_open_weeks, deadlock_weeks=deadlock_weeks,
-            issue_concessions=state.issue_concessions,
-        ), status
-    split = x_low + rules.bargaining_power_a * surplus
-    focal = split + rules.line_focality * (clip(a_share, x_low, x_high) - split)
-    terms = np.where(settles, clip(focal, 0.0, 1.0), state.terms)
-    new_state = BargainingState(
+    def full(values: np.ndarray | float | bool, shape: tuple[int, ...], dtype: type
+             ) -> np.ndarray:
+        """A contiguous, writeable array of the full shape: `values` itself, else a full copy.
+        (Not a broadcast: a loop reading a row of stride 0 is not vectorized. Always writeable:
+        one compiled specialization, not one per combination of read-only arguments.)"""
+        if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == dtype \
+                and values.flags.c_contiguous and values.flags.writeable:
+            return values
+        return np.full(shape, values, dtype=dtype)
+
+    def sides(values: np.ndarray | float) -> np.ndarray:
+        return full(values, (2, n), FLOAT)
+
+    def futures(values: np.ndarray | float | bool) -> np.ndarray:
+        return full(values, (n,), FLOAT)
+
+    def flags(values: np.ndarray) -> np.ndarray:
+        return full(values, (n,), np.bool_)
+
+    def rows(values: np.ndarray) -> np.ndarray:  # (theaters, issues)
+        return full(values, (values.shape[0], n), FLOAT)
+
+    issues = rules.issues
+    a_salient = held_a_salient = None
+    if bp.a_salient is not None and enemy_held_km2 is not None:
+        a_salient = bp.a_salient[:, 0]
+        held_a_salient = np.empty(n, dtype=FLOAT)  # filled by the kernel (scratch)
+    issue_cost_a = issue_value_b = agreeable = None
+    if issues is not None:  # B5b, in the kernel (scratch rows filled by it)
+        assert bp.issue_ceiling_a is not None  # planned with the issues
+        issue_cost_a, issue_value_b = np.empty(n, dtype=FLOAT), np.empty(n, dtype=FLOAT)
+        agreeable = np.empty(n, dtype=bool)
+    sought = seeking if seeking is not None \
+        else bp.seek_from_week is not None and week >= bp.seek_from_week  # or a trigger's
+
+    belief_q, variance = np.empty((2, n), dtype=FLOAT), np.empty((2, n), dtype=FLOAT)
+    belief_e, surplus = np.empty(n, dtype=FLOAT), np.empty(n, dtype=FLOAT)
+    x_low, x_high = np.empty(n, dtype=FLOAT), np.empty(n, dtype=FLOAT)  # (scratch)
+    talks_open, talks_ever_opened = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+    refused_over_soil = np.empty(n, dtype=bool)
+    talks_open_weeks = np.empty(n, dtype=FLOAT)
+    deadlock_weeks = state.deadlock_weeks if issues is None else np.empty(n, dtype=FLOAT)
+    terms, settlement_week = np.empty(n, dtype=FLOAT), np.empty(n, dtype=FLOAT)
+    traded_km2 = np.empty(n, dtype=FLOAT)
+    issue_concessions = state.issue_concessions if issues is None \
+        else np.empty(n, dtype=FLOAT)
+    new_status = np.empty(n, dtype=status.dtype)
+    _step_kernel(
+        # B1
+        fog, futures(rules.observation_noise), sides(belligerents.belief_receptivity),
+        sides(state.belief_variance), futures(bp.observation_variance),
+        futures(rules.trend_volatility), sides(state.belief_q), futures(state.belief_e),
+        futures(a_share), futures(state.last_a_share), futures(e), futures(state.last_e),
+        futures(bp.salient_fog_scale),
+        # B2-B4
+        futures(rules.planning_horizon_weeks), sides(support),
+        sides(belligerents.initial_support), sides(bp.cost_over_horizon), sides(intensity),
+        futures(shipping), bp.chip_is_current, futures(bp.max_e), futures(bp.chip_premium),
+        a_salient, None if enemy_held_km2 is None or a_salient is None else rows(enemy_held_km2),
+        futures(belligerents.national_area_km2[SIDE_A]),
+        futures(belligerents.home_soil_premium[SIDE_A]), sides(belligerents.audience_cost),
+        sides(bp.commitment_premium), futures(disengagement), sides(bp.floor),
+        # B5b
+        None if issues is None or bp.issue_ceiling_a is None else rows(bp.issue_ceiling_a),
+        None if issues is None else rows(issues.softening_a),
+        None if issues is None else rows(issues.softening_b),
+        None if issues is None else rows(issues.demand_b),
+        None if issues is None else rows(issues.value_to_a),
+        None if issues is None else rows(issues.value_to_b),
+        # B8-B9
+        draw, float(bp.talks_initiative), futures(sought), futures(rules.talks_open_per_week),
+        futures(talks_push), futures(rules.offers_from_b_per_week),
+        None if offers_multiplier is None else futures(offers_multiplier),
+        futures(rules.talks_close_per_week), futures(rules.settle_per_week),
+        futures(rules.bargaining_power_a), futures(rules.line_focality), status,
+        flags(state.talks_open), flags(state.talks_ever_opened), flags(state.hardened),
+        flags(state.refused_over_soil), flags(closes_talks), futures(state.talks_open_weeks),
+        futures(state.deadlock_weeks), futures(state.terms), futures(state.settlement_week),
+        futures(state.traded_km2), futures(salient_km2), futures(state.issue_concessions), week,
+        # scratch and outputs
+        held_a_salient, issue_cost_a, issue_value_b, agreeable, x_low, x_high, belief_q, belief_e,
+        variance, surplus, talks_open, talks_ever_opened, refused_over_soil, talks_open_weeks,
+        None if issues is None else deadlock_weeks, terms, settlement_week, traded_km2,
+        None if issues is None else issue_concessions, new_status)
+    return BargainingState(
         talks_open=talks_open,  # open in the week of a deal; closed from the next week on
-        talks_ever_opened=state.talks_ever_opened | talks_open,
-        belief_q=belief_q, belief_e=belief_e, belief_variance=variance,
-        last_a_share=a_share, last_e=e, surplus=surplus, terms=terms,
-        settlement_week=np.where(settles, float(week), state.settlement_week),
-        traded_km2=np.where(settles, salient_km2, state.traded_km2),
-        hardened=state.hardened, refused_over_soil=refused_over_soil,
-        talks_open_weeks=talks_open_weeks, deadlock_weeks=deadlock_weeks,
-        issue_concessions=np.where(settles, issue_cost_a, state.issue_concessions)
-        if rules.issues is not None else state.issue_concessions,
-    )
-    return new_state, np.where(settles, SETTLED, status).astype(status.dtype)
+        talks_ever_opened=talks_ever_opened, belief_q=belief_q, belief_e=belief_e,
+        belief_variance=variance, last_a_share=a_share, last_e=e, surplus=surplus, terms=terms,
+        settlement_week=settlement_week, traded_km2=traded_km2, hardened=state.hardened,
+        refused_over_soil=refused_over_soil, talks_open_weeks=talks_open_weeks,
+        deadlock_weeks=deadlock_weeks, issue_concessions=issue_concessions,
+    ), new_status
+
+
+@jit
+def _step_kernel(
+    fog_z: Array, observation_noise: Array, receptivity: Array, variance: Array,
+    observation_variance: Array, trend_volatility: Array, belief_q: Array, belief_e: Array,
+    a_share: Array, last_a_share: Array, e: Array, last_e: Array, fog_scale: Array,
+    horizon: Array, support: Array, initial_support: Array, cost_over_horizon: Array,
+    intensity: Array, shipping: Array, chip_is_current: bool, max_e: Array, chip_premium: Array,
+    a_salient: Array | None, enemy_held_km2: Array | None, area_a: Array,
+    home_soil_premium_a: Array, audience_cost: Array, commitment_premium: Array,
+    disengagement: Array, floor: Array,
+    issue_ceiling_a: Array | None, softening_a: Array | None, softening_b: Array | None,
+    demand_b: Array | None, value_to_a: Array | None, value_to_b: Array | None,
+    draw: Array, talks_initiative: float, sought: Array, talks_open_per_week: Array,
+    talks_push: Array, offers_per_week: Array, offers_multiplier: Array | None,
+    talks_close_per_week: Array, settle_per_week: Array, bargaining_power_a: Array,
+    line_focality: Array, status: Array, was_open: Array, ever_opened: Array, hardened: Array,
+    refused: Array, closes_talks: Array, open_weeks: Array, deadlock_weeks: Array,
+    old_terms: Array, old_settlement_week: Array, old_traded_km2: Array, salient_km2: Array,
+    old_issue_concessions: Array, week: int,
+    held_a_salient: Array | None, issue_cost_a: Array | None, issue_value_b: Array | None,
+    agreeable: Array | None, x_low: Array, x_high: Array, belief_q_out: Array,
+    belief_e_out: Array, variance_out: Array,
+    surplus_out: Array, talks_open_out: Array, ever_opened_out: Array, refused_out: Array,
+    open_weeks_out: Array, deadlock_weeks_out: Array | None, terms_out: Array,
+    settlement_week_out: Array, traded_km2_out: Array, issue_concessions_out: Array | None,
+    status_out: Array,
+) -> None:
+    n = a_share.shape[0]
+    zero, one = F32(0.0), F32(1.0)
+    # side a's soil held by b in salient theaters (its own salients, not its main front)
+    if held_a_salient is not None and a_salient is not None and enemy_held_km2 is not None:
+        for i in range(n):
+            held_a_salient[i] = zero
+        for j in range(a_salient.shape[0]):
+            if a_salient[j]:
+                for i in range(n):
+                    held_a_salient[i] += enemy_held_km2[j, i]
+        for i in range(n):
+            held_a_salient[i] = held_a_salient[i] / area_a[i]
+    # B5b: each side's limit on each issue softens as its support falls
+    if issue_cost_a is not None and issue_value_b is not None and agreeable is not None \
+            and issue_ceiling_a is not None and softening_a is not None \
+            and softening_b is not None and demand_b is not None and value_to_a is not None \
+            and value_to_b is not None:
+        for i in range(n):
+            issue_cost_a[i] = zero
+            issue_value_b[i] = zero
+            agreeable[i] = True
+        for k in range(issue_ceiling_a.shape[0]):
+            for i in range(n):
+                weariness_a = min(max(one - support[SIDE_A, i] / initial_support[SIDE_A, i],
+                                      zero), one)
+                weariness_b = min(max(one - support[SIDE_B, i] / initial_support[SIDE_B, i],
+                                      zero), one)
+                ceiling = issue_ceiling_a[k, i] + (one - issue_ceiling_a[k, i]) * min(
+                    softening_a[k, i] * weariness_a, one)
+                demand = demand_b[k, i] * (one - min(softening_b[k, i] * weariness_b, one))
+                agreeable[i] = agreeable[i] & (demand <= ceiling)
+                # the efficient concession: a's ceiling where b values it more than a loses
+                concession = ceiling if value_to_b[k, i] > value_to_a[k, i] else demand
+                issue_cost_a[i] += value_to_a[k, i] * concession
+                issue_value_b[i] += value_to_b[k, i] * concession
+
+    for i in range(n):
+        # B1: learning from this week's change, seen through fog (side b also tracks e). Fog
+        # and trend volatility scale with the length of front observed, so that the few tens
+        # of km around a salient are not seen through the fog of the whole main front; the
+        # Kalman gain is then the same for q and e.
+        dq = a_share[i] - last_a_share[i]
+        gain_a = receptivity[SIDE_A, i] * variance[SIDE_A, i] \
+            / (variance[SIDE_A, i] + observation_variance[i])
+        gain_b = receptivity[SIDE_B, i] * variance[SIDE_B, i] \
+            / (variance[SIDE_B, i] + observation_variance[i])
+        belief_a = belief_q[SIDE_A, i] + gain_a * (
+            dq + fog_z[0, i] * observation_noise[i] - belief_q[SIDE_A, i])
+        belief_b = belief_q[SIDE_B, i] + gain_b * (
+            dq + fog_z[1, i] * observation_noise[i] - belief_q[SIDE_B, i])
+        belief_salient = belief_e[i] + gain_b * (
+            (e[i] - last_e[i]) + fog_scale[i] * (fog_z[2, i] * observation_noise[i])
+            - belief_e[i])
+        belief_q_out[SIDE_A, i] = belief_a
+        belief_q_out[SIDE_B, i] = belief_b
+        belief_e_out[i] = belief_salient
+        variance_out[SIDE_A, i] = (one - gain_a) * variance[SIDE_A, i] + trend_volatility[i]
+        variance_out[SIDE_B, i] = (one - gain_b) * variance[SIDE_B, i] + trend_volatility[i]
+
+    for i in range(n):
+        # B2-B3: projections and costs over the planning horizon.
+        projected_a = min(max(a_share[i] + horizon[i] * belief_q_out[SIDE_A, i], zero), one)
+        projected_b = min(max(a_share[i] + horizon[i] * belief_q_out[SIDE_B, i], zero), one)
+        ratio_a = support[SIDE_A, i] / initial_support[SIDE_A, i]
+        ratio_b = support[SIDE_B, i] / initial_support[SIDE_B, i]
+        resolve_a = min(one / max(ratio_a, F32(1e-9)), F32(SUPPORT_COST_CAP))
+        resolve_b = min(one / max(ratio_b, F32(1e-9)), F32(SUPPORT_COST_CAP))
+        cost_a = cost_over_horizon[SIDE_A, i] * intensity[SIDE_A, i] * resolve_a \
+            * (one - shipping[i])
+        cost_b = cost_over_horizon[SIDE_B, i] * intensity[SIDE_B, i] * resolve_b
+
+        # B5-B7: reservations, floors, surplus.
+        # Once the salient is gone it stays gone (no new incursions), whatever the fog says.
+        chip = e[i]
+        if not chip_is_current:
+            chip = min(max(e[i] + horizon[i] * belief_e_out[i], zero), max_e[i]) \
+                if e[i] > zero else zero
+        if held_a_salient is not None:
+            cost_a = cost_a + (home_soil_premium_a[i] - one) * held_a_salient[i]
+        audience_a = audience_cost[SIDE_A, i] * min(ratio_a, F32(AUDIENCE_SUPPORT_CAP))
+        audience_b = audience_cost[SIDE_B, i] * min(ratio_b, F32(AUDIENCE_SUPPORT_CAP))
+        premium_a = commitment_premium[SIDE_A, i] * (one - disengagement[i])  # B4
+        premium_b = commitment_premium[SIDE_B, i] * (one - disengagement[i])
+        if issue_cost_a is not None and issue_value_b is not None:
+            premium_a = premium_a + issue_cost_a[i]
+            premium_b = premium_b - issue_value_b[i]
+        x_low[i], x_high[i] = _settlement_range(
+            projected_a, projected_b, chip_premium[i] * chip, cost_a, cost_b, floor[SIDE_A, i],
+            floor[SIDE_B, i], audience_a, audience_b, premium_a, premium_b)
+        surplus_out[i] = x_high[i] - x_low[i]
+
+    initiative = F32(talks_initiative)
+    for i in range(n):
+        # B8: the talks channel.
+        agrees = True if agreeable is None else agreeable[i]
+        offers = offers_per_week[i]
+        if offers_multiplier is not None:  # side b's own rules
+            offers = offers * offers_multiplier[i]
+        rate = talks_open_per_week[i] * (initiative * sought[i] + talks_push[i]) + offers
+        live = status[i] != SETTLED
+        opens = (not was_open[i]) & (draw[0, i] < -_expm1(-rate))
+        stays = was_open[i] & (draw[0, i] >= talks_close_per_week[i])
+        refuses = hardened[i] & (e[i] > zero) & live
+        is_open = (opens | stays) & (not closes_talks[i]) & live & (not refuses)
+        talks_open_out[i] = is_open
+        ever_opened_out[i] = ever_opened[i] | is_open
+        refused_out[i] = refused[i] | refuses
+        open_weeks_out[i] = open_weeks[i] + F32(is_open)
+        if deadlock_weeks_out is not None:
+            deadlock_weeks_out[i] = deadlock_weeks[i] + F32(is_open & (not agrees))
+
+    for i in range(n):
+        # B9: settlement.
+        agrees = True if agreeable is None else agreeable[i]
+        surplus = surplus_out[i]
+        settles = talks_open_out[i] & agrees & (surplus >= zero) & (draw[1, i] < settle_per_week[i])
+        split = x_low[i] + bargaining_power_a[i] * surplus
+        focal = split + line_focality[i] * (min(max(a_share[i], x_low[i]), x_high[i]) - split)
+        terms_out[i] = min(max(focal, zero), one) if settles else old_terms[i]
+        settlement_week_out[i] = F32(week) if settles else old_settlement_week[i]
+        traded_km2_out[i] = salient_km2[i] if settles else old_traded_km2[i]
+        if issue_concessions_out is not None and issue_cost_a is not None:
+            issue_concessions_out[i] = issue_cost_a[i] if settles \
+                else old_issue_concessions[i]
+        status_out[i] = SETTLED if settles else status[i]
