@@ -92,7 +92,7 @@ from offramp.engine.inputs import (
 )
 from offramp.engine.noise import NoiseSource, Stream
 from offramp.engine.state import SETTLED
-from offramp.engine.vector_math import F32, Array, inline, jit
+from offramp.engine.vector_math import F32, Array, full, inline, jit
 
 SUPPORT_COST_CAP = 5.0
 AUDIENCE_SUPPORT_CAP = 2.0
@@ -207,7 +207,7 @@ def settlement_range(
     shape = np.broadcast_shapes(*(np.shape(value) for value in values))
     (projected_share_a, projected_share_b, chip_b, cost_a, cost_b, floor_a, floor_b, audience_a,
      audience_b, premium_a, premium_b) = (
-        np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), shape)).reshape(-1)
+        full(value, shape, dtype.type).reshape(-1)
         for value in values)
     x_low, x_high = np.empty(cost_a.shape, dtype=dtype), np.empty(cost_a.shape, dtype=dtype)
     _settlement_range_kernel(projected_share_a, projected_share_b, chip_b, cost_a, cost_b,
@@ -241,17 +241,6 @@ def _settlement_range_kernel(
         x_low_out[i], x_high_out[i] = _settlement_range(
             projected_a[i], projected_b[i], chip_b[i], cost_a[i], cost_b[i], floor_a[i],
             floor_b[i], audience_a[i], audience_b[i], premium_a[i], premium_b[i])
-
-
-@inline
-def _expm1(x: Any) -> Any:
-    """e ** x - 1 in float32, accurate for small x too (Kahan: (u - 1) x / ln u, u = e ** x,
-    whose rounding errors cancel; within 3e-7 relative of the exact value for x <= 80)."""
-    x = F32(x)
-    u = vector_math.exp(x)
-    u_minus_1 = u - F32(1.0)
-    kahan = u_minus_1 * (x / vector_math.log(u))
-    return x if u == F32(1.0) else (u_minus_1 if u_minus_1 == F32(-1.0) else kahan)
 
 
 def step(
@@ -490,7 +479,7 @@ def _step_kernel(
             offers = offers * offers_multiplier[i]
         rate = talks_open_per_week[i] * (initiative * sought[i] + talks_push[i]) + offers
         live = status[i] != SETTLED
-        opens = (not was_open[i]) & (draw[0, i] < -_expm1(-rate))
+        opens = (not was_open[i]) & (draw[0, i] < -vector_math.expm1(-rate))
         stays = was_open[i] & (draw[0, i] >= talks_close_per_week[i])
         refuses = hardened[i] & (e[i] > zero) & live
         is_open = (opens | stays) & (not closes_talks[i]) & live & (not refuses)
