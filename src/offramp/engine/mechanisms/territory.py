@@ -29,20 +29,23 @@ Shares (the pie is side a's national area):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from offramp.engine import vector_math
 from offramp.engine.inputs import (
+    FLOAT,
     SIDE_A,
     SIDE_B,
     Belligerents,
     Levers,
     TerritoryRules,
     Theaters,
-    clip,
 )
+from offramp.engine.vector_math import F32, Array, full, inline, jit
 
-_TINY = 1e-9
+_TINY = F32(1e-9)
 
 
 @dataclass(frozen=True)
@@ -85,14 +88,39 @@ def initial_state(theaters: Theaters) -> TerritoryState:
 def advance_km2(power_strong: np.ndarray, power_weak: np.ndarray, scale: np.ndarray,
                 breakthrough_ratio: np.ndarray, steepness: np.ndarray) -> np.ndarray:
     """Ground taken by the stronger side in a week: scale * tanh(beta ln(ratio / threshold))+."""
-    ratio = power_strong / (power_weak + _TINY)
-    ratio /= breakthrough_ratio  # (in place: the same bits, one temporary fewer)
-    with np.errstate(divide="ignore"):
-        speed = np.log(ratio, out=ratio)
-    speed = steepness * speed
-    np.tanh(speed, out=speed)
-    np.maximum(speed, 0.0, out=speed)
-    return scale * speed
+    shape = np.broadcast_shapes(*(np.shape(values) for values in (
+        power_strong, power_weak, scale, breakthrough_ratio, steepness)))
+    size = int(np.prod(shape))
+    def flat(values: np.ndarray) -> np.ndarray:
+        return full(values, shape).reshape(size)
+
+    gained = np.empty(size, dtype=FLOAT)
+    _advance_kernel(flat(power_strong), flat(power_weak), flat(scale), flat(breakthrough_ratio),
+                    flat(steepness), gained)
+    return gained.reshape(shape)
+
+
+@inline
+def _tanh_positive(x: Any) -> Any:
+    """tanh x for x >= 0, as -expm1(-2x) / (2 + expm1(-2x)) (no cancellation near 0)."""
+    m = vector_math.expm1(F32(-2.0) * x)
+    return -m / (F32(2.0) + m)
+
+
+@inline
+def _advance(strong: Any, weak: Any, scale: Any, breakthrough_ratio: Any, steepness: Any
+             ) -> Any:
+    ratio = strong / (weak + _TINY)
+    ratio /= breakthrough_ratio
+    speed = steepness * vector_math.log(ratio)  # log(0) is LOG_OF_ZERO: no advance
+    return scale * _tanh_positive(max(speed, F32(0.0)))
+
+
+@jit
+def _advance_kernel(strong: Array, weak: Array, scale: Array, breakthrough_ratio: Array,
+                    steepness: Array, out: Array) -> None:
+    for i in range(out.shape[0]):
+        out[i] = _advance(strong[i], weak[i], scale[i], breakthrough_ratio[i], steepness[i])
 
 
 def step(
@@ -103,44 +131,87 @@ def step(
 ) -> TerritoryState:
     """Move the lines one week."""
     tp = territory_plan
-    occupier = power[tp.occupier_index, tp.theater_index]
-    owner = power[tp.soil_index, tp.theater_index]
-    occupier_advances = occupier > owner
-    # max/min and a +-1 sign instead of np.where over (J, n) (several times slower): the same
-    # numbers, since powers are finite and non-negative and g * (+-1) is exactly +-g.
-    strong = np.maximum(occupier, owner)
-    weak = np.minimum(occupier, owner)
-    gained = advance_km2(strong, weak, tp.advance_scale * (advance_multiplier * damp),
-                         rules.breakthrough_ratio, rules.advance_steepness)
-    sign = occupier_advances.astype(gained.dtype)
-    sign += sign
-    sign -= 1.0
-    gained *= sign
-    held = clip(state.enemy_held_km2 + gained, 0.0, theaters.contested_area_km2, out=gained)
+    j_count, n = state.enemy_held_km2.shape
+    theater_rows = (j_count, n)
+    held = np.empty(theater_rows, dtype=FLOAT)
+    # the withdrawal's clock: a scheduled posture's from its week, a trigger's per future
+    weeks_withdrawing = None
     if tp.withdraw:
-        weeks_withdrawing = week + 1 - tp.withdraw_from_week
-        remaining = np.maximum(0.0, 1.0 - weeks_withdrawing / np.maximum(withdrawal_weeks, _TINY))
-        for j in np.flatnonzero(tp.on_b_soil[:, 0]):
-            np.minimum(held[j], theaters.initial_enemy_held_km2[j] * remaining, out=held[j])
-    elif withdraw_since is not None:  # a trigger's withdrawal, from its own week per future
-        withdrawing = np.isfinite(withdraw_since)
-        remaining = np.maximum(0.0, 1.0 - (week + 1 - np.where(withdrawing, withdraw_since, 0.0))
-                               / np.maximum(withdrawal_weeks, _TINY))
-        for j in np.flatnonzero(tp.on_b_soil[:, 0]):
-            capped = np.minimum(held[j], theaters.initial_enemy_held_km2[j] * remaining)
-            held[j] = np.where(withdrawing, capped, held[j])
+        weeks_withdrawing = np.full(n, week + 1 - tp.withdraw_from_week, dtype=FLOAT)
+    elif withdraw_since is not None:
+        weeks_withdrawing = np.where(np.isfinite(withdraw_since),
+                                     week + 1 - withdraw_since, np.nan).astype(FLOAT)
+    _step_kernel(
+        full(power, (2, j_count, n)), np.asarray(tp.soil_index, dtype=np.int64),
+        full(tp.advance_scale, theater_rows), full(advance_multiplier, theater_rows),
+        full(damp, theater_rows), full(rules.breakthrough_ratio, (n,)),
+        full(rules.advance_steepness, (n,)), full(state.enemy_held_km2, theater_rows),
+        full(theaters.contested_area_km2, theater_rows),
+        full(theaters.initial_enemy_held_km2, theater_rows),
+        np.ascontiguousarray(tp.on_b_soil[:, 0]), weeks_withdrawing,
+        full(withdrawal_weeks, (n,)), held)
     return TerritoryState(enemy_held_km2=held)
+
+
+@jit
+def _step_kernel(
+    power: Array, soil_index: Array, advance_scale: Array, advance_multiplier: Array,
+    damp: Array, breakthrough_ratio: Array, steepness: Array, enemy_held: Array,
+    contested: Array, initial_held: Array, on_b_soil: Array, weeks_withdrawing: Array | None,
+    withdrawal_weeks: Array, held_out: Array,
+) -> None:
+    for j in range(held_out.shape[0]):
+        owner_side = soil_index[j]
+        for i in range(held_out.shape[1]):
+            occupier = power[1 - owner_side, j, i]
+            owner = power[owner_side, j, i]
+            gained = _advance(max(occupier, owner), min(occupier, owner),
+                              advance_scale[j, i] * (advance_multiplier[j, i] * damp[j, i]),
+                              breakthrough_ratio[i], steepness[i])
+            gained = gained if occupier > owner else -gained
+            held = min(max(enemy_held[j, i] + gained, F32(0.0)), contested[j, i])
+            if weeks_withdrawing is not None and on_b_soil[j]:
+                # NaN weeks (a future whose trigger has not fired) leave the ground as it is
+                remaining = max(F32(0.0), F32(1.0) - weeks_withdrawing[i]
+                                / max(withdrawal_weeks[i], _TINY))
+                capped = min(held, initial_held[j, i] * remaining)
+                held = held if weeks_withdrawing[i] != weeks_withdrawing[i] else capped
+            held_out[j, i] = held
 
 
 def shares(belligerents: Belligerents, theaters: Theaters, territory_plan: TerritoryPlan,
            enemy_held_km2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(side a's territory share, e = b's soil held by a as a share of a's area, salient km2)."""
-    area_a = belligerents.national_area_km2[SIDE_A]
-    lost = ((enemy_held_km2 - theaters.initial_enemy_held_km2) * territory_plan.on_a_soil
-            ).sum(axis=0)
-    a_share = clip(belligerents.initial_territory_share[SIDE_A] - lost / area_a, 0.0, 1.0)
-    salient_km2 = (enemy_held_km2 * territory_plan.on_b_soil).sum(axis=0)
-    return a_share, salient_km2 / area_a, salient_km2
+    j_count, n = np.shape(enemy_held_km2)
+    a_share, e, salient_km2 = (np.empty(n, dtype=FLOAT) for _ in range(3))
+    _shares_kernel(full(belligerents.national_area_km2[SIDE_A], (n,)),
+                   full(belligerents.initial_territory_share[SIDE_A], (n,)),
+                   full(enemy_held_km2, (j_count, n)),
+                   full(theaters.initial_enemy_held_km2, (j_count, n)),
+                   np.ascontiguousarray(territory_plan.on_a_soil[:, 0]),
+                   np.ascontiguousarray(territory_plan.on_b_soil[:, 0]), a_share, e, salient_km2)
+    return a_share, e, salient_km2
+
+
+@jit
+def _shares_kernel(area_a: Array, initial_share_a: Array, held: Array, initial_held: Array,
+                   on_a_soil: Array, on_b_soil: Array, a_share_out: Array, e_out: Array,
+                   salient_out: Array) -> None:
+    n = held.shape[1]
+    for i in range(n):
+        a_share_out[i] = F32(0.0)  # ground lost on a's soil, summed over theaters in order
+        salient_out[i] = F32(0.0)
+    for j in range(held.shape[0]):
+        if on_a_soil[j]:
+            for i in range(n):
+                a_share_out[i] += held[j, i] - initial_held[j, i]
+        if on_b_soil[j]:
+            for i in range(n):
+                salient_out[i] += held[j, i]
+    for i in range(n):
+        a_share_out[i] = min(max(initial_share_a[i] - a_share_out[i] / area_a[i], F32(0.0)),
+                             F32(1.0))
+        e_out[i] = salient_out[i] / area_a[i]
 
 
 def line_moved(belligerents: Belligerents, before: TerritoryState, after: TerritoryState
