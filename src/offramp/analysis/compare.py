@@ -41,7 +41,7 @@ def _median_end_week(frame: pd.DataFrame) -> float:
 
 def summary_table(outcomes: pd.DataFrame, policies: list[str] | None = None) -> pd.DataFrame:
     """One row per policy: the headline statistics the main job prints."""
-    policies = policies or list(dict.fromkeys(outcomes["policy"]))
+    policies = policies or [str(policy) for policy in pd.unique(outcomes["policy"])]
     rows = []
     for policy in policies:
         frame = outcomes[outcomes["policy"] == policy]
@@ -68,10 +68,11 @@ def paired_wins(
     Rows are "A vs B", columns the headline outcomes. Futures where both are equal (for example
     both wars still on) count as not beating; so A-vs-B and B-vs-A need not add up to one.
     """
-    policies = list(dict.fromkeys(outcomes["policy"]))
     # futures x policies per headline, by one factorization of the keys (not a pivot each:
-    # eight pivots of a million rows cost more than the comparisons)
-    policy_at = pd.Categorical(outcomes["policy"], categories=policies).codes
+    # eight pivots of a million rows cost more than the comparisons); policies in the order
+    # they first appear
+    policy_at, policy_names = pd.factorize(outcomes["policy"])
+    policies = [str(policy) for policy in policy_names]
     future_at, futures = pd.factorize(outcomes["future"])
     wide = {}
     for h in headlines:
@@ -88,8 +89,8 @@ def paired_wins(
         values = wide[headline.column]
         table = np.empty((len(policies), len(policies)))
         for i in range(len(policies)):
-            first = values[:, [i]]
-            better = first > values if headline.larger_is_better else first < values
+            own = values[:, [i]]
+            better = own > values if headline.larger_is_better else own < values
             table[i] = better.mean(axis=0)
         shares[headline.label] = table
     rows = []

@@ -233,7 +233,8 @@ def robustness_table(
            'territory share regret, max': 0.1, 'meets all requirements': 0.5}}
     """
     _check_table(outcomes)
-    order = list(policies) if policies is not None else list(dict.fromkeys(outcomes["policy"]))
+    order = list(policies) if policies is not None \
+        else [str(policy) for policy in pd.unique(outcomes["policy"])]
     columns: dict[str, pd.Series] = {}
     for headline in headlines:
         if headline.column not in outcomes.columns:
