@@ -111,7 +111,7 @@ def test_saltelli_run_has_n_times_2d_plus_2_futures_in_salib_order(kursk, saltel
                                   saltelli_run.read_futures())
 
 
-@pytest.mark.parametrize(("n_futures", "n_dims"), [(1, 1), (7, 3), (1_000, 40)])
+@pytest.mark.parametrize(("n_futures", "n_dims"), [(1, 1), (7, 3), (1_000, 40), (20_000, 3)])
 def test_our_latin_hypercube_is_scipys_bit_for_bit(n_futures, n_dims):
     """`latin_hypercube` reorders SciPy's arithmetic for speed, not its numbers."""
     from scipy.stats import qmc
