@@ -37,6 +37,7 @@ One array of length n per outcome (see OUTCOME_NAMES and docs/model.md for defin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +45,7 @@ from offramp.engine.inputs import FLOAT, POSTURE_CODES, SIDE_A, SIDE_B, EngineIn
 from offramp.engine.mechanisms import escalation
 from offramp.engine.policy import NO_OVERRIDES, LeverOverrides
 from offramp.engine.state import CEASEFIRE, SETTLED, WAR, State
+from offramp.engine.vector_math import F32, Array, full, inline, jit
 
 OUTCOME_NAMES: tuple[str, ...] = (
     "ended", "end_kind", "end_week", "settlement_week", "a_territory_share", "settlement_terms",
@@ -104,19 +106,43 @@ def initial_record(inputs: EngineInputs, state: State) -> RecordState:
 def record_week(inputs: EngineInputs, record: RecordState, state: State,
                 shells_received_a: np.ndarray, week: int) -> RecordState:
     k = inputs.main_backer
-    fighting = state.status == WAR
-    return RecordState(
-        min_generating_capacity=np.minimum(record.min_generating_capacity,
-                                           state.strikes.generating_capacity),
-        min_backer_shell_stock=record.min_backer_shell_stock if k is None else np.minimum(
-            record.min_backer_shell_stock, state.industry.backer_shell_stock[k]),
-        min_backer_high_end_stock=record.min_backer_high_end_stock if k is None else np.minimum(
-            record.min_backer_high_end_stock, state.industry.backer_high_end_stock[k]),
-        peace_since=np.where(fighting, np.nan,
-                             np.where(np.isnan(record.peace_since), float(week),
-                                      record.peace_since)),
-        aid_shells_delivered=record.aid_shells_delivered + shells_received_a,
-    )
+    n = state.status.shape[0]
+    capacity, shells, high_end, peace, delivered = (np.empty(n, dtype=FLOAT) for _ in range(5))
+    _record_kernel(
+        full(record.min_generating_capacity, (n,)), full(state.strikes.generating_capacity, (n,)),
+        full(record.min_backer_shell_stock, (n,)),
+        None if k is None else full(state.industry.backer_shell_stock[k], (n,)),
+        full(record.min_backer_high_end_stock, (n,)),
+        None if k is None else full(state.industry.backer_high_end_stock[k], (n,)),
+        full(record.peace_since, (n,)), state.status == WAR,
+        full(record.aid_shells_delivered, (n,)), full(shells_received_a, (n,)), F32(week),
+        capacity, shells, high_end, peace, delivered)
+    return RecordState(min_generating_capacity=capacity, min_backer_shell_stock=shells,
+                       min_backer_high_end_stock=high_end, peace_since=peace,
+                       aid_shells_delivered=delivered)
+
+
+@inline
+def _minimum(a: Any, b: Any) -> Any:
+    """np.minimum of two scalars (a NaN on either side wins)."""
+    return a if (a <= b or a != a) else b
+
+
+@jit
+def _record_kernel(
+    min_capacity: Array, capacity: Array, min_shells: Array, shells: Array | None,
+    min_high_end: Array, high_end: Array | None, peace_since: Array, fighting: Array,
+    delivered: Array, received: Array, week: np.float32, capacity_out: Array, shells_out: Array,
+    high_end_out: Array, peace_out: Array, delivered_out: Array,
+) -> None:
+    for i in range(capacity_out.shape[0]):
+        capacity_out[i] = _minimum(min_capacity[i], capacity[i])
+        shells_out[i] = min_shells[i] if shells is None else _minimum(min_shells[i], shells[i])
+        high_end_out[i] = min_high_end[i] if high_end is None \
+            else _minimum(min_high_end[i], high_end[i])
+        since = week if peace_since[i] != peace_since[i] else peace_since[i]
+        peace_out[i] = F32(np.nan) if fighting[i] else since
+        delivered_out[i] = delivered[i] + received[i]
 
 
 OBSERVED_NAMES: tuple[str, ...] = ("week", *STATE_SERIES, "highest_escalation_rung",
