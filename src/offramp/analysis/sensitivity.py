@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from offramp.engine.vector_math import Array, jit
 from offramp.errors import UserError
 
 __all__ = ["pawn_indices", "sensitivity"]
@@ -229,22 +230,62 @@ def sensitivity(
     return _with_constants(table, constant)
 
 
-def _ks_statistic(counts: np.ndarray, below: np.ndarray, n: int, cdf_all: np.ndarray) -> float:
-    """``scipy.stats.ks_2samp(slide, y).statistic`` from cumulative counts, to the last bit.
+@jit
+def _slide_statistics(values_by_y: Array, edges: Array, last: Array, exact: bool,
+                      statistics: Array) -> None:
+    """statistics[s, j]: ``scipy.stats.ks_2samp(slide s of parameter j, y).statistic`` from
+    cumulative counts, to the last bit.
 
-    `counts` and `below` are the numbers of the slide's rows and of all rows with y at or below
-    each distinct value of y. SciPy's "auto" mode is exact for samples of at most 10,000, and
-    then rounds the statistic to a multiple of 1 / lcm(m, n); integers give that multiple
-    exactly. Beyond 10,000 rows SciPy keeps the floating-point difference of the two CDFs.
+    `values_by_y` (d, n) holds each parameter's values in the order of y; `edges` (d, S + 1)
+    the slides' edges (slide s: edges[s] <= x < edges[s + 1]; NaN and the largest value in
+    none, as in SALib); `last` the positions (in y's order) of the last of each run of tied
+    y values, where both CDFs are evaluated. SciPy's "auto" mode is exact for samples of at
+    most 10,000 (`exact`): it rounds the statistic to a multiple of 1 / lcm(m, n), which
+    integers give exactly; beyond, it keeps the floating-point difference of the two CDFs.
     """
-    m = int(counts[-1])
-    if m == 0:
-        return np.nan  # an empty slide: SALib skips it
-    if n <= 10_000:
-        g = math.gcd(m, n)
-        numerator = int(np.abs(counts * n - below * m).max())  # |m n (F_slide - F_all)|
-        return (numerator // g) * 1.0 / ((m // g) * n)
-    return float(np.abs(counts / m - cdf_all).max())
+    d, n = values_by_y.shape
+    slides = edges.shape[1] - 1
+    slide_of = np.empty(n, dtype=np.int64)
+    sizes = np.zeros(slides, dtype=np.int64)
+    counts = np.zeros(slides, dtype=np.int64)
+    largest = np.zeros(slides, dtype=np.int64)  # max |count n - below m| (exact mode)
+    furthest = np.zeros(slides)  # max |count / m - below / n| (floating-point mode)
+    for j in range(d):
+        sizes[:] = 0
+        for i in range(n):
+            slide = -1
+            for s in range(slides):
+                if edges[j, s] <= values_by_y[j, i] < edges[j, s + 1]:
+                    slide = s
+            slide_of[i] = slide
+            if slide >= 0:
+                sizes[slide] += 1
+        counts[:] = 0
+        largest[:] = 0
+        furthest[:] = 0.0
+        at = 0
+        for i in range(n):
+            if slide_of[i] >= 0:
+                counts[slide_of[i]] += 1
+            if at < last.shape[0] and last[at] == i:  # the CDFs at this distinct value of y
+                below = i + 1
+                for s in range(slides):
+                    m = sizes[s]
+                    if m > 0:
+                        if exact:
+                            largest[s] = max(largest[s], abs(counts[s] * n - below * m))
+                        else:
+                            furthest[s] = max(furthest[s], abs(counts[s] / m - below / n))
+                at += 1
+        for s in range(slides):
+            m = sizes[s]
+            if m == 0:
+                statistics[s, j] = np.nan  # an empty slide: SALib skips it
+            elif exact:
+                g = math.gcd(m, n)
+                statistics[s, j] = float(largest[s] // g) / float((m // g) * n)
+            else:
+                statistics[s, j] = furthest[s]
 
 
 def pawn_indices(values: np.ndarray, y: np.ndarray, slides: int = 10) -> dict[str, np.ndarray]:
@@ -266,20 +307,12 @@ def pawn_indices(values: np.ndarray, y: np.ndarray, slides: int = 10) -> dict[st
     sorted_y = y[order]
     # Evaluate the CDFs once per distinct value of y, at the last of its ties (side="right").
     last = np.flatnonzero(np.append(sorted_y[1:] != sorted_y[:-1], True))
-    cdf_all = (last + 1) / n
     step = 1 / slides
     seq = np.arange(0, 1 + step, step)  # SALib's grid, floating-point quirks included
+    edges = np.array([np.nanquantile(values[:, j], seq) for j in range(d)]).reshape(d, -1)
     statistics = np.full((slides, d), np.nan)
-    for j in range(d):
-        column = values[:, j]
-        edges = np.nanquantile(column, seq)
-        slide = np.full(n, -1, dtype=np.int64)
-        for s in range(slides):
-            slide[(column >= edges[s]) & (column < edges[s + 1])] = s
-        in_slide = slide[order][:, None] == np.arange(slides)[None, :]  # (n, slides), y order
-        counts = np.cumsum(in_slide, axis=0)[last]  # rows of each slide with y <= each value
-        for s in range(slides):
-            statistics[s, j] = _ks_statistic(counts[:, s], last + 1, n, cdf_all)
+    _slide_statistics(np.ascontiguousarray(values[order].T), edges, last, n <= 10_000,
+                      statistics)
     summary = np.full((d, 6), np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN parameter: NaN, as in SALib
