@@ -8,9 +8,10 @@ in which they act and which piece of state each one sees. Within a week:
 
 A mechanism sees this week's results of the mechanisms before it and last week's of those
 after it (e.g. `forces` allocates on last week's combat power; `politics` applies last week's
-escalation shock). The loop runs over weeks only; every operation inside is over whole arrays of
-futures. Futures whose war has been settled leave that loop every few weeks and only their
-high-end stocks and rivals are stepped from then on (`Settled`): the same numbers, less work.
+escalation shock). The loop runs over weeks only; each mechanism's week is one compiled loop
+over the futures (its `_step_kernel`, see `offramp.engine.vector_math`). Futures whose war has
+been settled leave that loop every few weeks and only their high-end stocks and rivals are
+stepped from then on (`Settled`): the same numbers, less work.
 Extension mechanisms (`offramp.engine.extensions`) step last, reading the week's whole state;
 their `Effects` act on the next week's industry, territory, politics and bargaining.
 """
