@@ -107,8 +107,10 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     )
     outcome_parts, series_parts = [], []
     for policy in task.policies:
+        # the chunk in one engine call: the run's --chunk-size is the engine's (no re-chunking)
         run = run_futures(task.scenario, futures, policy, seed=task.seed,
-                          record_series=task.series, branch=task.branch)
+                          record_series=task.series, chunk_size=max(1, len(futures)),
+                          branch=task.branch)
         outcomes = run.outcomes.reset_index()
         outcomes.insert(1, "policy", policy)
         outcome_parts.append(outcomes)
@@ -225,7 +227,7 @@ def memory_estimate(settings: RunSettings, scenario: Scenario, workers: int = 1,
     """The peak memory a run's settings imply (see the constants above)."""
     columns = len(scenario_parameters(scenario)) + 1
     futures = settings.n_futures * columns * 8 * DRAW_PEAK_FACTOR
-    chunk = min(settings.chunk_size, DEFAULT_CHUNK_SIZE, settings.n_futures)
+    chunk = min(settings.chunk_size, settings.n_futures)
     per_chunk = chunk * ENGINE_BYTES_PER_FUTURE
     if settings.series:
         weeks = scenario.scenario.horizon_weeks + 1
