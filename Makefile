@@ -40,6 +40,7 @@ browser:
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/engine_throughput.py
+	$(BIN)/python benchmarks/full_command.py --proxy --ema 20
 	$(BIN)/python benchmarks/analysis.py
 
 # kursk-2024's pinned values (tests/golden): print what moved and record the current values.
