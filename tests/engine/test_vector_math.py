@@ -3,15 +3,17 @@ in a vectorized loop (its body or its scalar remainder)."""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 from scipy.special import expit
 
 from offramp.engine import vector_math
-from offramp.engine.vector_math import F32, Array, jit
+from offramp.engine.vector_math import F32, Array
 
 
-@jit
+# compiled here, not cached: a cache in tests/ would outlive a change of vector_math
+@numba.njit(nogil=True, error_model="numpy")
 def _apply(kind: int, x: Array, y: Array, out: Array) -> None:
     for i in range(x.shape[0]):
         if kind == 0:
@@ -77,3 +79,22 @@ def test_the_same_bits_in_the_vector_body_and_the_remainder(kind: int) -> None:
     for start in (0, 1, 5, 17):
         for stop in (start + 1, start + 7, 1_003):
             np.testing.assert_array_equal(apply(kind, x[start:stop]), whole[start:stop])
+
+
+def test_cached_kernels_are_forgotten_when_vector_math_changes(tmp_path):
+    """Numba's cache would keep kernels compiled with an old exp/log: a change of the source
+    deletes them, an unchanged source keeps them."""
+    source = tmp_path / "vector_math.py"
+    source.write_text("one")
+    cached = tmp_path / "engine" / "mechanisms" / "__pycache__" / "combat._step_kernel.nbi"
+    cached.parent.mkdir(parents=True)
+    cached.write_text("compiled")
+    marker = tmp_path / "engine" / "__pycache__" / "vector_math.sha256"
+    assert vector_math.forget_stale_kernels(source, tmp_path, marker)  # no marker yet
+    assert not cached.exists()
+    cached.write_text("compiled")
+    assert not vector_math.forget_stale_kernels(source, tmp_path, marker)  # unchanged
+    assert cached.exists()
+    source.write_text("two")
+    assert vector_math.forget_stale_kernels(source, tmp_path, marker)
+    assert not cached.exists()

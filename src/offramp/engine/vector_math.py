@@ -18,7 +18,9 @@ logs of zero densities anyway).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import numba
@@ -28,6 +30,35 @@ from numba import types
 from numba.extending import intrinsic
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def forget_stale_kernels(source: Path, package: Path, marker: Path) -> bool:
+    """Delete the cached kernels under `package` when `source` has changed since they were
+    compiled (its digest differs from the one `marker` holds); True if they were deleted.
+
+    Numba keys a kernel's disk cache by the date and size of the kernel's own file, not by the
+    functions of this module compiled into it: after a change here (an edit, or a `git pull` in
+    an editable install) every cached kernel would silently keep the old exp and log. When the
+    digest differs, the `*.nbi`/`*.nbc` files go and the kernels compile again on first use. (A
+    reinstall rewrites every file, so Numba's own dates already catch it.)"""
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    try:
+        if marker.read_text() == digest:
+            return False
+    except OSError:
+        pass
+    for cached in package.rglob("__pycache__/*.nb[ic]"):
+        cached.unlink(missing_ok=True)
+    try:
+        marker.parent.mkdir(exist_ok=True)
+        marker.write_text(digest)
+    except OSError:  # a read-only install: Numba caches elsewhere, and upgrades rewrite files
+        pass
+    return True
+
+
+_HERE = Path(__file__).resolve()
+forget_stale_kernels(_HERE, _HERE.parents[1], _HERE.with_name("__pycache__") / "vector_math.sha256")
 
 
 def jit(function: _Function) -> _Function:
