@@ -276,3 +276,23 @@ def test_a_saltelli_run_uses_one_row_per_block():
     chosen, selection = claim_futures(manifest, futures, 3)
     assert chosen.index.tolist() == [0, 4, 8]
     assert "Saltelli" in selection and "(of 5)" in selection
+
+
+def test_an_arm_equal_to_a_run_policy_is_read_from_the_run(small_run):
+    """The run folder already holds arm-and-hold's outcomes on these futures with this seed:
+    the claim's arm takes them (the same object) instead of running again, and every arm's
+    outcomes equal those of running them all."""
+    from offramp.studies.claims import _stored_runs
+
+    store = RunStore.open(small_run)
+    manifest = RunManifest.of(store)
+    scenario = manifest.scenario_model()
+    claim = scenario.claims["held_soil_is_leverage"]  # arm: arm-and-hold as it is
+    plan = plan_runs(scenario, {"held_soil_is_leverage": claim})
+    futures, _ = claim_futures(manifest, store.read_futures(), 300)
+    ran = _stored_runs(store, manifest.policies, futures.index)
+    runs = run_plan(scenario, plan, futures, RUN_SEED, ran=ran)
+    assert runs[plan.run_of[("held_soil_is_leverage", "arm")]] is ran["arm-and-hold"]
+    fresh = run_plan(scenario, plan, futures, RUN_SEED)
+    for name in plan.policies:
+        pd.testing.assert_frame_equal(runs[name].outcomes, fresh[name].outcomes)

@@ -28,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from offramp.errors import EnvironmentFault, UserError
@@ -267,8 +269,16 @@ class RunStore:
         (the analysis's uncertain parameters) then copies nothing either."""
         return _read_parquet(self.root / "futures.parquet").to_pandas(split_blocks=split_blocks)
 
-    def read_outcomes(self) -> pd.DataFrame:
-        return self._read("outcomes")
+    def read_outcomes(self, futures: np.ndarray | None = None) -> pd.DataFrame:
+        """The run's outcomes; `futures`: only these futures' rows (read by a Parquet filter,
+        not the whole file)."""
+        if futures is None:
+            return self._read("outcomes")
+        path = self.root / "outcomes.parquet"
+        if not path.is_file():
+            raise StoreError(f"{self.root}: the run is not complete; resume it with --resume")
+        return _read_parquet(path, filters=pc.field("future").isin(np.asarray(futures))
+                             ).to_pandas()
 
     def read_lineage(self) -> pd.DataFrame:
         """A branched run's futures and their parents in the run it branched from (future,
@@ -334,13 +344,15 @@ def _never_started(root: Path) -> bool:
                                or name == ".write-test" for name in names)
 
 
-def _read_parquet(path: Path, advice: str = REPAIR_ADVICE) -> pa.Table:
-    """A run's Parquet file, or a StoreError saying it is missing or damaged (a truncated,
-    emptied or overwritten file) and what to do (`advice`), never a pyarrow traceback."""
+def _read_parquet(path: Path, advice: str = REPAIR_ADVICE,
+                  filters: pc.Expression | None = None) -> pa.Table:
+    """A run's Parquet file (its rows passing `filters`, pyarrow's), or a StoreError saying it
+    is missing or damaged (a truncated, emptied or overwritten file) and what to do (`advice`),
+    never a pyarrow traceback."""
     if not path.is_file():
         raise DamagedRun(f"{path}: missing; the run folder is damaged: {advice}")
     try:
-        return pq.read_table(path)
+        return pq.read_table(path, filters=filters)
     except (OSError, pa.ArrowException) as error:
         reason = str(error).splitlines()[0][:200]
         raise DamagedRun(f"{path}: cannot be read ({reason}); the file is damaged: "

@@ -30,6 +30,7 @@ import dataclasses
 import difflib
 import json
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -167,17 +168,25 @@ def plan_runs(scenario: Scenario, chosen: dict[str, Claim]) -> Plan:
 
 
 def run_plan(scenario: Scenario, plan: Plan, futures: pd.DataFrame, seed: int,
-             branch: Branch | None = None) -> dict[str, PolicyRun]:
+             branch: Branch | None = None, ran: Mapping[str, PolicyRun] | None = None
+             ) -> dict[str, PolicyRun]:
     """Run each distinct arm once on the shared futures (same seed: paired noise); `branch`:
-    the futures' history before the arms act (a run that goes on from a week of another)."""
+    the futures' history before the arms act (a run that goes on from a week of another);
+    `ran`: outcomes already made for some of the scenario's policies on these futures with this
+    seed (a run folder's): an arm with the same levers and no need of series takes them instead
+    of running again (the same numbers, tested)."""
     # The arms are added as policies of a copy of the scenario so the runner needs no new API;
     # model_copy skips validation, which the arms already passed in the schema.
     extended = scenario.model_copy(update={"policies": {**scenario.policies, **plan.policies}})
-    return {
-        name: run_futures(extended, futures, name, seed=seed,
-                          record_series=name in plan.with_series, branch=branch)
-        for name in plan.policies
-    }
+    runs = {}
+    for name, policy in plan.policies.items():
+        done = None if name in plan.with_series else next(
+            (run for ran_name, run in (ran or {}).items()
+             if lever_key(scenario.policies[ran_name]) == lever_key(policy)), None)
+        runs[name] = done if done is not None else run_futures(
+            extended, futures, name, seed=seed, record_series=name in plan.with_series,
+            branch=branch)
+    return runs
 
 
 # --- checks --------------------------------------------------------------------------------------
@@ -323,12 +332,14 @@ def evaluate_claims(
     seed: int = 0,
     sampler: Sampler = "lhs", claims: list[str] | None = None,
     futures: pd.DataFrame | None = None, branch: Branch | None = None,
+    ran: Mapping[str, PolicyRun] | None = None,
 ) -> list[ClaimResult]:
     """Evaluate a scenario's claims (all, or those named) on one shared set of futures.
 
     Each distinct arm runs once; every run uses `seed`, so all arms share the futures and the
     noise. `futures` (rows = futures, index = global future indices) replaces sampling;
-    `branch`, their history (the arms then act from its week on).
+    `branch`, their history (the arms then act from its week on); `ran`, outcomes of some of
+    the scenario's policies already made on these futures with `seed` (see `run_plan`).
     """
     model = resolve_scenario(scenario)
     chosen = choose_claims(model, claims)
@@ -337,7 +348,7 @@ def evaluate_claims(
     if futures is None:
         futures = sample_futures(model, n_futures, seed, sampler)
     plan = plan_runs(model, chosen)
-    runs = run_plan(model, plan, futures, seed, branch)
+    runs = run_plan(model, plan, futures, seed, branch, ran)
     results = []
     known: dict[bytes, tuple[pd.DataFrame, np.ndarray | None]] = {}
     for claim_id, claim in chosen.items():
@@ -415,11 +426,24 @@ def evaluate_run_claims(
     all_futures = store.read_futures() if futures is None else futures
     futures, selection = claim_futures(manifest, all_futures, max_futures)
     branch = stored_branch(store, manifest)  # the arms act from its week, after its history
+    # an arm equal to one of the run's policies reads its outcomes from the run
+    ran = _stored_runs(store, manifest.policies, futures.index) \
+        if branch is None and store.is_complete else None
     results = evaluate_claims(scenario, futures=futures, seed=manifest.seed, claims=claims,
-                              branch=None if branch is None else branch.rows(0, len(futures)))
+                              branch=None if branch is None else branch.rows(0, len(futures)),
+                              ran=ran)
     return RunClaims(results=results, scenario=scenario.scenario.name, root=store.root,
                      seed=manifest.seed, n_used=len(futures), n_run=len(all_futures),
                      selection=selection)
+
+
+def _stored_runs(store: RunStore, policies: list[str], future_index: pd.Index
+                 ) -> dict[str, PolicyRun]:
+    """The run's outcomes of its own policies on the given futures, as the engine gave them."""
+    frame = store.read_outcomes(futures=future_index.to_numpy())
+    return {policy: PolicyRun(
+        outcomes=frame[frame["policy"] == policy].set_index("future")
+        .loc[future_index, list(OUTCOME_NAMES)], series=None) for policy in policies}
 
 
 # --- stored with the run --------------------------------------------------------------------------
