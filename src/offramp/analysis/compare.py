@@ -39,9 +39,14 @@ def _median_end_week(frame: pd.DataFrame) -> float:
     return float(ended.median()) if len(ended) else float("nan")
 
 
+def policies_in(outcomes: pd.DataFrame) -> list[str]:
+    """The policies of an outcomes table, in the order they first appear."""
+    return [str(policy) for policy in pd.unique(outcomes["policy"])]
+
+
 def summary_table(outcomes: pd.DataFrame, policies: list[str] | None = None) -> pd.DataFrame:
     """One row per policy: the headline statistics the main job prints."""
-    policies = policies or [str(policy) for policy in pd.unique(outcomes["policy"])]
+    policies = policies or policies_in(outcomes)
     rows = []
     for policy in policies:
         frame = outcomes[outcomes["policy"] == policy]

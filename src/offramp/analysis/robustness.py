@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from offramp.analysis.compare import Headline
+from offramp.analysis.compare import Headline, policies_in
 from offramp.errors import UserError
 from offramp.scenario.conditions import (
     DEFAULT_REQUIREMENTS,
@@ -233,8 +233,7 @@ def robustness_table(
            'territory share regret, max': 0.1, 'meets all requirements': 0.5}}
     """
     _check_table(outcomes)
-    order = list(policies) if policies is not None \
-        else [str(policy) for policy in pd.unique(outcomes["policy"])]
+    order = list(policies) if policies is not None else policies_in(outcomes)
     columns: dict[str, pd.Series] = {}
     for headline in headlines:
         if headline.column not in outcomes.columns:

@@ -1,25 +1,25 @@
 """The compiled (Numba) noise kernels: the same bits as `noise._draw_numpy`, in one pass.
 
-Imported by `offramp.engine.noise` on first use (Numba takes about half a second to import and
-load its cache, once per process). Each 64-bit hash is the splitmix64 finalizer of
-(index hash XOR stream base), split into words low word first, exactly as the NumPy reference.
+Imported by `offramp.engine.noise` on first use (loading the kernels from Numba's cache, once
+per process); compiled with the engine's `vector_math.jit`. Each 64-bit hash is the splitmix64
+finalizer of (index hash XOR stream base), split into words low word first, exactly as the
+NumPy reference.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
 from offramp.engine.noise import _MIX1, _MIX2, _NORMAL_BITS
+from offramp.engine.vector_math import jit
 
 _U64s = npt.NDArray[np.uint64]
 _F32s = npt.NDArray[np.float32]
 
-_jit = numba.njit(cache=True, fastmath=False, nogil=True)
 
 
-@_jit
+@jit
 def _mix_kernel(index_hash: _U64s, base: np.uint64, i: int) -> np.uint64:
     z: np.uint64 = index_hash[i] ^ base
     z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
@@ -27,7 +27,7 @@ def _mix_kernel(index_hash: _U64s, base: np.uint64, i: int) -> np.uint64:
     return z ^ (z >> np.uint64(31))
 
 
-@_jit
+@jit
 def uniforms_kernel(index_hash: _U64s, bases: _U64s, out: _F32s) -> _F32s:
     # Row 2h is the low 32-bit word of hash h, row 2h + 1 the high one (as `_draw_numpy`).
     count, n = out.shape
@@ -46,7 +46,7 @@ def uniforms_kernel(index_hash: _U64s, bases: _U64s, out: _F32s) -> _F32s:
     return out
 
 
-@_jit
+@jit
 def normals_kernel(index_hash: _U64s, bases: _U64s, table: _F32s, out: _F32s) -> _F32s:
     # Row 4h + w is 16-bit word w (low first) of hash h; its top 14 bits index the table.
     count, n = out.shape

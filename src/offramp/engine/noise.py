@@ -178,7 +178,8 @@ def _draw_numpy(index_hash: np.ndarray, bases: np.ndarray, count: int, uniforms:
 
 COMPILED_MIN_FUTURES = 2048
 """Chunks at least this large draw through the compiled kernels; smaller ones (tests, tiny
-runs) through NumPy, which spares them importing Numba (about half a second per process, once).
+runs) through NumPy, which spares them loading the noise kernels from Numba's cache (once per
+process; Numba itself is imported with the mechanisms' kernels).
 Both give the same bits, so the choice changes no result."""
 
 # The compiled kernels' signatures: (index_hash, bases, out) and (index_hash, bases, table, out),

@@ -71,17 +71,18 @@ def jit(function: _Function) -> _Function:
 
 def full(values: np.ndarray | float, shape: tuple[int, ...],
          dtype: type | None = np.float32) -> np.ndarray:
-    """`values` as a C-contiguous array of exactly `shape` for a kernel: itself when it is one
-    already (the usual case, at no cost), else broadcast and copied (a kernel's loop does not
-    vectorize over a broadcast view's zero strides: aid's kernel took 0.13 ms with a (K, 1)
-    lever broadcast, 0.033 ms with it copied). `dtype=None`: an array's own dtype (a bool mask
-    stays bool), float32 for a scalar."""
+    """`values` as a C-contiguous, writeable array of exactly `shape` for a kernel: itself when
+    it is one already (the usual case, at no cost), else broadcast into a new array (a kernel's
+    loop does not vectorize over a broadcast view's zero strides: aid's kernel took 0.13 ms
+    with a (K, 1) lever broadcast, 0.033 ms with it copied; and Numba compiles a kernel once
+    more for each combination of read-only arguments). `dtype=None`: an array's own dtype (a
+    bool mask stays bool), float32 for a scalar."""
     if dtype is None:
         dtype = values.dtype.type if isinstance(values, np.ndarray) else np.float32
     if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == dtype \
-            and values.flags.c_contiguous:
+            and values.flags.c_contiguous and values.flags.writeable:
         return values
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), shape))
+    return np.full(shape, values, dtype=dtype)
 
 
 def inline(function: _Function) -> _Function:

@@ -68,6 +68,10 @@ def uniform_design(n_futures: int, n_dims: int, seed: int, sampler: Sampler) -> 
     raise UserError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
 
 
+_LHS_BLOCK = 8192
+"""Futures per block of the Latin hypercube's last step (a block's transpose stays in cache)."""
+
+
 def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int) -> np.ndarray:
     """SciPy's `qmc.LatinHypercube(d=n_dims, rng=rng).random(n_futures)`, the same numbers,
     computed with the dimensions first: row i of the result is (perm_i - u_i) / n per column.
@@ -91,8 +95,6 @@ def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int) -> np
     ranks /= n_futures
     return ranks.T
 
-
-_LHS_BLOCK = 8192
 
 
 def _saltelli_unit_design(n_futures: int, n_dims: int, seed: int) -> np.ndarray:

@@ -272,13 +272,8 @@ class RunStore:
     def read_outcomes(self, futures: np.ndarray | None = None) -> pd.DataFrame:
         """The run's outcomes; `futures`: only these futures' rows (read by a Parquet filter,
         not the whole file)."""
-        if futures is None:
-            return self._read("outcomes")
-        path = self.root / "outcomes.parquet"
-        if not path.is_file():
-            raise StoreError(f"{self.root}: the run is not complete; resume it with --resume")
-        return _read_parquet(path, filters=pc.field("future").isin(np.asarray(futures))
-                             ).to_pandas()
+        return self._read("outcomes", None if futures is None
+                          else pc.field("future").isin(np.asarray(futures)))
 
     def read_lineage(self) -> pd.DataFrame:
         """A branched run's futures and their parents in the run it branched from (future,
@@ -290,11 +285,11 @@ class RunStore:
             raise StoreError(f"{self.root}: this run has no weekly series (run it with --series)")
         return self._read("series")
 
-    def _read(self, kind: str) -> pd.DataFrame:
+    def _read(self, kind: str, filters: pc.Expression | None = None) -> pd.DataFrame:
         path = self.root / f"{kind}.parquet"
         if not path.is_file():
             raise StoreError(f"{self.root}: the run is not complete; resume it with --resume")
-        return _read_parquet(path).to_pandas()
+        return _read_parquet(path, filters=filters).to_pandas()
 
 
     # --- results of studies ------------------------------------------------------------------

@@ -258,16 +258,6 @@ def step(
     draw = noise.uniforms(Stream.TALKS, week, 2)
     n = fog.shape[-1]
 
-    def full(values: np.ndarray | float | bool, shape: tuple[int, ...], dtype: type
-             ) -> np.ndarray:
-        """A contiguous, writeable array of the full shape: `values` itself, else a full copy.
-        (Not a broadcast: a loop reading a row of stride 0 is not vectorized. Always writeable:
-        one compiled specialization, not one per combination of read-only arguments.)"""
-        if isinstance(values, np.ndarray) and values.shape == shape and values.dtype == dtype \
-                and values.flags.c_contiguous and values.flags.writeable:
-            return values
-        return np.full(shape, values, dtype=dtype)
-
     def sides(values: np.ndarray | float) -> np.ndarray:
         return full(values, (2, n), FLOAT)
 

@@ -56,11 +56,8 @@ def step(
         return state
     draw = np.ascontiguousarray(noise.uniforms(Stream.RIVALS, week, rivals.count))
     n = draw.shape[-1]
-    war: np.ndarray | None
-    if isinstance(war_on, np.ndarray):
-        war = full(war_on, (n,), None)
-    else:  # settled futures pass 0.0: no distraction term at all
-        war = None if war_on == 0.0 else np.full(n, war_on, dtype=FLOAT)
+    # settled futures pass the scalar 0.0: no distraction term at all
+    war = None if np.isscalar(war_on) and war_on == 0.0 else full(war_on, (n,), None)
     readiness = np.empty((rivals.count, n), dtype=FLOAT)
     opened = np.empty((rivals.count, n), dtype=bool)
     open_week = np.empty((rivals.count, n), dtype=FLOAT)
