@@ -35,7 +35,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from offramp.errors import EnvironmentFault, UserError
-from offramp.store.atomic import concat_parquet, file_digest, write_json, write_parquet
+from offramp.store.atomic import (
+    SAMPLED,
+    concat_parquet,
+    file_digest,
+    write_json,
+    write_parquet,
+)
 
 MANIFEST = "manifest.json"
 FUTURES = "futures.parquet"
@@ -94,7 +100,7 @@ class RunStore:
             "status": "running",
             "chunks": {str(i): "pending" for i in range(len(manifest["chunk_bounds"]))},
         }
-        checksums = {FUTURES: write_parquet(root / FUTURES, _futures_table(futures))}
+        checksums = {FUTURES: write_parquet(root / FUTURES, _futures_table(futures), SAMPLED)}
         if lineage is not None:
             checksums[LINEAGE] = write_parquet(root / LINEAGE, _table(lineage))
         manifest[CHECKSUMS] = checksums
@@ -233,7 +239,8 @@ class RunStore:
                 raise DamagedRun(f"{self.root / name}: {damaged[name]}; the run folder cannot "
                                  "be repaired: start a new run (or put an intact copy back)")
             self._record(self.root / FUTURES,
-                         write_parquet(self.root / FUTURES, _futures_table(futures())))
+                         write_parquet(self.root / FUTURES, _futures_table(futures()),
+                                                       SAMPLED))
             notes.append(f"{FUTURES} was {damaged[name]}; drawn again from the run's settings")
         joined = [name for name in ("outcomes.parquet", "series.parquet") if name in damaged]
         if joined:
