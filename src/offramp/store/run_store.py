@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 
 from offramp.errors import EnvironmentFault, UserError
 from offramp.store.atomic import (
+    PASSING,
     SAMPLED,
     concat_parquet,
     file_digest,
@@ -153,7 +154,7 @@ class RunStore:
             self._record(self.chunk_path("series", index),
                          write_parquet(self.chunk_path("series", index), table))
         self._record(self.chunk_path("outcomes", index),
-                     write_parquet(self.chunk_path("outcomes", index), _table(outcomes)))
+                     write_parquet(self.chunk_path("outcomes", index), _table(outcomes), PASSING))
         self.manifest["chunks"][str(index)] = "done"
         self._save_manifest()
 
