@@ -10,8 +10,10 @@ import pytest
 from offramp.analysis.paired import (
     Caveat,
     PairedShares,
+    RankedFutures,
     bootstrap_mean_ci,
     caveats_for,
+    centered_ranks,
     directed_effect,
     directed_interval,
     escalation_window_effect,
@@ -142,3 +144,31 @@ def test_an_effect_driven_by_one_input_carries_the_restates_input_caveat():
     # Two inputs sharing the effect: neither stands out, no caveat.
     both = X["premium"].to_numpy() + X["noise_0"].to_numpy()
     assert caveats_for(X, both, tie_share=0.0) == []
+
+
+# --- ranks of subsets from one sort --------------------------------------------------------------
+
+
+def test_ranked_futures_give_each_subset_the_ranks_of_sorting_it():
+    """Ties (few distinct values), a constant column, subsets in any order and columns dropped:
+    the same bits and memory order as ranking the subset with SciPy."""
+    rng = np.random.default_rng(7)
+    n = 2000
+    X = pd.DataFrame({"smooth": rng.random(n), "five": rng.integers(0, 5, n).astype(float),
+                      "rounded": np.round(rng.random(n), 2), "constant": np.ones(n)},
+                     index=rng.permutation(np.arange(10, 10 + n)))
+    ranked = RankedFutures.of(X)
+    for subset, columns in (
+            (X.index[rng.random(n) < 0.5], X.columns),
+            (rng.permutation(X.index)[:300], X.columns[[2, 0]]),
+            (X.index[:3], X.columns[1:])):
+        expected = centered_ranks(X.loc[subset, columns])
+        found = ranked.centered(pd.Index(subset), columns)
+        assert found.tobytes() == expected.tobytes()
+        assert found.flags.f_contiguous == expected.flags.f_contiguous
+
+
+def test_ranked_futures_with_a_missing_value_rank_as_pandas_does():
+    X = pd.DataFrame({"a": [0.3, np.nan, 0.1, 0.3, 0.9]})
+    found = RankedFutures.of(X).centered(X.index[[0, 1, 3, 4]], X.columns)
+    np.testing.assert_array_equal(found, centered_ranks(X.iloc[[0, 1, 3, 4]]))

@@ -232,6 +232,60 @@ def centered_ranks(X: pd.DataFrame) -> np.ndarray:
     return centred
 
 
+@dataclass(frozen=True)
+class RankedFutures:
+    """Futures' parameters with each column's ascending order, sorted once: the centred ranks of
+    any subset of them then follow in one pass per column, with no sort (a claim's compared
+    futures, its search half; sorting 158 columns of 10,000 futures again for each took 0.1 s).
+    The same numbers as `centered_ranks` of the subset (tested)."""
+
+    X: pd.DataFrame
+    values: np.ndarray  # (d, n) float64, one row per column of X
+    order: np.ndarray  # (d, n) each row's ascending order
+
+    @classmethod
+    def of(cls, X: pd.DataFrame) -> RankedFutures:
+        values = np.ascontiguousarray(X.to_numpy(dtype=float).T)
+        return cls(X, values, np.argsort(values, axis=1, kind="stable"))
+
+    def centered(self, futures: pd.Index, columns: pd.Index) -> np.ndarray:
+        """`centered_ranks(X.loc[futures, columns])` (`futures`: labels of X's index)."""
+        positions = self.X.index.get_indexer(futures)
+        if np.isnan(self.values).any():  # pandas' ranks, which keep a missing value missing
+            return centered_ranks(self.X.iloc[positions][columns])
+        slot = np.full(self.values.shape[1], -1, dtype=np.int64)
+        slot[positions] = np.arange(len(positions))
+        ranks = np.empty((self.values.shape[0], len(positions)))
+        _subset_average_ranks(self.values, self.order, slot, ranks)
+        # (m, d) in F order, as SciPy's rankdata(axis=0) returns it: the means and sums below
+        # then add in the same order, to the same bits
+        chosen = ranks[self.X.columns.get_indexer(columns)].T
+        centred: np.ndarray = chosen - chosen.mean(axis=0)
+        return centred
+
+
+@jit
+def _subset_average_ranks(values: Array, order: Array, slot: Array, ranks: Array) -> None:
+    """ranks[j, slot[i]] = the average rank (1-based, ties share their mean) of future i's value
+    of column j among the futures with slot >= 0, walking each column's order once."""
+    n = values.shape[1]
+    for j in range(values.shape[0]):
+        below = 0  # futures of the subset in the tie groups before this one
+        start = 0
+        while start < n:
+            stop, count = start, 0
+            value = values[j, order[j, start]]
+            while stop < n and values[j, order[j, stop]] == value:
+                count += slot[order[j, stop]] >= 0
+                stop += 1
+            rank = below + (count + 1) / 2.0  # the mean of below + 1, ..., below + count
+            for k in range(start, stop):
+                if slot[order[j, k]] >= 0:
+                    ranks[j, slot[order[j, k]]] = rank
+            below += count
+            start = stop
+
+
 def rank_drivers(X: pd.DataFrame, effect: np.ndarray, ranks: np.ndarray | None = None
                  ) -> pd.Series:
     """Each column of X's squared Spearman correlation with the effect, largest first (empty when

@@ -17,7 +17,13 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from offramp.analysis.discovery import Box, prim, significant_box
-from offramp.analysis.paired import bootstrap_mean_ci, paired_shares, rank_drivers, verdict_for
+from offramp.analysis.paired import (
+    RankedFutures,
+    bootstrap_mean_ci,
+    paired_shares,
+    rank_drivers,
+    verdict_for,
+)
 
 PRIM_PEEL_ALPHA = 0.05
 PRIM_THRESHOLD = 0.8
@@ -169,14 +175,16 @@ def failure_region(X: pd.DataFrame, fails: np.ndarray, ranks: np.ndarray | None 
 
 
 def holding_region(X: pd.DataFrame, directed: np.ndarray, tolerance: float,
-                   seed: np.random.SeedSequence) -> Region | None:
+                   seed: np.random.SeedSequence,
+                   ranked: RankedFutures | None = None) -> Region | None:
     """A sizeable region where the claim holds, found by PRIM and confirmed out of sample.
 
     PRIM searches half of the futures (chosen at random) for a box where the claim holds; the
     box (cut to its significant restrictions) counts only if, on the other half, it holds at
     least MIN_SUBSET_MASS of the futures and the claim passes the overall rule inside it. A box
     judged on the futures it was fitted to would flatter itself: PRIM picks whatever region the
-    noise happens to favour. None when there is no such region.
+    noise happens to favour. None when there is no such region. `ranked`: X's futures (or more)
+    sorted once, which spares sorting the search half's.
     """
     holds = directed > -tolerance
     if X.shape[1] == 0 or holds.sum() < 2 * MIN_PRIM_CASES or holds.all():
@@ -184,7 +192,9 @@ def holding_region(X: pd.DataFrame, directed: np.ndarray, tolerance: float,
     search = np.random.default_rng(seed).random(len(X)) < 0.5
     if holds[search].sum() < MIN_PRIM_CASES or holds[search].all():
         return None
-    candidates, box = _significant_prim_box(X[search], holds[search])
+    candidates, box = _significant_prim_box(
+        X[search], holds[search],
+        None if ranked is None else ranked.centered(X.index[search], X.columns))
     if box is None:
         return None
     inside = box.contains(X[~search])

@@ -41,6 +41,7 @@ import pandas as pd
 from offramp.analysis.discovery import varying_columns
 from offramp.analysis.paired import (
     Caveat,
+    RankedFutures,
     Verdict,
     bootstrap_mean_ci,
     caveats_for,
@@ -290,11 +291,12 @@ BOOTSTRAP_PURPOSE, SUBSET_PURPOSE = 0, 1
 
 def judge(claim_id: str, claim: Claim, comparison: ClaimComparison, arm_text: str,
           futures: pd.DataFrame, n_futures: int, seed: int,
-          known: dict[bytes, tuple[pd.DataFrame, np.ndarray | None]] | None = None
-          ) -> ClaimResult:
+          known: dict[bytes, tuple[pd.DataFrame, np.ndarray | None]] | None = None,
+          ranked: RankedFutures | None = None) -> ClaimResult:
     """Shares, mean effect with its interval, verdict and conditions for one claim. `known`:
     the compared futures' parameters and their ranks, kept from claims judged on the same
-    futures (most claims compare every future)."""
+    futures (most claims compare every future); `ranked`: the varying parameters of `futures`
+    sorted once (`RankedFutures`), whose subsets' ranks need no sort."""
     effect = comparison.effect
     directed = directed_effect(effect, claim.expect)
     shares = paired_shares(directed, claim.tolerance)
@@ -305,7 +307,10 @@ def judge(claim_id: str, claim: Claim, comparison: ClaimComparison, arm_text: st
     cached = None if known is None else known.get(key)
     if cached is None:
         X = varying_columns(futures.loc[comparison.futures])
-        cached = (X, centered_ranks(X) if n >= 3 and X.shape[1] else None)
+        ranks = None
+        if n >= 3 and X.shape[1]:
+            ranks = centered_ranks(X) if ranked is None else ranked.centered(X.index, X.columns)
+        cached = (X, ranks)
         if known is not None:
             known[key] = cached
     X, ranks = cached
@@ -313,7 +318,7 @@ def judge(claim_id: str, claim: Claim, comparison: ClaimComparison, arm_text: st
     if verdict_for(directed_low, shares, claim.tolerance, False, n) == "fails":
         # Only a claim that fails overall is searched for a region where it does hold.
         subset_seed = _claim_seed(seed, claim_id, SUBSET_PURPOSE)
-        holding = holding_region(X, directed, claim.tolerance, subset_seed)
+        holding = holding_region(X, directed, claim.tolerance, subset_seed, ranked)
     return ClaimResult(
         claim_id=claim_id, statement=claim.statement, kind=claim.kind, outcome=claim.outcome,
         expect=claim.expect, arm=arm_text, versus=comparison.versus_label,
@@ -351,6 +356,7 @@ def evaluate_claims(
     runs = run_plan(model, plan, futures, seed, branch, ran)
     results = []
     known: dict[bytes, tuple[pd.DataFrame, np.ndarray | None]] = {}
+    ranked = RankedFutures.of(varying_columns(futures))
     for claim_id, claim in chosen.items():
         arm_run = runs[plan.run_of[(claim_id, "arm")]]
         if claim.kind == "escalation_before_talks":
@@ -360,7 +366,7 @@ def evaluate_claims(
             comparison = paired_comparison(claim, arm_run, runs[plan.run_of[(claim_id, "versus")]],
                                            arm_label(claim.versus))
         results.append(judge(claim_id, claim, comparison, arm_label(claim.arm), futures,
-                             len(futures), seed, known))
+                             len(futures), seed, known, ranked))
     return results
 
 
