@@ -68,3 +68,19 @@ def test_the_bands_are_pandas_quantiles_means_and_kinds():
     got = bands.of("salient_km2", "p")
     np.testing.assert_allclose(got[["p10", "p50", "p90"]].to_numpy(), expected.to_numpy())
     np.testing.assert_allclose(got["mean"], weekly.mean())
+
+
+def test_a_large_run_s_bands_are_those_of_its_first_futures(kursk_series_run):
+    """Beyond `max_futures`, the bands are computed over the run's first futures only, exactly
+    as if the run had held only them, and say so."""
+    from offramp.studies.summary import run_bands
+
+    series = kursk_series_run.read_series()
+    first = _bands(series[series["future"] < 120])
+    capped = run_bands(kursk_series_run, max_futures=120)
+    assert capped.sample == (120, 300)
+    pd.testing.assert_frame_equal(capped.table, first.table)
+    assert capped.kinds == first.kinds
+    whole = run_bands(kursk_series_run)
+    assert whole.sample is None
+    assert not whole.table.equals(capped.table)

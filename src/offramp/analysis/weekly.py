@@ -4,8 +4,9 @@ of each weekly series: what the report's fans and lever figures draw.
 They are computed by SQL over a relation named `series` (a run folder's view, or a DataFrame
 registered under that name: `frame_query`), one series at a time, so the memory needed is one
 column's values, never the whole long table's (1,000,000 futures × 4 policies × 105 weeks is
-420 million rows per series). Quantiles are exact (DuckDB's `quantile_cont`, linear
-interpolation, as pandas' default); NaN values are left out.
+420 million rows per series). Quantiles are exact over the rows used (DuckDB's
+`quantile_cont`, linear interpolation, as pandas' default; a run folder's bands use its first
+100,000 futures: `offramp.studies.summary.run_bands`); NaN values are left out.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class WeeklyBands:
 
     table: pd.DataFrame
     kinds: dict[str, Kind]
+    sample: tuple[int, int] | None = None  # (futures used, futures in the run), if fewer
 
     def __contains__(self, series: object) -> bool:
         return series in self.kinds
@@ -49,12 +51,15 @@ class WeeklyBands:
         return bool(len(rows)) and bool(rows["low"].min() < rows["high"].max())
 
 
-def weekly_bands(query: Query, columns: Mapping[str, str]) -> WeeklyBands:
-    """The bands of every series in `columns` (name -> SQL expression over `series`)."""
+def weekly_bands(query: Query, columns: Mapping[str, str], within: str = "TRUE",
+                 sample: tuple[int, int] | None = None) -> WeeklyBands:
+    """The bands of every series in `columns` (name -> SQL expression over `series`), over the
+    rows where the SQL condition `within` holds (`sample`: how many futures that keeps, of how
+    many)."""
     parts: list[pd.DataFrame] = []
     kinds: dict[str, Kind] = {}
     for name, expression in columns.items():
-        present = f"WHERE NOT isnan({expression})"
+        present = f"WHERE NOT isnan({expression}) AND ({within})"
         kind = query(
             f"SELECT coalesce(bool_and({expression} IN (0, 1)), true) AS binary, "
             f"coalesce(bool_and({expression} = round({expression})) AND max({expression}) <= "
@@ -71,7 +76,7 @@ def weekly_bands(query: Query, columns: Mapping[str, str]) -> WeeklyBands:
         parts.append(pd.concat([bands.assign(series=name), quantiles], axis=1))
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["policy", "week", "mean", "low", "high", "series", "p10", "p50", "p90"])
-    return WeeklyBands(table, kinds)
+    return WeeklyBands(table, kinds, sample)
 
 
 def series_columns(names: list[str]) -> dict[str, str]:
