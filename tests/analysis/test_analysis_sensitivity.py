@@ -137,3 +137,17 @@ def test_pawn_gives_salib_numbers_to_the_last_bit(n, kind):
     ours = pawn_indices(X, y)
     for key, values in ours.items():
         np.testing.assert_array_equal(values, np.asarray(expected[key]), err_msg=key)
+
+
+def test_pawn_edges_kept_across_outcomes_give_the_same_tables():
+    """`known` keeps the slides' edges of each set of rows: one entry for two outcomes on the
+    same rows, another once a NaN drops a row, and every table as computed afresh."""
+    X, y = linear_sample()
+    other = np.sin(7 * X["x1"].to_numpy()) + X["x3"].to_numpy()
+    with_gap = y.copy()
+    with_gap[5] = np.nan
+    known: dict[bytes, np.ndarray] = {}
+    for outcome in (y, other, with_gap):
+        pd.testing.assert_frame_equal(sensitivity(X, outcome, method="pawn", known=known),
+                                      sensitivity(X, outcome, method="pawn"))
+    assert len(known) == 2

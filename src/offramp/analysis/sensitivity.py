@@ -120,6 +120,7 @@ def sensitivity(
     problem: Mapping[str, Any] | None = None,
     max_rows: int | None = None,
     num_resamples: int | None = None,
+    known: dict[bytes, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Rank the uncertain parameters by their influence on an outcome (SALib).
 
@@ -148,6 +149,9 @@ def sensitivity(
     num_resamples : int, optional
         Bootstrap resamples for the confidence intervals (default: 20 for delta, 100 for Sobol;
         SALib's PAWN gives no confidence intervals).
+    known : dict, optional
+        For PAWN: a dict kept across calls on the same X (several outcomes or policies), in
+        which the slides' edges of each set of rows analysed are kept, so they are computed once.
 
     Returns
     -------
@@ -212,7 +216,13 @@ def sensitivity(
     }
     values = frame[varying].to_numpy()
     if method == "pawn":
-        result = pawn_indices(values, y)
+        key = rows.tobytes()
+        edges = None if known is None else known.get(key)
+        if edges is None:
+            edges = pawn_edges(values)
+            if known is not None:
+                known[key] = edges
+        result = pawn_indices(values, y, edges=edges)
         importance = "median"
     else:
         from SALib.analyze import delta
@@ -288,7 +298,18 @@ def _slide_statistics(values_by_y: Array, edges: Array, last: Array, exact: bool
                 statistics[s, j] = furthest[s]
 
 
-def pawn_indices(values: np.ndarray, y: np.ndarray, slides: int = 10) -> dict[str, np.ndarray]:
+def pawn_edges(values: np.ndarray, slides: int = 10) -> np.ndarray:
+    """(d, slides + 1) the conditioning slides' edges of each column of `values`: its quantiles
+    on SALib's grid, floating-point quirks included (they depend on the rows, not on y)."""
+    values = np.asarray(values, dtype=float)
+    step = 1 / slides
+    seq = np.arange(0, 1 + step, step)
+    return np.array([np.nanquantile(values[:, j], seq) for j in range(values.shape[1])]
+                    ).reshape(values.shape[1], -1)
+
+
+def pawn_indices(values: np.ndarray, y: np.ndarray, slides: int = 10,
+                 edges: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """SALib's PAWN (``SALib.analyze.pawn.analyze``), the same numbers, vectorized.
 
     For each parameter, the rows are split into `slides` conditioning slides at the parameter's
@@ -298,7 +319,8 @@ def pawn_indices(values: np.ndarray, y: np.ndarray, slides: int = 10) -> dict[st
     ``scipy.stats.ks_2samp`` once per slide (~5 s for 10,000 rows × 120 parameters); here y is
     sorted once and every slide's empirical CDF is a cumulative count over that order, which
     gives the same statistic (both CDFs are evaluated at every value of y; ties are evaluated
-    after their last member) in a small fraction of the time.
+    after their last member) in a small fraction of the time. `edges`: `pawn_edges(values,
+    slides)`, if already known (they do not depend on y).
     """
     values = np.asarray(values, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -307,9 +329,8 @@ def pawn_indices(values: np.ndarray, y: np.ndarray, slides: int = 10) -> dict[st
     sorted_y = y[order]
     # Evaluate the CDFs once per distinct value of y, at the last of its ties (side="right").
     last = np.flatnonzero(np.append(sorted_y[1:] != sorted_y[:-1], True))
-    step = 1 / slides
-    seq = np.arange(0, 1 + step, step)  # SALib's grid, floating-point quirks included
-    edges = np.array([np.nanquantile(values[:, j], seq) for j in range(d)]).reshape(d, -1)
+    if edges is None:
+        edges = pawn_edges(values, slides)
     statistics = np.full((slides, d), np.nan)
     _slide_statistics(np.ascontiguousarray(values[order].T), edges, last, n <= 10_000,
                       statistics)

@@ -129,6 +129,7 @@ class RunAnalysis:
         self.max_futures = max_futures
         self.weights = weights
         self._policy_rows: dict[str, np.ndarray] = {}
+        self._pawn_edges: dict[bytes, np.ndarray] = {}  # see analysis.sensitivity's `known`
 
     @cached_property
     def origin(self) -> np.ndarray:
@@ -365,7 +366,8 @@ class RunAnalysis:
         for policy in policies:
             y = self.policy_outcome(policy, outcome)
             try:
-                table = sensitivity(X, y, method=method, seed=self.seed, max_rows=max_rows)
+                table = sensitivity(X, y, method=method, seed=self.seed, max_rows=max_rows,
+                                    known=self._pawn_edges if method == "pawn" else None)
             except UserError as error:
                 raise UserError(f"{policy}, {outcome}: {error}") from None
             tables[policy] = table
