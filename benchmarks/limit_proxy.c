@@ -5,6 +5,11 @@
  * the engine keeps its state). It computes nothing meaningful: it is what a perfect compiler
  * would leave of the engine's arithmetic, the ceiling against which offramp's speed is read.
  *
+ * -DPARAMETERS=P also reads P more floats per future every week (summed into one state entry:
+ * P more additions): the engine's per-future parameters, which it reads each week (kursk-2024:
+ * ~976 bytes a future of inputs and per-run constants besides its 248 bytes of state), so the
+ * proxy moves the engine's bytes as well as doing its arithmetic.
+ *
  *   gcc -O3 -march=native -ffast-math -fopenmp-simd -shared -fPIC limit_proxy.c -o ... -lm
  * (benchmarks/limit_proxy.py builds and times it.)
  */
@@ -12,6 +17,9 @@
 #include <stdint.h>
 
 #define STATE 40
+#ifndef PARAMETERS
+#define PARAMETERS 0
+#endif
 #define HASHES 7
 #define TRANSCENDENTALS 12
 #define ROUNDS 2 /* 2 rounds x 40 state entries x 4 operations = 320 element operations */
@@ -22,7 +30,8 @@ static inline uint64_t mix(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-void weekly_steps(float *restrict state, long n, int weeks, uint64_t seed) {
+void weekly_steps(float *restrict state, const float *restrict parameters, long n, int weeks,
+                  uint64_t seed) {
     for (int week = 0; week < weeks; week++) {
         uint64_t base = mix(seed ^ (uint64_t)week * 0x9E3779B97F4A7C15ULL);
 #pragma omp simd
@@ -30,6 +39,10 @@ void weekly_steps(float *restrict state, long n, int weeks, uint64_t seed) {
             float x[STATE];
 #pragma GCC unroll 64
             for (int s = 0; s < STATE; s++) x[s] = state[s * n + i];
+            float read = 0.0f;
+#pragma GCC unroll 256 /* fully unrolled, or gcc does not vectorize the loop over futures */
+            for (int p = 0; p < PARAMETERS; p++) read += parameters[p * n + i];
+            x[STATE - 1] += read * 1e-9f;
             float u[2 * HASHES];
 #pragma GCC unroll 64
             for (int h = 0; h < HASHES; h++) {
