@@ -17,13 +17,16 @@ PRIM here follows the EMA Workbench 2.x algorithm step for step (same quantile r
 tie-breaks, stopping rule and pasting; the tests check that both give the same peeling trajectory
 and boxes), but it is vectorized: each column's rows are put in sorted order once (lazily, a value
 bucket at a time), a step reads only the few per cent of each column's sorted order that a peel
-can remove, and the box is a boolean mask over the rows — X itself is never copied.
+can remove — one compiled loop over every numeric column and both ends — and the box is a boolean
+mask over the rows. X itself is never converted; only the buckets read are copied, in sorted
+order, beside their rows.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from offramp.engine.vector_math import Array, jit
 from offramp.errors import UserError
 
 __all__ = ["Box", "CartResult", "PrimBox", "PrimIndex", "PrimResult", "cart", "prim",
@@ -265,86 +269,158 @@ def _boolean_target(y: npt.ArrayLike, n: int) -> np.ndarray:
     return y
 
 
-class _SortedColumn:
-    """Row indices of one numeric column in ascending order of its values, sorted lazily.
+class _SortedColumns:
+    """Row indices of every numeric column in ascending order of its values, sorted lazily.
 
-    The rows are first split into value buckets (approximate quantiles; tied values always share
-    a bucket) by a cheap counting sort, and a bucket is fully sorted only when a peel first reads
-    it. Peels read only the tails of a column unless PRIM restricts it deeply, so most buckets of
-    most columns are never sorted: this saves most of the cost of a full argsort per column.
+    The columns share flat arrays: the c-th numeric column holds
+    ``order[offset[c]:offset[c + 1]]``. Its rows are first split into value buckets (approximate
+    quantiles; tied values always share a bucket, and every value of a bucket is below every
+    value of the next) by a cheap counting sort, and a bucket is fully sorted only when a peel
+    needs its values. Peels read only the tails of a column unless PRIM restricts it deeply, so
+    most buckets of most columns are never sorted: this saves most of the cost of a full argsort
+    per column.
+
+    Bucket b holds ``order[bounds[b]:bounds[b + 1]]`` and ``done[b]`` says whether it is sorted
+    yet; column c owns buckets ``first_bucket[c]`` to ``first_bucket[c + 1] - 1``. A sorted
+    bucket's values, in its order, are kept from ``values[value_at[b]]`` on (float64: exact for
+    float32 columns and integers up to 2**53), so that the compiled peel reads them in sequence
+    instead of gathering them from X; ``values`` grows as buckets are sorted and holds those
+    buckets only.
     """
 
-    __slots__ = ("bounds", "done", "order")
+    __slots__ = ("bounds", "column_of", "done", "first_bucket", "n_values", "offset", "order",
+                 "value_at", "values", "x")
 
-    def __init__(self, order: np.ndarray, bounds: np.ndarray, done: np.ndarray) -> None:
-        self.order = order  # row indices, bucket by bucket
-        self.bounds = bounds  # bucket b holds order[bounds[b]:bounds[b + 1]]
-        self.done = done  # whether bucket b is sorted yet
+    def __init__(self, x: list[np.ndarray], order: np.ndarray, offset: np.ndarray,
+                 bounds: np.ndarray, first_bucket: np.ndarray, done: np.ndarray,
+                 values: np.ndarray | None = None, value_at: np.ndarray | None = None) -> None:
+        """`values` and `value_at` of the sorted buckets (`done`) if known, else read from X."""
+        self.x = x  # the numeric columns' values (X's own arrays, not copies)
+        self.order = order  # row indices, column by column, bucket by bucket
+        self.offset = offset  # column c: order[offset[c]:offset[c + 1]]
+        self.bounds = bounds  # bucket b: order[bounds[b]:bounds[b + 1]]
+        self.first_bucket = first_bucket  # column c: buckets first_bucket[c] ... [c + 1] - 1
+        self.column_of = np.repeat(np.arange(len(first_bucket) - 1), np.diff(first_bucket))
+        if values is not None and value_at is not None:
+            self.done, self.values, self.value_at = done.copy(), values, value_at
+            self.n_values = len(values)  # values[:n_values] are in use
+            return
+        self.done = np.zeros(len(bounds) - 1, dtype=bool)  # whether bucket b is sorted yet
+        self.value_at = np.zeros(len(bounds) - 1, dtype=np.int64)
+        self.values = np.empty(0)
+        self.n_values = 0
+        self._reserve(np.flatnonzero(done))
+        for b in np.flatnonzero(done):  # sorted already: keep their values
+            self._keep(int(b), x[self.column_of[b]][order[bounds[b]:bounds[b + 1]]])
 
     @classmethod
-    def build(cls, values: np.ndarray, index_dtype: type) -> _SortedColumn:
-        n = len(values)
+    def build(cls, cols: _Columns) -> _SortedColumns:
+        """The bucketed orders of all numeric columns of `cols`, built on all cores."""
+        n = len(next(iter(cols.values.values())))
+        x = [cols.values[j] for j in cols.numeric]
+        index_dtype = np.int32 if n < 2**31 else np.int64
+        order = np.empty(len(x) * n, dtype=index_dtype)
         n_buckets = min(_SORT_BUCKETS, max(1, n // 4096))
-        if n_buckets == 1:
-            order: np.ndarray = np.argsort(values, kind="quicksort").astype(index_dtype)
-            return cls(order, np.array([0, n]), np.array([True]))
-        sample = np.sort(values[:: max(1, n // 8192)])
-        edges = np.unique(sample[np.arange(1, n_buckets) * len(sample) // n_buckets])
-        bucket = np.searchsorted(edges, values, side="right").astype(np.uint8)
-        order = np.argsort(bucket, kind="stable").astype(index_dtype)  # a radix sort for uint8
-        counts = np.bincount(bucket, minlength=len(edges) + 1)
-        bounds = np.concatenate([[0], np.cumsum(counts)])
-        return cls(order, bounds, counts <= 1)
 
-    def ensure_sorted(self, start: int, stop: int, values: np.ndarray) -> None:
-        """Sort every bucket that overlaps order[start:stop]."""
-        first = int(np.searchsorted(self.bounds, start, side="right")) - 1
-        last = int(np.searchsorted(self.bounds, stop, side="left"))
-        for b in range(max(first, 0), min(last, len(self.done))):
-            if not self.done[b]:
-                low, high = self.bounds[b], self.bounds[b + 1]
-                segment = self.order[low:high]
-                self.order[low:high] = segment[np.argsort(values[segment], kind="quicksort")]
-                self.done[b] = True
+        def bucket(c: int) -> np.ndarray:
+            """Fill column c's part of `order`; return its bucket sizes."""
+            part = slice(c * n, (c + 1) * n)
+            if n_buckets == 1:
+                order[part] = np.argsort(x[c], kind="quicksort")
+                return np.array([n])
+            sample = np.sort(x[c][:: max(1, n // 8192)])
+            edges = np.unique(sample[np.arange(1, n_buckets) * len(sample) // n_buckets])
+            ids = np.searchsorted(edges, x[c], side="right").astype(np.uint8)
+            order[part] = np.argsort(ids, kind="stable")  # a radix sort for uint8
+            return np.bincount(ids, minlength=len(edges) + 1)
 
-    def filtered(self, start: int, stop: int, keep: np.ndarray) -> _SortedColumn:
-        """The rows of order[start:stop] for which `keep` holds, buckets and sortedness kept."""
-        window = self.order[start:stop]
-        kept = keep[window]
-        before = np.zeros(len(window) + 1, dtype=np.int64)
-        np.cumsum(kept, out=before[1:])
-        bounds = before[np.clip(self.bounds, start, stop) - start]
-        return _SortedColumn(window[kept], bounds, self.done.copy())
+        # NumPy releases the GIL in its sorts, so threads use every core without copying X.
+        workers = max(1, min(len(x), os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            counts = list(pool.map(bucket, range(len(x))))
+        sizes = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+        first_bucket = np.concatenate([[0], np.cumsum([len(c) for c in counts])])
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        done = sizes <= 1 if n_buckets > 1 else np.ones(len(sizes), dtype=bool)
+        return cls(x, order, np.arange(len(x) + 1, dtype=np.int64) * n, bounds.astype(np.int64),
+                   first_bucket.astype(np.int64), done)
+
+    def sort_buckets(self, buckets: np.ndarray) -> None:
+        """Sort the given buckets, each by its column's values, and keep their values."""
+        self._reserve(buckets)
+        for b in buckets:
+            low, high = self.bounds[b], self.bounds[b + 1]
+            segment = self.order[low:high]
+            values = self.x[self.column_of[b]][segment]
+            by_value = np.argsort(values, kind="quicksort")
+            self.order[low:high] = segment[by_value]
+            self._keep(int(b), values[by_value])
+
+    def _reserve(self, buckets: np.ndarray) -> None:
+        """Room in `values` for the given buckets (at least doubling, so growing costs O(1) a
+        value)."""
+        needed = self.n_values + int((self.bounds[buckets + 1] - self.bounds[buckets]).sum())
+        if needed > len(self.values):
+            grown = np.empty(max(needed, 2 * len(self.values)))
+            grown[:self.n_values] = self.values[:self.n_values]
+            self.values = grown
+
+    def _keep(self, b: int, values: np.ndarray) -> None:
+        """Record bucket b as sorted, with its values in its order."""
+        self.values[self.n_values:self.n_values + len(values)] = values
+        self.value_at[b] = self.n_values
+        self.n_values += len(values)
+        self.done[b] = True
 
 
 def _filter_columns(
-    orders: dict[int, _SortedColumn], start: dict[int, int], stop: dict[int, int],
-    keep: np.ndarray,
-) -> dict[int, _SortedColumn]:
-    """`_SortedColumn.filtered` for every column, on all cores when the orders are long (NumPy
-    releases the GIL in its gathers and sums, so threads share the work without copying)."""
-    columns = list(orders)
-    longest = max((stop[j] - start[j] for j in columns), default=0)
-    workers = max(1, min(len(columns), os.cpu_count() or 1))
-    if workers == 1 or longest < _PARALLEL_FROM:
-        return {j: orders[j].filtered(start[j], stop[j], keep) for j in columns}
+    columns: _SortedColumns, start: np.ndarray, stop: np.ndarray, keep: np.ndarray,
+) -> _SortedColumns:
+    """The rows of each column's ``order[start[c]:stop[c]]`` for which `keep` holds, buckets,
+    sortedness and the sorted buckets' values kept.
+
+    Each column's window must hold every row that `keep` marks exactly once (as `_peel`'s windows
+    hold the box), so every column keeps the same number of rows. The compiled copies run on all
+    cores, a share of the columns each, when the windows are long.
+    """
+    size = int(np.count_nonzero(keep))
+    n_columns = len(start)
+    order = np.empty(n_columns * size, dtype=columns.order.dtype)
+    bounds = np.empty_like(columns.bounds)
+    bounds[-1] = n_columns * size
+    longest = int((stop - start).max()) if n_columns else 0
+    parallel = longest >= _PARALLEL_FROM
+
+    _by_columns(n_columns, parallel, lambda c_first, c_last: _filter_kernel(
+        columns.order, columns.bounds, columns.first_bucket, start, stop, keep, c_first, c_last,
+        size, order, bounds))
+    kept = np.where(columns.done, np.diff(bounds), 0)  # values kept, by bucket
+    value_at = np.cumsum(kept) - kept
+    values = np.empty(int(kept.sum()))
+    _by_columns(n_columns, parallel, lambda c_first, c_last: _filter_values_kernel(
+        columns.order, columns.values, columns.value_at, columns.bounds, columns.first_bucket,
+        columns.done, start, stop, keep, c_first, c_last, bounds, value_at, values))
+    offset = np.arange(n_columns + 1, dtype=np.int64) * size
+    return _SortedColumns(columns.x, order, offset, bounds, columns.first_bucket, columns.done,
+                          values, value_at)
+
+
+def _by_columns(n_columns: int, parallel: bool, kernel: Callable[[int, int], None]) -> None:
+    """``kernel(c_first, c_last)`` over all columns: in one call, or (`parallel`) in threads
+    on all cores, a share of the columns each (the kernels release the GIL)."""
+    workers = max(1, min(n_columns, os.cpu_count() or 1))
+    if workers == 1 or not parallel:
+        kernel(0, n_columns)
+        return
+    share = -(-n_columns // workers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        filtered = pool.map(lambda j: orders[j].filtered(start[j], stop[j], keep), columns)
-        return dict(zip(columns, filtered, strict=True))
+        list(pool.map(lambda c: kernel(c, min(c + share, n_columns)),
+                      range(0, n_columns, share)))
 
 
-def _sort_columns(cols: _Columns) -> dict[int, _SortedColumn]:
-    """A `_SortedColumn` for every numeric column, built on all cores."""
-    n = len(next(iter(cols.values.values())))
-    index_dtype = np.int32 if n < 2**31 else np.int64
-
-    def build(position: int) -> _SortedColumn:
-        # NumPy releases the GIL in its sorts, so threads use every core without copying X.
-        return _SortedColumn.build(cols.values[position], index_dtype)
-
-    workers = max(1, min(len(cols.numeric), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return dict(zip(cols.numeric, pool.map(build, cols.numeric), strict=True))
+def _sort_columns(cols: _Columns) -> _SortedColumns:
+    """The lazily sorted orders of every numeric column."""
+    return _SortedColumns.build(cols)
 
 
 class PrimIndex:
@@ -370,10 +446,10 @@ class PrimIndex:
     def __init__(self, X: pd.DataFrame) -> None:
         self.X = X
         self.cols = _columns(X)
-        self._sorted: dict[int, _SortedColumn] | None = None
+        self._sorted: _SortedColumns | None = None
 
     @property
-    def sorted_rows(self) -> dict[int, _SortedColumn]:
+    def sorted_rows(self) -> _SortedColumns:
         if self._sorted is None:
             self._sorted = _sort_columns(self.cols)
         return self._sorted
@@ -453,6 +529,268 @@ def _inside(cols: _Columns, limits: _Limits, init: _Limits, active: np.ndarray) 
 
 
 # ----------------------------------------------------------------------------------------------
+# The compiled peel: every numeric column's two quantile peels in one loop
+# ----------------------------------------------------------------------------------------------
+
+# What `_peel_kernel` found for a candidate.
+_NO_PEEL = 0  # the column's window holds too few rows in the box
+_PEELED = 1
+_BLOCKED = 2  # the peel needs the values of a bucket not sorted yet: sort it (`need`), ask again
+
+
+@jit
+def _bucket_of(bounds: Array, first: int, last: int, position: int) -> int:
+    """The bucket among ``first .. last - 1`` that holds `position` (empty buckets skipped)."""
+    return first + int(np.searchsorted(bounds[first:last + 1], position, side="right")) - 1
+
+
+@jit
+def _midpoint(low: float, high: float, single: bool) -> float:
+    """``(low + high) / 2`` as NumPy computes it on the column's own scalars: in float32 for a
+    float32 column (the sum is rounded to float32 first), in float64 otherwise (an integer
+    column's int64 sum is the same number in float64 below 2**53)."""
+    if single:
+        return float((np.float32(low) + np.float32(high)) / np.float32(2.0))
+    return (low + high) / 2.0
+
+
+@jit
+def _peel_beyond(order: Array, values: Array, value_at: Array, bounds: Array, done: Array,
+                 first: int, last: int, start: int, stop: int, inbox: Array, y: Array,
+                 limit: float, upward: bool, need: Array) -> tuple[int, int, int, int]:
+    """(status, rows removed, cases of interest among them, cut) for the rows of the window
+    strictly beyond `limit`, read value by value from the peeled end: the general rule, needed
+    only where ``v + w`` overflowed to an infinity, so that the limit is not between v and w."""
+    step = 1 if upward else -1
+    position, end = (start, stop) if upward else (stop - 1, start - 1)
+    bucket = _bucket_of(bounds, first, last, position)
+    removed = interest = 0
+    last_removed = kept = -1
+    while position != end:
+        if not bounds[bucket] <= position < bounds[bucket + 1]:
+            bucket = _bucket_of(bounds, first, last, position)
+        if not done[bucket]:
+            need[bucket] = True
+            return _BLOCKED, 0, 0, 0
+        row = order[position]
+        if inbox[row]:
+            x = values[value_at[bucket] + position - bounds[bucket]]
+            if (x >= limit) if upward else (x <= limit):
+                kept = position
+                break
+            removed += 1
+            interest += y[row]
+            last_removed = position
+        position += step
+    if upward:
+        return _PEELED, removed, interest, last_removed + 1 if removed else start
+    return _PEELED, removed, interest, kept + 1 if kept >= 0 else start
+
+
+@jit
+def _nth_in_box(order: Array, inbox: Array, y: Array, start: int, stop: int, rank: int,
+                upward: bool) -> tuple[int, int]:
+    """(position, cases of interest before it) of the `rank`-th row in the box of
+    ``order[start:stop]`` counted from the bottom (`upward`) or the top; position -1 if the
+    window holds too few. Counting needs no values: buckets follow each other in value order,
+    so it reads unsorted buckets as well."""
+    step = 1 if upward else -1
+    end = stop if upward else start - 1
+    position = start if upward else stop - 1
+    seen = seen_y = 0
+    while position != end:
+        row = order[position]
+        inside = inbox[row]
+        if seen + inside > rank:  # the row is in the box, and the rank-th
+            return position, seen_y
+        # Counted without a branch on `inside`: rows in and out of the box mix at random, and
+        # a mispredicted branch costs more than the sums.
+        seen += inside
+        seen_y += inside & y[row]
+        position += step
+    return -1, 0
+
+
+@jit
+def _ties_before(order: Array, values: Array, inbox: Array, y: Array, start: int, stop: int,
+                 at: int, low: int, high: int, base: int,
+                 upward: bool) -> tuple[int, int, int, int]:
+    """(rows, cases of interest, first position) of the rows in the box tied with the row at
+    `at` on the peeled side of it, and the position of the row in the box just before them (-1
+    if none). Ties share a bucket (``order[low:high]``, values from ``values[base + low]``), so
+    the first row in the box met outside it ends the run without reading its value."""
+    v = values[base + at]
+    n_ties = y_ties = 0
+    first = at
+    position = at - 1 if upward else at + 1
+    while start <= position < stop:
+        row = order[position]
+        if inbox[row]:
+            if not (low <= position < high and values[base + position] == v):
+                return n_ties, y_ties, first, position
+            n_ties, y_ties, first = n_ties + 1, y_ties + y[row], position
+        position += -1 if upward else 1
+    return n_ties, y_ties, first, -1
+
+
+@jit
+def _next_value(order: Array, values: Array, value_at: Array, bounds: Array, done: Array,
+                first: int, last: int, start: int, stop: int, inbox: Array, y: Array, at: int,
+                upward: bool, need: Array) -> tuple[int, int, int, int, float, int]:
+    """(status, rows, cases of interest, last position) of the rows in the box tied with the row
+    at `at` beyond it (from the peeled end), and (w, its position; -1 if none) the first value
+    in the box past them. w may lie in a following bucket, which must then be sorted: if not,
+    the bucket is flagged in `need` and the status is `_BLOCKED`."""
+    step = 1 if upward else -1
+    end = stop if upward else start - 1
+    bucket = _bucket_of(bounds, first, last, at)
+    low, high, base = bounds[bucket], bounds[bucket + 1], value_at[bucket] - bounds[bucket]
+    v = values[base + at]
+    n_ties = y_ties = 0
+    last_tie = at
+    position = at + step
+    while position != end:
+        if not low <= position < high:
+            bucket = _bucket_of(bounds, first, last, position)
+            if not done[bucket]:
+                need[bucket] = True
+                return _BLOCKED, 0, 0, 0, 0.0, -1
+            low, high, base = bounds[bucket], bounds[bucket + 1], value_at[bucket] - bounds[bucket]
+        row = order[position]
+        if inbox[row]:
+            x = values[base + position]
+            if x != v:
+                return _PEELED, n_ties, y_ties, last_tie, x, position
+            n_ties, y_ties, last_tie = n_ties + 1, y_ties + y[row], position
+        position += step
+    return _PEELED, n_ties, y_ties, last_tie, 0.0, -1
+
+
+@jit
+def _peel_side(order: Array, values: Array, value_at: Array, bounds: Array, done: Array,
+               first: int, last: int, start: int, stop: int, inbox: Array, y: Array, rank: int,
+               upward: bool, single: bool, need: Array) -> tuple[int, float, int, int, int]:
+    """The quantile peel of one end of one column: (status, limit, rows removed, cases of
+    interest among them, cut).
+
+    ``order[start:stop]`` holds, in ascending order of the column's values, every row in the
+    box and rows that have left it (skipped). From the peeled end (the bottom for a low peel,
+    `upward`; the top for a high one), v is the value of the `rank`-th row in the box and w the
+    next distinct value further in. The limit is their midpoint, or v if there is no w (EMA's
+    ``get_quantile``: a limit never splits tied values); the rows strictly beyond it go: v's run
+    of ties and the rows before it, or only the rows before it if the midpoint rounded to v.
+
+    The cut is where the window now ends: past the last row removed (low peel), past the last
+    row kept (high peel); rows left between them are out of the box anyway. Only v's bucket,
+    and w's, must be sorted. A low peel's cut may fall inside the (unsorted) bucket before v's,
+    but all the rows of that bucket still in the box go, so sorting it later moves only rows
+    out of the box.
+    """
+    at, y_before = _nth_in_box(order, inbox, y, start, stop, rank, upward)
+    if at < 0:
+        return _NO_PEEL, 0.0, 0, 0, 0
+    bucket = _bucket_of(bounds, first, last, at)
+    if not done[bucket]:
+        need[bucket] = True
+        return _BLOCKED, 0.0, 0, 0, 0
+    low, high, base = bounds[bucket], bounds[bucket + 1], value_at[bucket] - bounds[bucket]
+    v = values[base + at]
+    n_before, y_ties, run_first, before_run = _ties_before(order, values, inbox, y, start, stop,
+                                                           at, low, high, base, upward)
+    status, n_after, y_after, last_tie, w, w_at = _next_value(
+        order, values, value_at, bounds, done, first, last, start, stop, inbox, y, at, upward,
+        need)
+    if status == _BLOCKED:
+        return _BLOCKED, 0.0, 0, 0, 0
+
+    limit = _midpoint(v, w, single) if w_at >= 0 else v
+    if limit == v:  # no next value, or the midpoint rounded to v: v's run stays
+        removed, interest = rank - n_before, y_before - y_ties
+        last_removed, kept = before_run, run_first
+    elif (v < limit <= w) if upward else (w <= limit < v):  # past v: v's run goes too
+        removed, interest = rank + 1 + n_after, y_before + y[order[at]] + y_after
+        last_removed, kept = last_tie, w_at
+    else:
+        status, removed, interest, cut = _peel_beyond(order, values, value_at, bounds, done,
+                                                      first, last, start, stop, inbox, y, limit,
+                                                      upward, need)
+        return status, limit, removed, interest, cut
+    if upward:
+        return _PEELED, limit, removed, interest, last_removed + 1 if removed else start
+    return _PEELED, limit, removed, interest, kept + 1
+
+
+@jit
+def _peel_kernel(order: Array, values: Array, value_at: Array, bounds: Array,
+                 first_bucket: Array, done: Array, start: Array, stop: Array, single: Array,
+                 inbox: Array, y: Array, rank_high: int, rank_low: int, todo: Array,
+                 limit: Array, removed: Array, interest: Array, cut: Array, status: Array,
+                 need: Array) -> None:
+    """The high and the low peel of every numeric column (candidate 2c: column c's high peel,
+    2c + 1: its low peel, the order in which `_peel` breaks ties), for the candidates in
+    `todo`. See `_peel_side`; a candidate that needs the values of an unsorted bucket is left
+    `_BLOCKED`, with the bucket flagged in `need`, so that the bucket is sorted (in NumPy, from
+    X's column) and the candidate asked again."""
+    for c in range(start.shape[0]):
+        for side in range(2):
+            i = 2 * c + side
+            if not todo[i]:
+                continue
+            if start[c] >= stop[c]:
+                status[i] = _NO_PEEL
+                continue
+            upward = side == 1
+            status[i], limit[i], removed[i], interest[i], cut[i] = _peel_side(
+                order, values, value_at, bounds, done, first_bucket[c], first_bucket[c + 1],
+                start[c], stop[c], inbox, y, rank_low if upward else rank_high, upward,
+                single[c], need)
+
+
+@jit
+def _filter_kernel(order: Array, bounds: Array, first_bucket: Array, start: Array, stop: Array,
+                   keep: Array, c_first: int, c_last: int, size: int, new_order: Array,
+                   new_bounds: Array) -> None:
+    """Columns ``c_first .. c_last - 1`` of `_filter_columns`: column c's rows of
+    ``order[start[c]:stop[c]]`` that `keep` holds go, in order, to ``new_order[c * size:]``;
+    `new_bounds` gets the buckets' new starts."""
+    for c in range(c_first, c_last):
+        out, end = c * size, (c + 1) * size
+        for b in range(first_bucket[c], first_bucket[c + 1]):
+            new_bounds[b] = out
+            position, last = max(bounds[b], start[c]), min(bounds[b + 1], stop[c])
+            # Every row is written and only kept ones advance `out` (no branch on `keep`,
+            # which would be mispredicted half the time); writes stop at the column's end.
+            while position < last and out < end:
+                row = order[position]
+                new_order[out] = row
+                out += keep[row]
+                position += 1
+        if out != end:
+            raise ValueError("a column's window does not hold every row of the box")
+
+
+@jit
+def _filter_values_kernel(order: Array, values: Array, value_at: Array, bounds: Array,
+                          first_bucket: Array, done: Array, start: Array, stop: Array,
+                          keep: Array, c_first: int, c_last: int, new_bounds: Array,
+                          new_value_at: Array, new_values: Array) -> None:
+    """The values of the rows `_filter_kernel` keeps in the sorted buckets of columns
+    ``c_first .. c_last - 1``, from ``new_values[new_value_at[b]]`` on."""
+    for c in range(c_first, c_last):
+        for b in range(first_bucket[c], first_bucket[c + 1]):
+            if not done[b]:
+                continue
+            out = new_value_at[b]
+            end = out + new_bounds[b + 1] - new_bounds[b]
+            base = value_at[b] - bounds[b]
+            position, last = max(bounds[b], start[c]), min(bounds[b + 1], stop[c])
+            while position < last and out < end:  # as `_filter_kernel`, without a branch
+                new_values[out] = values[base + position]
+                out += keep[order[position]]
+                position += 1
+
+
+# ----------------------------------------------------------------------------------------------
 # PRIM
 # ----------------------------------------------------------------------------------------------
 
@@ -495,182 +833,228 @@ def _ema_quantile(data: np.ndarray, q: float) -> float:
 
 @dataclass
 class _Peel:
-    """A candidate peel: drop `rows` from the box by moving one limit of column j."""
+    """A candidate peel: drop `n_removed` rows from the box by moving one limit of column j.
+
+    A categorical peel knows its `rows`; a numeric one finds them (`_rows_peeled`) only once it
+    is chosen, from its `cut`."""
 
     j: int
     side: str  # "high", "low" or "category"
     value: Any  # the new limit, or the category code removed
-    rows: np.ndarray
+    n_removed: int
     n_interest: int
+    rows: np.ndarray | None = None
     cut: int = 0  # new start (side "low") or stop (side "high") in the column's sorted order
 
 
-def _window_peel(
-    column: _SortedColumn, start: int, stop: int, x: np.ndarray, inbox: np.ndarray, m: int,
-    alpha: float, side: str,
-) -> tuple[Any, np.ndarray, int] | None:
-    """Quantile peel of one end of a numeric column, reading only a window of its sorted order.
+@dataclass
+class _NumericPeels:
+    """The high and low peel of every numeric column at one step (`_peel_kernel`'s output):
+    candidate 2c is column c's high peel, 2c + 1 its low peel."""
 
-    ``column.order[start:stop]`` holds, in ascending order of x, a superset of the rows in the
-    box.
-    The window at the peeled end is grown until it holds enough in-box rows to place the
-    quantile and to see the next distinct value beyond it.
-    Returns (new limit, rows removed, new start/stop) or None if the column has no rows.
-    """
-    span = stop - start
-    if m == 0 or span == 0:
-        return None
-    if side == "low":
-        rank = math.floor((m - 1) * alpha)  # position of the quantile among in-box values
-    else:
-        rank = m - 1 - math.ceil((m - 1) * (1 - alpha))  # same, counted from the top
-    width = min(span, int((rank + 2) * span / m * 1.25) + 64)
+    status: np.ndarray  # _NO_PEEL, _PEELED
+    limit: np.ndarray  # float64: the new limit (exact for float32 and integer columns)
+    removed: np.ndarray  # rows that leave the box
+    interest: np.ndarray  # cases of interest among them
+    cut: np.ndarray  # new stop (high peel) or start (low peel) of the column's window
+
+
+def _numeric_peels(
+    columns: _SortedColumns, single: np.ndarray, start: np.ndarray, stop: np.ndarray,
+    inbox: np.ndarray, y: np.ndarray, m: int, alpha: float,
+) -> _NumericPeels:
+    """Both quantile peels of every numeric column, by `_peel_kernel`; buckets that a scan
+    reaches unsorted are sorted here and the blocked candidates asked again."""
+    n = 2 * len(start)
+    found = _NumericPeels(np.zeros(n, dtype=np.int8), np.zeros(n), np.zeros(n, dtype=np.int64),
+                          np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
+    rank_low = math.floor((m - 1) * alpha)  # position of the quantile among in-box values
+    rank_high = m - 1 - math.ceil((m - 1) * (1 - alpha))  # same, counted from the top
+    todo = np.ones(n, dtype=bool)
+    need = np.zeros(len(columns.done), dtype=bool)
     while True:
-        first = start if side == "low" else stop - width
-        column.ensure_sorted(first, first + width, x)
-        window = column.order[first : first + width]
-        positions = np.flatnonzero(inbox[window])
-        rows = window[positions]
-        if len(rows) > rank + 1:
-            # Fast path: the quantile value and its inner neighbour differ and their midpoint
-            # lies strictly between them, so exactly the rank + 1 outermost rows go. Reading
-            # two values spares gathering the whole window's values.
-            if side == "low":
-                v, w = x[rows[rank]], x[rows[rank + 1]]
-                limit = (v + w) / 2
-                if v < limit < w:
-                    return limit, rows[: rank + 1], start + int(positions[rank]) + 1
-            else:
-                top = len(rows) - 1 - rank
-                w, v = x[rows[top - 1]], x[rows[top]]
-                limit = (w + v) / 2
-                if w < limit < v:
-                    return limit, rows[top:], stop - width + int(positions[top - 1]) + 1
-        if len(rows) > rank:
-            values = x[rows]
-            if side == "low":
-                v = values[rank]
-                beyond = np.searchsorted(values, v, side="right")
-                if beyond < len(values) or width == span:
-                    limit = (v + values[beyond]) / 2 if beyond < len(values) else v
-                    removed = int(np.searchsorted(values, limit, side="left"))
-                    cut = start + (int(positions[removed - 1]) + 1 if removed else 0)
-                    return limit, rows[:removed], cut
-            else:
-                v = values[len(values) - 1 - rank]
-                below = np.searchsorted(values, v, side="left")
-                if below > 0 or width == span:
-                    limit = (values[below - 1] + v) / 2 if below > 0 else v
-                    kept = int(np.searchsorted(values, limit, side="right"))
-                    cut = stop - width + (int(positions[kept - 1]) + 1 if kept else 0)
-                    return limit, rows[kept:], cut
-        if width == span:
+        _peel_kernel(columns.order, columns.values, columns.value_at, columns.bounds,
+                     columns.first_bucket, columns.done, start, stop, single, inbox, y,
+                     rank_high, rank_low, todo, found.limit, found.removed, found.interest,
+                     found.cut, found.status, need)
+        todo = found.status == _BLOCKED
+        if not todo.any():
+            return found
+        columns.sort_buckets(np.flatnonzero(need))
+        need[:] = False
+
+
+def _lenient1_many(k_old: int, m_old: int, k_new: np.ndarray, m_new: np.ndarray) -> np.ndarray:
+    """`_lenient1` of many candidates at once, with the same floating-point operations (NumPy
+    divides int64 arrays as Python divides ints below 2**53), so the same bits."""
+    mean_old = k_old / m_old
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_new = np.where(m_new > 0, k_new / np.maximum(m_new, 1), 0.0)
+        gain = (mean_new - mean_old) / np.abs(m_old - m_new)
+    objective: np.ndarray = np.where((mean_new == mean_old) | (m_new == m_old), 0.0, gain)
+    return objective
+
+
+@dataclass
+class _NumericBox:
+    """The box's limits on the numeric columns (c-th numeric column at c) as float64 arrays,
+    beside the data's range, so that every candidate is scored at once."""
+
+    low: np.ndarray
+    high: np.ndarray
+    init_low: np.ndarray
+    init_high: np.ndarray
+
+    @classmethod
+    def of(cls, cols: _Columns, init: _Limits) -> _NumericBox:
+        low = np.array([init.low[j] for j in cols.numeric], dtype=np.float64)
+        high = np.array([init.high[j] for j in cols.numeric], dtype=np.float64)
+        return cls(low, high, low.copy(), high.copy())
+
+    def best(self, peels: _NumericPeels, k: int, m: int, n_cols: int,
+             n_restricted: int) -> tuple[tuple[float, int], int] | None:
+        """((objective, columns left unrestricted), candidate) of the best numeric peel, or
+        None if no column has one: the highest objective, then the most columns left
+        unrestricted, then the first candidate."""
+        candidates = np.flatnonzero(peels.status == _PEELED)
+        if not len(candidates):
             return None
-        width = min(span, 2 * width)
+        objective = _lenient1_many(k, m, k - peels.interest[candidates],
+                                   m - peels.removed[candidates])
+        # A peel restricts its column unless both limits stay at the data's range.
+        c, high_side = candidates // 2, candidates % 2 == 0
+        new_low = np.where(high_side, self.low[c], peels.limit[candidates])
+        new_high = np.where(high_side, peels.limit[candidates], self.high[c])
+        was = (self.low[c] != self.init_low[c]) | (self.high[c] != self.init_high[c])
+        now = (new_low != self.init_low[c]) | (new_high != self.init_high[c])
+        unrestricted = n_cols - (n_restricted - was.astype(int) + now)
+        tied = np.flatnonzero(objective == objective.max())
+        best = int(tied[np.argmax(unrestricted[tied])])  # argmax: the first of equal ones
+        return (float(objective[best]), int(unrestricted[best])), int(candidates[best])
+
+
+def _category_peels(
+    cols: _Columns, y: np.ndarray, in_box: np.ndarray, limits: _Limits, restricted: set[int],
+    k: int, m: int,
+) -> list[tuple[tuple[float, int], _Peel]]:
+    """The removal of each category still in the box, in order: ((objective, columns left
+    unrestricted), peel)."""
+    found = []
+    for j in cols.categorical:
+        if limits.kept[j].sum() < 2:
+            continue
+        codes = cols.values[j][in_box]
+        for code in np.flatnonzero(limits.kept[j]):
+            rows = in_box[codes == code]
+            n_interest = int(np.count_nonzero(y[rows]))
+            score = (_lenient1(k, m, k - n_interest, m - len(rows)),
+                     len(cols.names) - len(restricted | {j}))
+            found.append((score, _Peel(j, "category", int(code), len(rows), n_interest, rows)))
+    return found
+
+
+def _column_value(limit: float, values: np.ndarray) -> Any:
+    """A limit from the kernel as the scalar NumPy gives on the column (float32 for a float32
+    column; a float64 otherwise, which an integer column's midpoint is)."""
+    return values.dtype.type(limit) if values.dtype.kind == "f" else np.float64(limit)
 
 
 def _peel(
-    cols: _Columns, y: np.ndarray, active: np.ndarray, sorted_rows: dict[int, _SortedColumn],
+    cols: _Columns, y: np.ndarray, active: np.ndarray, sorted_rows: _SortedColumns,
     init: _Limits, alpha: float, mass_min: float, n_total: int,
 ) -> tuple[list[_Limits], list[tuple[int, int]]]:
     """Peel from the box holding all active rows down to `mass_min`.
 
-    Each step evaluates a low and a high quantile peel of every numeric column and the removal
-    of each category of every categorical column, and applies the one with the best
-    `_lenient1` objective (ties: the peel leaving more dimensions unrestricted, then the first
-    candidate: numeric columns in the order of X, high before low, then categorical columns —
-    EMA's order when the numeric columns are all floats). It stops when the best peel would
-    leave less than `mass_min` of all futures in the box or does not raise the density.
+    Each step evaluates a low and a high quantile peel of every numeric column (one call of the
+    compiled `_peel_kernel`, called again after sorting any buckets it asks for) and the
+    removal of each category of every categorical column, and
+    applies the one with the best `_lenient1` objective (ties: the peel leaving more dimensions
+    unrestricted, then the first candidate: numeric columns in the order of X, high before low,
+    then categorical columns — EMA's order when the numeric columns are all floats). It stops
+    when the best peel would leave less than `mass_min` of all futures in the box or does not
+    raise the density.
 
     Returns the limits and the (futures, interest) counts of every step, step 0 first.
     """
     inbox = active.copy()
+    y = np.ascontiguousarray(y)
     m = int(np.count_nonzero(inbox))
     k = int(np.count_nonzero(y & inbox))
     # Sorted orders restricted to the active rows (no copy when all rows are active); after
     # that, rows that leave the box stay in the orders as stale entries until a re-filter.
-    all_active = m == len(inbox)
-    orders = dict(sorted_rows)
-    if not all_active:
-        orders = _filter_columns(orders, dict.fromkeys(orders, 0),
-                                 {j: len(column.order) for j, column in orders.items()}, inbox)
+    columns = sorted_rows
+    start, stop = columns.offset[:-1].copy(), columns.offset[1:].copy()
+    if m < len(inbox):
+        columns = _filter_columns(columns, start, stop, inbox)
+        start, stop = columns.offset[:-1].copy(), columns.offset[1:].copy()
     members = np.flatnonzero(inbox) if cols.categorical else None
-    start = dict.fromkeys(orders, 0)
-    stop = {j: len(column.order) for j, column in orders.items()}
     filtered_size = m
     limits = init.copy()
     steps, counts = [limits.copy()], [(m, k)]
     restricted = set(limits.restricted(init))
-    n_cols = len(cols.names)
+    numeric_box = _NumericBox.of(cols, init)
+    single = np.array([cols.values[j].dtype == np.float32 for j in cols.numeric], dtype=bool)
 
     while m > 0:
-        candidates: list[_Peel] = []
-        for j in cols.numeric:
-            for side in ("high", "low"):
-                found = _window_peel(orders[j], start[j], stop[j], cols.values[j], inbox, m,
-                                     alpha, side)
-                if found is not None:
-                    limit, rows, cut = found
-                    candidates.append(_Peel(j, side, limit, rows, int(np.count_nonzero(y[rows])),
-                                            cut))
-        if cols.categorical:
-            assert members is not None  # set whenever there are categorical columns
-            in_box = members[inbox[members]]
-            for j in cols.categorical:
-                if limits.kept[j].sum() < 2:
-                    continue
-                codes = cols.values[j][in_box]
-                for code in np.flatnonzero(limits.kept[j]):
-                    rows = in_box[codes == code]
-                    candidates.append(_Peel(j, "category", int(code), rows,
-                                            int(np.count_nonzero(y[rows]))))
-        if not candidates:
+        peels = _numeric_peels(columns, single, start, stop, inbox, y, m, alpha)
+        best = numeric_box.best(peels, k, m, len(cols.names), len(restricted))
+        score: tuple[float, int] | None = None
+        chosen: _Peel | None = None
+        if best is not None:
+            score, i = best
+            c = i // 2
+            chosen = _Peel(cols.numeric[c], "low" if i % 2 else "high",
+                           _column_value(peels.limit[i], cols.values[cols.numeric[c]]),
+                           int(peels.removed[i]), int(peels.interest[i]), cut=int(peels.cut[i]))
+        if members is not None:  # categorical candidates come last: they win if strictly better
+            for category_score, peel in _category_peels(cols, y, members[inbox[members]], limits,
+                                                        restricted, k, m):
+                if score is None or category_score > score:
+                    score, chosen = category_score, peel
+        if score is None or chosen is None:
+            break
+        mass_new = (m - chosen.n_removed) / n_total
+        if not (mass_new >= mass_min and chosen.n_removed > 0 and score[0] > 0):
             break
 
-        scores = []
-        for c in candidates:
-            after = restricted | {c.j} if _peel_restricts(c, limits, init) else restricted - {c.j}
-            objective = _lenient1(k, m, k - c.n_interest, m - len(c.rows))
-            scores.append((objective, n_cols - len(after)))
-        best = max(range(len(candidates)), key=lambda i: (*scores[i], -i))
-        objective, chosen = scores[best][0], candidates[best]
-        mass_new = (m - len(chosen.rows)) / n_total
-        if not (mass_new >= mass_min and len(chosen.rows) > 0 and objective > 0):
-            break
-
-        inbox[chosen.rows] = False
-        m -= len(chosen.rows)
-        k -= chosen.n_interest
-        if chosen.side == "low":
-            limits.low[chosen.j] = chosen.value
-            start[chosen.j] = chosen.cut
-        elif chosen.side == "high":
-            limits.high[chosen.j] = chosen.value
-            stop[chosen.j] = chosen.cut
-        else:
+        if chosen.side == "category":
             limits.kept[chosen.j][chosen.value] = False
-        restricted = set(limits.restricted(init))
+        else:
+            c = cols.numeric.index(chosen.j)
+            if chosen.side == "low":
+                chosen.rows = _rows_peeled(columns.order, start[c], chosen.cut, inbox)
+                limits.low[chosen.j] = numeric_box.low[c] = chosen.value
+                start[c] = chosen.cut
+            else:
+                chosen.rows = _rows_peeled(columns.order, chosen.cut, stop[c], inbox)
+                limits.high[chosen.j] = numeric_box.high[c] = chosen.value
+                stop[c] = chosen.cut
+        assert chosen.rows is not None and len(chosen.rows) == chosen.n_removed
+        inbox[chosen.rows] = False
+        m -= chosen.n_removed
+        k -= chosen.n_interest
+        if limits.is_restricted(chosen.j, init):
+            restricted.add(chosen.j)
+        else:
+            restricted.discard(chosen.j)
         steps.append(limits.copy())
         counts.append((m, k))
 
         if m < _REFILTER_BELOW * filtered_size:
-            orders = _filter_columns(orders, start, stop, inbox)
-            for j in orders:
-                start[j], stop[j] = 0, len(orders[j].order)
+            columns = _filter_columns(columns, start, stop, inbox)
+            start, stop = columns.offset[:-1].copy(), columns.offset[1:].copy()
             if members is not None:
                 members = members[inbox[members]]
             filtered_size = m
     return steps, counts
 
 
-def _peel_restricts(c: _Peel, limits: _Limits, init: _Limits) -> bool:
-    """Whether column c.j is restricted in the box that peel c would produce."""
-    j = c.j
-    if c.side == "category":
-        return True  # a category is removed, so the kept set differs from the full one
-    low = c.value if c.side == "low" else limits.low[j]
-    high = c.value if c.side == "high" else limits.high[j]
-    return low != init.low[j] or high != init.high[j]
+def _rows_peeled(order: np.ndarray, first: int, last: int, inbox: np.ndarray) -> np.ndarray:
+    """The rows still in the box among ``order[first:last]``: those a numeric peel removes
+    (its window part beyond the cut)."""
+    window = order[first:last]
+    rows: np.ndarray = window[inbox[window]]
+    return rows
 
 
 def _paste(
