@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from helpers import KURSK_RUN, interrupted_copy, run_cli
+from offramp.experiments import runner
 from offramp.experiments.executors import DaskExecutor, ProcessExecutor
-from offramp.experiments.runner import RunSettings, resume_run, start_run
+from offramp.experiments.runner import RunSettings, chunk_bounds, resume_run, start_run
 from offramp.scenario.conditions import DEFAULT_REQUIREMENTS
 from offramp.store import RunStore
 
@@ -57,13 +58,35 @@ def test_chunk_size_does_not_change_results(reference_run, tmp_path):
     _same_outcomes(reference_run, start_run(other, tmp_path / "chunks37"))
 
 
-def test_worker_processes_give_the_same_bits(reference_run, tmp_path):
+def test_worker_processes_give_the_same_bits(reference_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "PROCESSES_FROM_FUTURE_WEEKS", 0)  # processes, however small
     executor = ProcessExecutor(2)
     try:
         store = start_run(SMALL, tmp_path / "processes", executor)
+        assert executor._pool._processes, "no worker process ran"
     finally:
         executor.close()
     _same_outcomes(reference_run, store)
+
+
+def test_a_small_run_asked_for_workers_runs_in_process(reference_run, tmp_path):
+    executor = ProcessExecutor(2)
+    try:
+        store = start_run(SMALL, tmp_path / "small", executor)
+        assert not executor._pool._processes, "a worker was started for a small run"
+    finally:
+        executor.close()
+    _same_outcomes(reference_run, store)
+
+
+@pytest.mark.parametrize(("n", "size", "workers", "expected"), [
+    (10, 4, 1, [(0, 4), (4, 8), (8, 10)]),  # one worker: chunks of the size, the last shorter
+    (20_000, 16_384, 2, [(0, 10_000), (10_000, 20_000)]),  # balanced, not 16,384 + 3,616
+    (10, 4, 2, [(0, 2), (2, 5), (5, 7), (7, 10)]),  # a multiple of the workers, none above 4
+    (10_000, 16_384, 2, [(0, 10_000)]),  # one chunk stays whole (it runs in-process)
+])
+def test_chunks_cover_the_futures_and_balance_the_workers(n, size, workers, expected):
+    assert chunk_bounds(n, size, workers) == expected
 
 
 def test_dask_gives_the_same_bits(reference_run, tmp_path):

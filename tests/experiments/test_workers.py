@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ARGS = ["-m", "offramp", "run", "kursk-2024", "--futures", "40000", "--chunk-size", "2000",
+ARGS = ["-m", "offramp", "run", "kursk-2024", "--futures", "80000", "--chunk-size", "2000",
         "--workers", "2", "--no-report"]
 
 

@@ -21,6 +21,7 @@ from offramp.errors import EnvironmentFault, UserError
 
 class Executor(Protocol):
     description: str
+    workers: int  # chunks run at once (the runner cuts a run into a multiple of them)
 
     def map_unordered(
         self, function: Callable[[Any], Any], tasks: Iterable[Any]
@@ -33,6 +34,7 @@ class SerialExecutor:
     """Runs chunks one after another in this process."""
 
     description = "in-process"
+    workers = 1
 
     def map_unordered(self, function, tasks):
         for task in tasks:
@@ -106,6 +108,7 @@ class DaskExecutor:
             ) from None
         self._as_completed = as_completed
         self._cluster = None
+        self.workers = 1  # a remote cluster's size is its own: chunks are not balanced for it
         try:
             if address == "local":
                 self._cluster = LocalCluster(
@@ -115,6 +118,7 @@ class DaskExecutor:
                     dashboard_address=None,
                 )
                 self._client = Client(self._cluster)
+                self.workers = workers or 2
             else:
                 self._client = Client(address, timeout="10s")
         except (OSError, ValueError, TypeError) as error:

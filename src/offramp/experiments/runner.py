@@ -26,7 +26,7 @@ import pyarrow as pa
 from offramp.engine import OUTCOME_NAMES
 from offramp.errors import UserError
 from offramp.experiments import DEFAULT_CHUNK_SIZE
-from offramp.experiments.executors import Executor, SerialExecutor
+from offramp.experiments.executors import Executor, ProcessExecutor, SerialExecutor
 from offramp.experiments.manifest import (
     RunManifest,
     created_now,
@@ -158,10 +158,19 @@ def default_run_dir(scenario: str) -> Path:
     return Path("runs") / f"{Path(scenario).stem}-{stamp}"
 
 
-def chunk_bounds(n_futures: int, chunk_size: int) -> list[tuple[int, int]]:
-    return [
-        (start, min(start + chunk_size, n_futures)) for start in range(0, n_futures, chunk_size)
-    ]
+def chunk_bounds(n_futures: int, chunk_size: int, workers: int = 1) -> list[tuple[int, int]]:
+    """Chunks of `chunk_size` futures (the last one shorter). For several `workers`, a run of
+    more than one chunk is cut into a multiple of `workers` chunks of equal size (to one future,
+    none above `chunk_size`), so that no worker is left with a short last chunk while another
+    runs a full one (20,000 futures on 2 workers: 10,000 each, not 16,384 and 3,616). A run of
+    one chunk stays whole: it runs in-process (`ProcessExecutor`)."""
+    count = -(-n_futures // chunk_size)
+    if workers == 1 or count == 1:
+        return [(start, min(start + chunk_size, n_futures))
+                for start in range(0, n_futures, chunk_size)]
+    count = -(-count // workers) * workers
+    edges = [n_futures * i // count for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def check_settings(settings: RunSettings, loaded: LoadedScenario) -> tuple[str, ...]:
@@ -346,7 +355,8 @@ def start_run(
         "seed": settings.seed,
         "n_futures": n_futures,
         "chunk_size": settings.chunk_size,
-        "chunk_bounds": chunk_bounds(n_futures, settings.chunk_size),
+        "chunk_bounds": chunk_bounds(n_futures, settings.chunk_size,
+                                     1 if executor is None else executor.workers),
         "series": settings.series,
         "requirements": list(settings.requirements),
         "versions": package_versions(),
@@ -450,6 +460,14 @@ def stored_branch(store: RunStore, manifest: RunManifest) -> Branch | None:
                   parents)
 
 
+PROCESSES_FROM_FUTURE_WEEKS = 25_000_000
+"""Local worker processes start only for at least this much work (futures x policies x weeks
+left to run); less runs in this process. A worker first imports offramp and loads its compiled
+kernels (~2.5 s), which a small run does not win back: kursk-2024, 20,000 futures x 4 policies
+(8.3 M future-weeks) took 5.5 s wall in-process and 7.2-7.7 s on 2 workers; 100,000 (41.6 M)
+14.9 s and 12.9 s (2026-12-07, 2 vCPUs)."""
+
+
 def execute(
     store: RunStore,
     scenario: Scenario,
@@ -457,10 +475,15 @@ def execute(
     on_progress: Callable[[int], None] | None,
     futures: pd.DataFrame,
 ) -> None:
-    """Run the chunks not yet done, writing each as it arrives, then join them."""
+    """Run the chunks not yet done, writing each as it arrives, then join them (in this process
+    when local workers would not pay for their start: `PROCESSES_FROM_FUTURE_WEEKS`)."""
     manifest = RunManifest.of(store)
-    executor = executor or SerialExecutor()
     bounds = manifest.chunk_bounds
+    left = sum(bounds[i][1] - bounds[i][0] for i in store.missing_chunks())
+    work = left * len(manifest.policies) * scenario.scenario.horizon_weeks
+    if executor is None or (isinstance(executor, ProcessExecutor)
+                            and work < PROCESSES_FROM_FUTURE_WEEKS):
+        executor = SerialExecutor()
     branch = stored_branch(store, manifest)
     tasks = (
         ChunkTask(
