@@ -22,6 +22,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from offramp.engine import OUTCOME_NAMES
 from offramp.errors import UserError
@@ -141,9 +142,12 @@ def _long_series(parts: list[dict[str, np.ndarray]], future_index: np.ndarray,
     count = len(policies)
     columns: dict[str, pa.Array] = {
         "future": pa.array(np.repeat(future_index, count * weeks)),
-        # large_string: the type pandas' strings become, as in the outcomes' chunks
-        "policy": pa.array(np.tile(np.repeat(np.array(policies, dtype=object), weeks), n),
-                           type=pa.large_string()),
+        # large_string: the type pandas' strings become, as in the outcomes' chunks; made from
+        # a dictionary of the policies' names in Arrow (not one Python string per row: ten times
+        # slower)
+        "policy": pc.cast(pa.DictionaryArray.from_arrays(
+            np.tile(np.repeat(np.arange(count, dtype=np.int8), weeks), n),
+            pa.array(policies, type=pa.large_string())), pa.large_string()),
         "week": pa.array(np.tile(np.arange(weeks, dtype=np.int32), n * count)),
     }
     for name in parts[0]:
