@@ -148,14 +148,16 @@ def sample_futures(scenario, n_futures: int, seed: int, sampler: Sampler = "lhs"
     uncertain = [path for path, p in params.items() if p.is_uncertain]
     design = uniform_design(n_futures, len(uncertain), seed, sampler)
     n_rows = len(design)  # differs from n_futures for a Saltelli design
-    columns: dict[str, np.ndarray] = {}
     column_of = {path: i for i, path in enumerate(uncertain)}
-    for path, param in params.items():
+    # One row per parameter, filled in place: the frame's single block is this array (a frame
+    # built from a dict of columns copied them all into one: 1.5 GB and ~2 CPU-s at 1,000,000)
+    values = np.empty((len(params), n_rows))
+    for row, (path, param) in zip(values, params.items(), strict=True):
         if path in column_of:
-            columns[path] = np.asarray(param.ppf(design[:, column_of[path]]), dtype=float)
+            row[:] = param.ppf(design[:, column_of[path]])
         else:
-            columns[path] = np.full(n_rows, param.ppf(np.zeros(1))[0], dtype=float)
-    frame = pd.DataFrame(columns)
+            row[:] = param.ppf(np.zeros(1))[0]
+    frame = pd.DataFrame(values.T, columns=list(params), copy=False)
     frame.index.name = "future"
     return frame
 
