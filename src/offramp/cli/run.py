@@ -51,7 +51,9 @@ def run(
         int | None, typer.Option(help="Seed of the futures and of the noise (default 0; with "
                                  "--from, the run's).")
     ] = None,
-    workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(help=(
+        "Local worker processes (a run of fewer than 25 million future-weeks runs in this "
+        "process: a worker's start-up would cost more than it saves)."))] = 1,
     dask: Annotated[
         str | None, typer.Option(help="A Dask scheduler address, or 'local' for a LocalCluster.")
     ] = None,
