@@ -12,7 +12,8 @@ from getrusage), peak resident memory of the largest process, the run folder's s
 and future-weeks per CPU-second (futures x policies x horizon weeks / CPU seconds).
 
 In the same run, for ratios: `--proxy` times the C limit proxy (`limit_proxy.py`: a fused SIMD
-loop of the engine's operation count, needs gcc); `--ema N` times EMA Workbench's
+loop of the engine's operation count, needs gcc), alone and reading the engine's ~244 floats of
+per-future parameters a week (65,536 futures each); `--ema N` times EMA Workbench's
 `perform_experiments` on N futures x the scenario's policies with offramp's engine as its model,
 one future and policy per call (EMA's unit of work), and takes its future-weeks per CPU-second.
 Not a test.
@@ -147,12 +148,14 @@ def main() -> None:
         print(report_line("offramp run --no-report", numbers, future_weeks))
         offramp_rate = future_weeks / numbers["cpu"]
         if args.proxy:
-            from limit_proxy import future_weeks_per_cpu_second
+            from limit_proxy import ENGINE_PARAMETERS, future_weeks_per_cpu_second
 
-            proxy = future_weeks_per_cpu_second()
-            print(f"  C limit proxy: {proxy / 1e6:.2f} M future-weeks/CPU-s; offramp's whole "
-                  f"command is {offramp_rate / proxy:.3f} of it ({proxy / offramp_rate:.1f}x "
-                  f"slower)")
+            for label, parameters in (("C limit proxy", 0),
+                                      ("C limit proxy reading the engine's parameters",
+                                       ENGINE_PARAMETERS)):
+                proxy = future_weeks_per_cpu_second(parameters=parameters)
+                print(f"  {label}: {proxy / 1e6:.2f} M future-weeks/CPU-s; offramp's whole "
+                      f"command is {offramp_rate / proxy:.3f} of it")
         if args.ema:
             ema, experiments = ema_rate(args.ema, args.seed)
             print(f"  EMA Workbench, offramp's engine per experiment ({experiments} "
