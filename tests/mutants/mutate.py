@@ -84,9 +84,8 @@ MUTANTS: tuple[Mutant, ...] = (
       ("tests/store", "tests/experiments"),
       "results written straight to their final path (no temporary file, no rename)"),
     M("chunk-bounds-drop-last", "runner/store", "experiments/runner.py",
-      "(start, min(start + chunk_size, n_futures)) for start in range(0, n_futures, chunk_size)",
-      "(start, min(start + chunk_size, n_futures - 1)) for start in range(0, n_futures, "
-      "chunk_size)", ("tests/experiments",),
+      "return [(start, min(start + chunk_size, n_futures))\n",
+      "return [(start, min(start + chunk_size, n_futures - 1))\n", ("tests/experiments",),
       "the last future of the run is never simulated"),
     M("resume-reruns-everything", "runner/store", "store/run_store.py",
       "return all(path.is_file() for path in self._chunk_files(index))", "return False",
