@@ -62,28 +62,25 @@ def _dictionary_columns(schema: pa.Schema) -> list[str]:
 
 
 Compression = Literal["zstd", "lz4"]
-SAMPLED: Compression = "lz4"
-"""For tables of sampled values (a run's futures): random floats do not compress (zstd saved
-7% of the futures file's space for twice lz4's CPU to write and to read: measured on 250,000
-futures x 190 parameters, 0.85 -> 0.46 CPU-s to write, 0.46 -> 0.19 to read)."""
-PASSING: Compression = "lz4"
-"""For files read once and removed (a run's outcome chunks, joined when it completes):
-written and read in about half zstd's CPU (1,000,000 outcome rows: 0.75 -> 0.41 CPU-s to
-write, 0.46 -> 0.28 to read); the joined file is zstd. Series chunks stay zstd: at 1,000,000
-futures they and the joined file share the disk for a moment, and lz4's are half as large
-again."""
+QUICK: Compression = "lz4"
+"""For a run's futures and outcomes (and the outcome chunks): written and read in about half
+zstd's CPU. Sampled values are random floats that zstd shrank by only 7% (250,000 futures x 190
+parameters: 0.85 -> 0.46 CPU-s to write, 0.46 -> 0.19 to read); outcomes are a third smaller
+with zstd (1,000,000 rows: 39 against 58 MB), but the analyses read them again and again
+(0.46 -> 0.28 CPU-s a read, 0.75 -> 0.41 to write) and the futures table is most of a run
+folder anyway. Series stay zstd: they are the largest files and shrink most."""
 
 
 def write_parquet(path: Path, table: pa.Table, compression: Compression = "zstd") -> str:
-    """Write a table as Parquet, atomically; return the file's sha256. zstd by default:
-    simulated outcomes and series repeat themselves (a third smaller than with lz4)."""
+    """Write a table as Parquet, atomically; return the file's sha256 (zstd by default: the
+    smaller file; `QUICK` says when lz4 is worth more)."""
     return _replace_atomically(path, lambda tmp: pq.write_table(
         table, tmp, compression=compression,
         # a list of column names is documented; pyarrow's stubs say bool
         use_dictionary=_dictionary_columns(table.schema)))  # type: ignore[arg-type]
 
 
-def concat_parquet(path: Path, parts: list[Path]) -> str:
+def concat_parquet(path: Path, parts: list[Path], compression: Compression = "zstd") -> str:
     """Stream several parquet files of one schema into one, a part at a time (bounded memory)."""
 
     def write(tmp: Path) -> None:
@@ -93,7 +90,7 @@ def concat_parquet(path: Path, parts: list[Path]) -> str:
                 table = pq.read_table(part)
                 if writer is None:
                     writer = pq.ParquetWriter(
-                        tmp, table.schema, compression="zstd",
+                        tmp, table.schema, compression=compression,
                         use_dictionary=_dictionary_columns(table.schema))  # type: ignore[arg-type]
                 writer.write_table(table)
         finally:

@@ -36,8 +36,7 @@ import pyarrow.parquet as pq
 
 from offramp.errors import EnvironmentFault, UserError
 from offramp.store.atomic import (
-    PASSING,
-    SAMPLED,
+    QUICK,
     concat_parquet,
     file_digest,
     write_json,
@@ -101,7 +100,7 @@ class RunStore:
             "status": "running",
             "chunks": {str(i): "pending" for i in range(len(manifest["chunk_bounds"]))},
         }
-        checksums = {FUTURES: write_parquet(root / FUTURES, _futures_table(futures), SAMPLED)}
+        checksums = {FUTURES: write_parquet(root / FUTURES, _futures_table(futures), QUICK)}
         if lineage is not None:
             checksums[LINEAGE] = write_parquet(root / LINEAGE, _table(lineage))
         manifest[CHECKSUMS] = checksums
@@ -154,7 +153,7 @@ class RunStore:
             self._record(self.chunk_path("series", index),
                          write_parquet(self.chunk_path("series", index), table))
         self._record(self.chunk_path("outcomes", index),
-                     write_parquet(self.chunk_path("outcomes", index), _table(outcomes), PASSING))
+                     write_parquet(self.chunk_path("outcomes", index), _table(outcomes), QUICK))
         self.manifest["chunks"][str(index)] = "done"
         self._save_manifest()
 
@@ -175,8 +174,8 @@ class RunStore:
         for kind, wanted in (("outcomes", True), ("series", bool(self.manifest.get("series")))):
             if wanted:
                 parts = [self.chunk_path(kind, i) for i in range(count)]
-                self._record(self.root / f"{kind}.parquet",
-                             concat_parquet(self.root / f"{kind}.parquet", parts))
+                self._record(self.root / f"{kind}.parquet", concat_parquet(
+                    self.root / f"{kind}.parquet", parts, QUICK if kind == "outcomes" else "zstd"))
         checksums = self.manifest.get(CHECKSUMS, {})
         self.manifest[CHECKSUMS] = {name: digest for name, digest in checksums.items()
                                     if not name.startswith("chunks/")}
@@ -241,7 +240,7 @@ class RunStore:
                                  "be repaired: start a new run (or put an intact copy back)")
             self._record(self.root / FUTURES,
                          write_parquet(self.root / FUTURES, _futures_table(futures()),
-                                                       SAMPLED))
+                                                       QUICK))
             notes.append(f"{FUTURES} was {damaged[name]}; drawn again from the run's settings")
         joined = [name for name in ("outcomes.parquet", "series.parquet") if name in damaged]
         if joined:
