@@ -167,7 +167,9 @@ class Run:
     @cached_property
     def weekly_bands(self) -> WeeklyBands:
         """Per series, policy and week: 10th/50th/90th percentiles, mean and range (what the
-        fans draw), computed from the stored series without loading them all."""
+        fans draw), computed from the stored series without loading them all; for a run of more
+        than 100,000 futures, over its first 100,000 (`.sample` then says how many of how
+        many)."""
         from offramp.studies.summary import run_bands
 
         if not self.manifest.series:
