@@ -80,10 +80,6 @@ class ProcessExecutor:
         )
 
     def map_unordered(self, function, tasks):
-        tasks = list(tasks)
-        if len(tasks) == 1:  # one chunk: a worker would only add its start-up (re-imports)
-            yield function(tasks[0])
-            return
         pending = {self._pool.submit(function, task) for task in tasks}
         try:
             for done in cf.as_completed(pending):

@@ -167,7 +167,7 @@ def chunk_bounds(n_futures: int, chunk_size: int, workers: int = 1) -> list[tupl
     more than one chunk is cut into a multiple of `workers` chunks of equal size (to one future,
     none above `chunk_size`), so that no worker is left with a short last chunk while another
     runs a full one (20,000 futures on 2 workers: 10,000 each, not 16,384 and 3,616). A run of
-    one chunk stays whole: it runs in-process (`ProcessExecutor`)."""
+    one chunk stays whole: it runs in-process (`execute`)."""
     count = -(-n_futures // chunk_size)
     if workers == 1 or count == 1:
         return [(start, min(start + chunk_size, n_futures))
@@ -466,10 +466,10 @@ def stored_branch(store: RunStore, manifest: RunManifest) -> Branch | None:
 
 PROCESSES_FROM_FUTURE_WEEKS = 25_000_000
 """Local worker processes start only for at least this much work (futures x policies x weeks
-left to run); less runs in this process. A worker first imports offramp and loads its compiled
-kernels (~2.5 s), which a small run does not win back: kursk-2024, 20,000 futures x 4 policies
-(8.3 M future-weeks) took 5.5 s wall in-process and 7.2-7.7 s on 2 workers; 100,000 (41.6 M)
-14.9 s and 12.9 s (2026-12-07, 2 vCPUs)."""
+left to run), in more than one chunk; less runs in this process. A worker first imports
+offramp and loads its compiled kernels (~2.5 s), which a small run does not win back:
+kursk-2024, 20,000 futures x 4 policies (8.3 M future-weeks) took 5.5 s wall in-process and
+7.2-7.7 s on 2 workers; 100,000 (41.6 M) 14.9 s and 12.9 s (2026-12-07, 2 vCPUs)."""
 
 
 def execute(
@@ -483,10 +483,11 @@ def execute(
     when local workers would not pay for their start: `PROCESSES_FROM_FUTURE_WEEKS`)."""
     manifest = RunManifest.of(store)
     bounds = manifest.chunk_bounds
-    left = sum(bounds[i][1] - bounds[i][0] for i in store.missing_chunks())
+    missing = store.missing_chunks()
+    left = sum(bounds[i][1] - bounds[i][0] for i in missing)
     work = left * len(manifest.policies) * scenario.scenario.horizon_weeks
-    if executor is None or (isinstance(executor, ProcessExecutor)
-                            and work < PROCESSES_FROM_FUTURE_WEEKS):
+    if executor is None or (isinstance(executor, ProcessExecutor) and (
+            work < PROCESSES_FROM_FUTURE_WEEKS or len(missing) == 1)):
         executor = SerialExecutor()
     branch = stored_branch(store, manifest)
     tasks = (
@@ -500,7 +501,7 @@ def execute(
             series=manifest.series,
             branch=None if branch is None else branch.rows(*bounds[i]),
         )
-        for i in store.missing_chunks()
+        for i in missing
     )
     for result in executor.map_unordered(run_chunk, tasks):
         store.save_chunk(result.index, result.outcomes, result.series)
