@@ -242,16 +242,18 @@ class RankedFutures:
     X: pd.DataFrame
     values: np.ndarray  # (d, n) float64, one row per column of X
     order: np.ndarray  # (d, n) each row's ascending order
+    missing: bool  # some value of X is NaN
 
     @classmethod
     def of(cls, X: pd.DataFrame) -> RankedFutures:
         values = np.ascontiguousarray(X.to_numpy(dtype=float).T)
-        return cls(X, values, np.argsort(values, axis=1, kind="stable"))
+        return cls(X, values, np.argsort(values, axis=1, kind="stable"),
+                   bool(np.isnan(values).any()))
 
     def centered(self, futures: pd.Index, columns: pd.Index) -> np.ndarray:
         """`centered_ranks(X.loc[futures, columns])` (`futures`: labels of X's index)."""
         positions = self.X.index.get_indexer(futures)
-        if np.isnan(self.values).any():  # pandas' ranks, which keep a missing value missing
+        if self.missing:  # pandas' ranks, which keep a missing value missing
             return centered_ranks(self.X.iloc[positions][columns])
         slot = np.full(self.values.shape[1], -1, dtype=np.int64)
         slot[positions] = np.arange(len(positions))
