@@ -126,6 +126,19 @@ _bits_float = cast(Callable[[Any], Any], _bits_float_intrinsic)
 
 
 @inline
+def _expm1_over_x(p6: Any, x: Any) -> Any:
+    """(e ** x - 1) / x = 1 + x / 2! + x ** 2 / 3! + ... by Horner's scheme, `p6` the coefficient
+    of x ** 6 (1 / 7!, with any higher terms already folded into it): what `exp` and `expm1`
+    share of e's Taylor series."""
+    p = p6 * x + F32(1.0 / 720.0)
+    p = p * x + F32(1.0 / 120.0)
+    p = p * x + F32(1.0 / 24.0)
+    p = p * x + F32(1.0 / 6.0)
+    p = p * x + F32(0.5)
+    return p * x + F32(1.0)
+
+
+@inline
 def exp(x: Any) -> Any:
     """e ** x in float32: x = k ln 2 + r, |r| <= ln 2 / 2, e ** r by a degree-7 Taylor
     polynomial (Horner), times 2 ** k built in the exponent bits (as two halves, so that every
@@ -134,14 +147,7 @@ def exp(x: Any) -> Any:
     clamped = min(max(x, _EXP_LOW), _EXP_HIGH)
     k = np.floor(clamped * _LOG2E + F32(0.5))
     r = clamped - k * _LN2_HI - k * _LN2_LO
-    p = F32(1.0 / 5040.0)
-    p = p * r + F32(1.0 / 720.0)
-    p = p * r + F32(1.0 / 120.0)
-    p = p * r + F32(1.0 / 24.0)
-    p = p * r + F32(1.0 / 6.0)
-    p = p * r + F32(0.5)
-    p = p * r + F32(1.0)
-    p = p * r + F32(1.0)
+    p = _expm1_over_x(F32(1.0 / 5040.0), r) * r + F32(1.0)
     whole = np.int32(k)
     half = whole >> np.int32(1)
     value = (p * _bits_float((half + np.int32(127)) << np.int32(23))
@@ -187,14 +193,7 @@ def expm1(x: Any) -> Any:
     """e ** x - 1 in float32, accurate for small x too: below |x| = 0.35 by its Taylor series to
     x ** 8 (relative error under 1e-9), above through `exp`."""
     x = F32(x)
-    p = F32(1.0 / 40320.0)
-    p = p * x + F32(1.0 / 5040.0)
-    p = p * x + F32(1.0 / 720.0)
-    p = p * x + F32(1.0 / 120.0)
-    p = p * x + F32(1.0 / 24.0)
-    p = p * x + F32(1.0 / 6.0)
-    p = p * x + F32(0.5)
-    p = p * x + F32(1.0)
+    p = _expm1_over_x(F32(1.0 / 40320.0) * x + F32(1.0 / 5040.0), x)
     return p * x if abs(x) < F32(0.35) else exp(x) - F32(1.0)
 
 
