@@ -183,8 +183,9 @@ def _fresh_consoles() -> Iterator[None]:
 
 def interrupted_copy(run_root: Path, root: Path, pending: tuple[int, ...]) -> None:
     """A copy of a complete run folder as it looks when killed before chunks `pending` were
-    written: the other chunks' files in place (rebuilt from the joined files, rows as the runner
-    writes them: a chunk is a range of futures, with their checksums), the joined files absent,
+    written: the other chunks' files in place (outcome chunks rebuilt from the joined file, rows
+    as the runner writes them: a chunk is a range of futures, with their checksums; the pending
+    chunks' series parts removed), the joined outcomes absent,
     the run running. (A complete run keeps no chunks, so a test of resuming makes its
     interrupted run this way.)"""
     import pyarrow as pa
@@ -195,19 +196,19 @@ def interrupted_copy(run_root: Path, root: Path, pending: tuple[int, ...]) -> No
     shutil.copytree(run_root, root)
     manifest = json.loads((root / "manifest.json").read_text())
     (root / "chunks").mkdir(exist_ok=True)
-    for kind in ("outcomes", "series"):
-        joined = root / f"{kind}.parquet"
-        if not joined.exists():
-            continue
-        table = pq.read_table(joined).to_pandas()
-        for index, (first, stop) in enumerate(manifest["chunk_bounds"]):
-            if index not in pending:
-                rows = table[(table["future"] >= first) & (table["future"] < stop)]
-                name = f"chunks/{kind}-{index:05d}.parquet"
-                pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), root / name)
-                manifest.setdefault("checksums", {})[name] = file_digest(root / name)
-        joined.unlink()
-        manifest.get("checksums", {}).pop(f"{kind}.parquet", None)
+    table = pq.read_table(root / "outcomes.parquet").to_pandas()
+    for index, (first, stop) in enumerate(manifest["chunk_bounds"]):
+        if index not in pending:
+            rows = table[(table["future"] >= first) & (table["future"] < stop)]
+            name = f"chunks/outcomes-{index:05d}.parquet"
+            pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), root / name)
+            manifest.setdefault("checksums", {})[name] = file_digest(root / name)
+    (root / "outcomes.parquet").unlink()
+    manifest.get("checksums", {}).pop("outcomes.parquet", None)
+    for index in pending:  # series parts are written in place, chunk by chunk
+        name = f"series/part-{index:05d}.parquet"
+        (root / name).unlink(missing_ok=True)
+        manifest.get("checksums", {}).pop(name, None)
     manifest["chunks"] = {str(i): "pending" if i in pending else "done"
                           for i in range(len(manifest["chunk_bounds"]))}
     manifest["status"] = "running"

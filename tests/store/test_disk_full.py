@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from helpers import assert_one_line_error, run_cli
-from offramp.store import atomic
+from offramp.store import RunStore, atomic
 
 ARGS = ("run", "kursk-2024", "--futures", "300", "--chunk-size", "100", "--seed", "7",
         "--series", "--no-report")
@@ -38,10 +38,11 @@ def _fill_the_disk_at(monkeypatch, write_number: int) -> list[int]:
 def uninterrupted(tmp_path_factory):
     root = tmp_path_factory.mktemp("whole") / "run"
     assert run_cli(*ARGS, "--out", root).returncode == 0
-    return pq.read_table(root / "outcomes.parquet"), pq.read_table(root / "series.parquet")
+    return pq.read_table(root / "outcomes.parquet"), RunStore.open(root).read_series()
 
 
-# writes: 1 futures, 2 manifest, then per chunk: series, outcomes, manifest; then the joins
+# writes: 1 futures, 2 manifest, then per chunk: series, outcomes, manifest; then the outcomes'
+# join (12) and the manifest
 @pytest.mark.parametrize("write_number", [1, 2, 3, 4, 5, 9, 12])
 def test_a_full_disk_ends_the_run_cleanly_and_the_folder_resumes(
         monkeypatch, tmp_path, uninterrupted, write_number):
@@ -59,4 +60,4 @@ def test_a_full_disk_ends_the_run_cleanly_and_the_folder_resumes(
     assert again.returncode == 0, again.stderr
     outcomes, series = uninterrupted
     assert pq.read_table(root / "outcomes.parquet").equals(outcomes)
-    assert pq.read_table(root / "series.parquet").equals(series)
+    assert RunStore.open(root).read_series().equals(series)

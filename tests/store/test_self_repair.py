@@ -23,7 +23,10 @@ def _flip_a_byte(path, at: int = -40) -> None:
 
 def test_every_written_file_has_its_checksum_in_the_manifest(kursk_series_run):
     checksums = kursk_series_run.manifest["checksums"]
-    assert set(checksums) == {"futures.parquet", "outcomes.parquet", "series.parquet"}
+    parts = {f"series/part-{i:05d}.parquet"
+             for i in range(len(kursk_series_run.manifest["chunk_bounds"]))}
+    assert set(checksums) == {"futures.parquet", "outcomes.parquet"} | parts
+    assert all((kursk_series_run.root / part).is_file() for part in parts)
     assert RunStore.open(kursk_series_run.root).problems() == []
 
 
@@ -63,6 +66,20 @@ def test_a_complete_run_whose_outcomes_are_damaged_is_run_again_by_resume(kursk_
         result.stderr
     assert (root / "outcomes.parquet").read_bytes() == (kursk_run.root /
                                                         "outcomes.parquet").read_bytes()
+
+
+def test_a_complete_run_whose_series_part_is_damaged_is_run_again_by_resume(
+        kursk_series_run, tmp_path):
+    root = tmp_path / "run"
+    shutil.copytree(kursk_series_run.root, root)
+    _flip_a_byte(root / "series" / "part-00001.parquet", at=300)
+    doctor = run_cli("doctor", root)
+    assert doctor.returncode == 1 and "series/part-00001.parquet" in doctor.stdout
+    result = run_cli("run", "--resume", root, "--no-report")
+    assert result.returncode == 0, result.stderr
+    assert "repaired: series/part-00001.parquet" in result.stderr
+    for name in ["outcomes.parquet", *sorted(kursk_series_run.manifest["checksums"])]:
+        assert (root / name).read_bytes() == (kursk_series_run.root / name).read_bytes(), name
 
 
 def test_doctor_says_a_healthy_run_is_healthy_and_an_edited_scenario_is_not(kursk_run,

@@ -120,7 +120,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     return ChunkResult(
         task.index,
         _future_major(pd.concat(outcome_parts, ignore_index=True)),
-        _long_series(series_parts, futures.index.to_numpy(), task.policies)
+        _wide_series(series_parts, futures.index.to_numpy(), task.policies)
         if series_parts else None,
     )
 
@@ -132,27 +132,28 @@ def _future_major(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[order].reset_index(drop=True)
 
 
-def _long_series(parts: list[dict[str, np.ndarray]], future_index: np.ndarray,
+def _wide_series(parts: list[dict[str, np.ndarray]], future_index: np.ndarray,
                  policies: tuple[str, ...]) -> pa.Table:
-    """Per policy, (weeks + 1, n) arrays -> one row per future, policy and week, in that order
-    (future-major, as `_future_major` orders outcomes), each column built in one pass, as an
-    Arrow table (what the store writes: no pandas frame, whose same-typed columns would be
-    copied into one block, and no second conversion)."""
+    """Per policy, (weeks + 1, n) arrays -> one row per future and policy (future-major, as
+    `_future_major` orders outcomes), each series a fixed-size list of its weekly values (week
+    0 first), as an Arrow table: the store writes it as it is (one long row per week as well
+    made a series run four times a plain one, mostly in building, compressing and joining its
+    future, policy and week columns)."""
     weeks, n = next(iter(parts[0].values())).shape
     count = len(policies)
     columns: dict[str, pa.Array] = {
-        "future": pa.array(np.repeat(future_index, count * weeks)),
+        "future": pa.array(np.repeat(future_index, count)),
         # large_string: the type pandas' strings become, as in the outcomes' chunks; made from
-        # a dictionary of the policies' names in Arrow (not one Python string per row: ten times
-        # slower)
+        # a dictionary of the policies' names in Arrow (not one Python string per row)
         "policy": pc.cast(pa.DictionaryArray.from_arrays(
-            np.tile(np.repeat(np.arange(count, dtype=np.int8), weeks), n),
+            np.tile(np.arange(count, dtype=np.int8), n),
             pa.array(policies, type=pa.large_string())), pa.large_string()),
-        "week": pa.array(np.tile(np.arange(weeks, dtype=np.int32), n * count)),
     }
     for name in parts[0]:
-        stacked = np.stack([part[name] for part in parts])  # (policies, weeks, futures)
-        columns[name] = pa.array(np.ascontiguousarray(stacked.transpose(2, 0, 1)).reshape(-1))
+        values = np.empty((n, count, weeks), dtype=parts[0][name].dtype)
+        for policy, part in enumerate(parts):  # each policy's transpose in place (no stack)
+            values[:, policy, :] = part[name].T
+        columns[name] = pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), weeks)
     return pa.table(columns)
 
 

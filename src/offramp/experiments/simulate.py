@@ -120,7 +120,9 @@ def run_futures(
         index=pd.Index(global_index, name="future"),
     )
     series = None
-    if record_series:
+    if len(series_parts) == 1:  # one engine call (the runner's chunks): nothing to join
+        series = series_parts[0]
+    elif record_series:
         series = {name: np.concatenate([s[name] for s in series_parts], axis=1)
                   for name in series_parts[0]}
     return PolicyRun(outcomes=outcomes, series=series)

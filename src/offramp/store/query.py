@@ -27,25 +27,30 @@ def run_connection(store: RunStore) -> Any:
     """A DuckDB connection with the run's views, that may read nothing else (see the module)."""
     import duckdb
 
-    files = {view: store.root / f"{view}.parquet" for view in VIEWS}
-    files = {view: path for view, path in files.items() if path.is_file()}
+    files = {view: [store.root / f"{view}.parquet"] for view in VIEWS if view != "series"}
+    files = {view: paths for view, paths in files.items() if paths[0].is_file()}
+    if store.manifest.get("series") and store.is_complete:
+        files["series"] = store.series_files()
     connection = duckdb.connect(config={"autoinstall_known_extensions": False,
                                         "autoload_known_extensions": False})
     try:
-        connection.execute("SET allowed_paths = ?", [[str(path) for path in files.values()]])
-        for view, path in files.items():
-            quoted = str(path).replace("'", "''")
+        connection.execute("SET allowed_paths = ?",
+                           [[str(path) for paths in files.values() for path in paths]])
+        for view, paths in files.items():
+            quoted = ", ".join("'" + str(path).replace("'", "''") + "'" for path in paths)
             columns = "*"
-            if view == "futures" and "future" not in _column_names(path):
+            if view == "futures" and "future" not in _column_names(paths[0]):
                 # runs written before the futures table carried its key: rows are futures in
                 # order, so their number is the row's
                 columns = "row_number() OVER () - 1 AS future, *"
+            if view == "series" and "week" not in _column_names(paths[0]):
+                columns = _weekly_rows(paths[0])
             try:
                 connection.execute(
-                    f"CREATE VIEW {view} AS SELECT {columns} FROM read_parquet('{quoted}')")
+                    f"CREATE VIEW {view} AS SELECT {columns} FROM read_parquet([{quoted}])")
             except duckdb.Error as error:
-                raise DamagedRun(f"{path}: cannot be read ({str(error).splitlines()[0]}); the "
-                                 f"file is damaged: {REPAIR_ADVICE}") from None
+                raise DamagedRun(f"{paths[0]}: cannot be read ({str(error).splitlines()[0]}); "
+                                 f"the file is damaged: {REPAIR_ADVICE}") from None
         connection.execute("SET enable_external_access = false")
         connection.execute("SET lock_configuration = true")
     except BaseException:
@@ -59,6 +64,20 @@ def _column_names(path: Path) -> list[str]:
         return list(pq.read_schema(path).names)
     except Exception:  # a damaged file: creating its view says so, with the file's name
         return ["future"]
+
+
+def _weekly_rows(path: Path) -> str:
+    """The columns of the `series` view over wide series parts (one row per future and
+    policy, each series a list of weekly values): one row per future, policy and week, as
+    `RunStore.read_series` gives them (the unnested lists are zipped, in order)."""
+    try:
+        schema = pq.read_schema(path)
+    except Exception:  # a damaged file: creating its view says so, with the file's name
+        return "*"
+    names = [name for name in schema.names if name not in ("future", "policy")]
+    width = schema.field(names[0]).type.list_size
+    lists = ", ".join(f'unnest("{name}") AS "{name}"' for name in names)
+    return f"future, policy, CAST(unnest(range({width})) AS INTEGER) AS week, {lists}"
 
 
 def run_sql(store: RunStore, sql: str) -> pd.DataFrame:

@@ -6,10 +6,13 @@ runs/<name>/
                        package versions, status of every chunk
   futures.parquet      the sampled design: one row per future (key `future`), one column per
                        parameter
-  chunks/              outcomes-00000.parquet, series-00000.parquet, ... (one per chunk; removed
-                       once the run is complete: the joined files below hold the same rows)
+  chunks/              outcomes-00000.parquet, ... (one per chunk; removed once the run is
+                       complete: the joined file below holds the same rows)
   outcomes.parquet     one row per future x policy (written when every chunk is done)
-  series.parquet       weekly series, when asked for
+  series/              weekly series, when asked for: part-00000.parquet, ... one per chunk,
+                       written once and never joined; one row per future x policy, each series
+                       a list of its weekly values (week 0 first; `read_series` and the SQL
+                       view `series` give one row per week)
   results/             what studies found on the run (claims.parquet, summary.parquet, ...),
                        each with the settings that made it in the file's metadata
 ```
@@ -46,6 +49,10 @@ from offramp.store.atomic import (
 MANIFEST = "manifest.json"
 FUTURES = "futures.parquet"
 LINEAGE = "lineage.parquet"
+SERIES = "series"
+LEGACY_SERIES = "series.parquet"
+"""Runs made before the series were stored wide kept them joined, one row per week, in this
+file: still read (`read_series`, the SQL view), never written."""
 REPAIR_ADVICE = ("`offramp run --resume` on its run folder runs what it held again "
                  "(`offramp doctor` says what is wrong)")
 CHECKSUMS = "checksums"
@@ -133,9 +140,13 @@ class RunStore:
     def chunk_path(self, kind: str, index: int) -> Path:
         return self.root / "chunks" / f"{kind}-{index:05d}.parquet"
 
+    def series_part(self, index: int) -> Path:
+        """Chunk `index`'s weekly series: written in place once, never joined or copied."""
+        return self.root / SERIES / f"part-{index:05d}.parquet"
+
     def _chunk_files(self, index: int) -> list[Path]:
-        kinds = ["outcomes", "series"] if self.manifest.get("series") else ["outcomes"]
-        return [self.chunk_path(kind, index) for kind in kinds]
+        return [self.chunk_path("outcomes", index)] + (
+            [self.series_part(index)] if self.manifest.get("series") else [])
 
     def chunk_is_done(self, index: int) -> bool:
         """Done when its files are all in place (renames are atomic, so present means whole)."""
@@ -150,8 +161,8 @@ class RunStore:
                    series: pd.DataFrame | pa.Table | None) -> None:
         if series is not None:
             table = series if isinstance(series, pa.Table) else _table(series)
-            self._record(self.chunk_path("series", index),
-                         write_parquet(self.chunk_path("series", index), table))
+            self.series_part(index).parent.mkdir(exist_ok=True)
+            self._record(self.series_part(index), write_parquet(self.series_part(index), table))
         self._record(self.chunk_path("outcomes", index),
                      write_parquet(self.chunk_path("outcomes", index), _table(outcomes), QUICK))
         self.manifest["chunks"][str(index)] = "done"
@@ -162,20 +173,18 @@ class RunStore:
         self.manifest.setdefault(CHECKSUMS, {})[path.relative_to(self.root).as_posix()] = digest
 
     def finish(self) -> None:
-        """Join the chunks, in chunk order, into the run's outcome (and series) files, then
-        remove them (the run is marked complete first, so a kill in between leaves a complete
-        run with spare chunk files, never a run that needs them and lacks them)."""
+        """Join the outcome chunks, in chunk order, into the run's outcomes file, then remove
+        them (the run is marked complete first, so a kill in between leaves a complete run with
+        spare chunk files, never a run that needs them and lacks them). Series parts stay as
+        they are."""
         if self.is_complete:
             return
         missing = self.missing_chunks()
         if missing:
             raise StoreError(f"{self.root}: chunks {missing[:5]} are not done; resume the run")
-        count = len(self.manifest["chunk_bounds"])
-        for kind, wanted in (("outcomes", True), ("series", bool(self.manifest.get("series")))):
-            if wanted:
-                parts = [self.chunk_path(kind, i) for i in range(count)]
-                self._record(self.root / f"{kind}.parquet", concat_parquet(
-                    self.root / f"{kind}.parquet", parts, QUICK if kind == "outcomes" else "zstd"))
+        parts = [self.chunk_path("outcomes", i) for i in range(len(self.manifest["chunk_bounds"]))]
+        self._record(self.root / "outcomes.parquet",
+                     concat_parquet(self.root / "outcomes.parquet", parts, QUICK))
         checksums = self.manifest.get(CHECKSUMS, {})
         self.manifest[CHECKSUMS] = {name: digest for name, digest in checksums.items()
                                     if not name.startswith("chunks/")}
@@ -200,8 +209,8 @@ class RunStore:
         checksums: dict[str, str] = self.manifest.get(CHECKSUMS, {})
         expected = [FUTURES] + ([LINEAGE] if self.manifest.get("branch") else [])
         if self.is_complete:
-            expected += ["outcomes.parquet"] + (["series.parquet"] if self.manifest.get("series")
-                                                else [])
+            expected += ["outcomes.parquet"] + [path.relative_to(self.root).as_posix()
+                                                for path in self._series_files()]
         else:
             for index in range(len(self.manifest["chunk_bounds"])):
                 files = self._chunk_files(index)
@@ -242,10 +251,12 @@ class RunStore:
                          write_parquet(self.root / FUTURES, _futures_table(futures()),
                                                        QUICK))
             notes.append(f"{FUTURES} was {damaged[name]}; drawn again from the run's settings")
-        joined = [name for name in ("outcomes.parquet", "series.parquet") if name in damaged]
+        joined = [name for name in damaged
+                  if name in ("outcomes.parquet", LEGACY_SERIES) or name.startswith(SERIES + "/")]
         if joined:
-            for name in ("outcomes.parquet", "series.parquet"):
-                (self.root / name).unlink(missing_ok=True)
+            (self.root / "outcomes.parquet").unlink(missing_ok=True)
+            (self.root / LEGACY_SERIES).unlink(missing_ok=True)
+            shutil.rmtree(self.root / SERIES, ignore_errors=True)
             self.manifest["status"] = "running"
             self.manifest["chunks"] = {key: "pending" for key in self.manifest["chunks"]}
             notes.append(f"{', '.join(joined)}: {damaged[joined[0]]}; every chunk runs again")
@@ -287,10 +298,39 @@ class RunStore:
         parent_future)."""
         return _read_parquet(self.root / LINEAGE).to_pandas()
 
-    def read_series(self) -> pd.DataFrame:
+    def series_files(self) -> list[Path]:
+        """The files of a complete run's weekly series, in chunk order: its parts, or the one
+        joined file of a run made before series were stored wide (`LEGACY_SERIES`)."""
         if not self.manifest.get("series"):
             raise StoreError(f"{self.root}: this run has no weekly series (run it with --series)")
-        return self._read("series")
+        if not self.is_complete:
+            raise StoreError(f"{self.root}: the run is not complete; resume it with --resume")
+        return self._series_files()
+
+    def _series_files(self) -> list[Path]:
+        if not self.manifest.get("series"):
+            return []
+        if (self.root / LEGACY_SERIES).is_file():
+            return [self.root / LEGACY_SERIES]
+        return [self.series_part(i) for i in range(len(self.manifest["chunk_bounds"]))]
+
+    def series_names(self) -> list[str]:
+        """The names of the run's weekly series (`series_files`)."""
+        return [name for name in _schema(self.series_files()[0]).names
+                if name not in ("future", "policy", "week")]
+
+    def read_series(self, names: list[str] | None = None,
+                    weeks: list[int] | None = None) -> pd.DataFrame:
+        """The weekly series, one row per future, policy and week (in that order): the `names`
+        given (all if None) at the `weeks` given (all if None)."""
+        names = self.series_names() if names is None else names
+        files = self.series_files()
+        if files[0].name == LEGACY_SERIES:
+            return _read_parquet(files[0], columns=["future", "policy", "week", *names],
+                                 filters=None if weeks is None
+                                 else pc.field("week").isin(weeks)).to_pandas()
+        return pd.concat([_weekly_rows(_read_parquet(path, columns=["future", "policy", *names]),
+                                       weeks) for path in files], ignore_index=True)
 
     def _read(self, kind: str, filters: pc.Expression | None = None) -> pd.DataFrame:
         path = self.root / f"{kind}.parquet"
@@ -346,15 +386,41 @@ def _never_started(root: Path) -> bool:
                                or name == ".write-test" for name in names)
 
 
+def _weekly_rows(part: pa.Table, weeks: list[int] | None) -> pd.DataFrame:
+    """A series part (one row per future and policy, each series a list of its weekly values)
+    as one row per future, policy and week: the `weeks` given, or all."""
+    names = part.column_names[2:]
+    rows = part.num_rows
+    width = part.schema.field(names[0]).type.list_size
+    chosen = np.arange(width, dtype=np.int32) if weeks is None else np.asarray(weeks, np.int32)
+    repeat = np.repeat(np.arange(rows), len(chosen))
+    columns = {"future": part["future"].take(repeat), "policy": part["policy"].take(repeat),
+               "week": pa.array(np.tile(chosen, rows))}
+    for name in names:
+        values = pc.list_flatten(part[name]).to_numpy().reshape(rows, width)
+        columns[name] = pa.array((values if weeks is None else values[:, chosen]).reshape(-1))
+    return pa.table(columns).to_pandas()
+
+
+def _schema(path: Path) -> pa.Schema:
+    try:
+        return pq.read_schema(path)
+    except (OSError, pa.ArrowException) as error:
+        reason = str(error).splitlines()[0][:200]
+        raise DamagedRun(f"{path}: cannot be read ({reason}); the file is damaged: "
+                         f"{REPAIR_ADVICE}") from None
+
+
 def _read_parquet(path: Path, advice: str = REPAIR_ADVICE,
-                  filters: pc.Expression | None = None) -> pa.Table:
+                  filters: pc.Expression | None = None, columns: list[str] | None = None
+                  ) -> pa.Table:
     """A run's Parquet file (its rows passing `filters`, pyarrow's), or a StoreError saying it
     is missing or damaged (a truncated, emptied or overwritten file) and what to do (`advice`),
     never a pyarrow traceback."""
     if not path.is_file():
         raise DamagedRun(f"{path}: missing; the run folder is damaged: {advice}")
     try:
-        return pq.read_table(path, filters=filters)
+        return pq.read_table(path, filters=filters, columns=columns)
     except (OSError, pa.ArrowException) as error:
         reason = str(error).splitlines()[0][:200]
         raise DamagedRun(f"{path}: cannot be read ({reason}); the file is damaged: "

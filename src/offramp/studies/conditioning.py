@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from offramp.analysis.conditioning import (
     crps,
@@ -75,16 +74,13 @@ def _observed_values(store: RunStore, keys: pd.DataFrame,
     if not RunManifest.of(store).series:
         raise UserError(f"{store.root}: this run has no weekly series; conditioning compares "
                         "them with the observations: run it again with --series")
-    path = store.root / "series.parquet"
-    known = [n for n in pq.read_schema(path).names if n not in ("future", "policy", "week")]
+    known = store.series_names()
     for observation in observations:
         if observation.series not in known:
             raise UserError(f"{observation.where}: {observation.series!r} is not a weekly series "
                             f"of this run; series: {', '.join(known)}")
-    names = sorted({o.series for o in observations})
-    weeks = sorted({o.week for o in observations})
-    table = pq.read_table(path, columns=["future", "policy", "week", *names],
-                          filters=[("week", "in", weeks)]).to_pandas()
+    table = store.read_series(sorted({o.series for o in observations}),
+                              sorted({o.week for o in observations}))
     index = pd.MultiIndex.from_frame(keys[["future", "policy"]])
     found = []
     for observation in observations:

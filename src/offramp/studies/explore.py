@@ -127,7 +127,7 @@ class Explorer:
         self.futures = self._column("future")
         self.n_futures = len(self.futures)
         self._future_order = np.argsort(self.futures)
-        self.has_series = (store.root / "series.parquet").is_file()
+        self.has_series = self.manifest.series
         self._parameter_columns: dict[str, np.ndarray] = {}
         self._edges: dict[str, list[float]] = {}
         self._bins: dict[str, np.ndarray] = {}
