@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from offramp.analysis.weekly import frame_query, series_columns, weekly_bands
+from offramp.analysis.weekly import frame_values, series_names, weekly_bands
 from offramp.report.figures import changing_lever_policies, lever_figure
 
 
 def _bands(series: pd.DataFrame):
-    return weekly_bands(frame_query(series), series_columns(list(series.columns)))
+    values, keys = frame_values(series)
+    return weekly_bands(values, series_names(list(series.columns)), keys["policy"].to_numpy())
 
 
 def _series(policy: str, lifted: np.ndarray) -> pd.DataFrame:
@@ -84,3 +85,21 @@ def test_a_large_run_s_bands_are_those_of_its_first_futures(kursk_series_run):
     whole = run_bands(kursk_series_run)
     assert whole.sample is None
     assert not whole.table.equals(capped.table)
+
+
+def test_bands_of_a_runs_stored_series_are_those_of_its_rows_in_any_order(kursk_series_run):
+    """The bands read the run's parts as stored (a policy's rows evenly spaced); rows given in
+    another order (a policy's rows scattered) give the same quantiles and ranges."""
+    from offramp.studies.summary import run_bands
+
+    stored = run_bands(kursk_series_run)
+    values, keys = kursk_series_run.series_arrays()
+    policy = keys["policy"].to_numpy()
+    order = np.random.default_rng(1).permutation(len(policy))
+    shuffled = weekly_bands(lambda name: values(name)[order], list(stored.kinds), policy[order])
+    assert shuffled.kinds == stored.kinds
+    columns = ["p10", "p50", "p90", "low", "high"]
+    pd.testing.assert_frame_equal(shuffled.table.drop(columns="mean"),
+                                  stored.table.drop(columns="mean"))
+    np.testing.assert_allclose(shuffled.table["mean"], stored.table["mean"], rtol=1e-12)
+    assert stored.table[columns].notna().all().all()

@@ -9,6 +9,7 @@ import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -17,6 +18,7 @@ from offramp.experiments.simulate import run_futures
 from offramp.store import RunStore
 from offramp.store.atomic import file_digest
 from offramp.store.query import run_sql
+from offramp.studies.summary import run_bands
 
 
 def test_a_part_holds_a_chunk_one_row_per_future_and_policy(kursk_series_run):
@@ -74,6 +76,9 @@ def test_a_run_with_the_former_joined_long_series_is_still_read(kursk_series_run
     assert legacy.problems() == []
     assert legacy.read_series().equals(whole)
     assert run_sql(legacy, "SELECT * FROM series").equals(whole)
+    legacy_bands, bands = run_bands(legacy, max_futures=200), run_bands(kursk_series_run, 200)
+    assert legacy_bands.sample == (200, 300) and legacy_bands.kinds == bands.kinds
+    pd.testing.assert_frame_equal(legacy_bands.table, bands.table)
     assert legacy.read_series(["talks_open"], [3]).equals(
         whole.loc[whole["week"] == 3, ["future", "policy", "week", "talks_open"]]
         .reset_index(drop=True))

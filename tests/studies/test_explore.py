@@ -84,3 +84,27 @@ def test_a_count_gets_one_bin_per_value(explorer, kursk_run):
 def test_bad_ranges_are_user_errors(explorer, ranges, expected):
     with pytest.raises(UserError, match=expected):
         explorer.summary(ranges)
+
+
+def test_a_fan_is_the_quantiles_of_the_regions_stored_series(kursk_series_run):
+    import pandas as pd
+
+    explorer = Explorer(kursk_series_run)
+    name = "actors.ukraine.combat_quality"
+    futures = kursk_series_run.read_futures()
+    middle = float(futures[name].median())
+    fan = explorer.fan({name: (float(futures[name].min()), middle)}, "a_territory_share")
+    assert fan is not None and not fan.binary and fan.sample is None
+    series = kursk_series_run.read_series(["a_territory_share"])
+    inside = futures.index[futures[name] <= middle]
+    for policy in explorer.policies:
+        rows = series[(series["policy"] == policy) & series["future"].isin(inside)]
+        expected = rows.groupby("week")["a_territory_share"].quantile([0.1, 0.5, 0.9]).unstack()
+        got = pd.DataFrame(fan.bands[policy], index=fan.weeks)
+        np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-6)
+    talks = explorer.fan({}, "talks_open")
+    assert talks is not None and talks.binary
+    shares = kursk_series_run.read_series(["talks_open"]).groupby(["policy", "week"]).mean()
+    for policy in explorer.policies:
+        np.testing.assert_allclose(talks.bands[policy]["share"],
+                                   shares.loc[policy, "talks_open"].to_numpy())

@@ -1,29 +1,33 @@
 """Weekly bands: per policy and week, the 10th, 50th and 90th percentiles, the mean and the range
 of each weekly series: what the report's fans and lever figures draw.
 
-They are computed by SQL over a relation named `series` (a run folder's view, or a DataFrame
-registered under that name: `frame_query`), one series at a time, so the memory needed is one
-column's values, never the whole long table's (1,000,000 futures × 4 policies × 105 weeks is
-420 million rows per series). Quantiles are exact over the rows used (DuckDB's
-`quantile_cont`, linear interpolation, as pandas' default; a run folder's bands use its first
-100,000 futures: `offramp.studies.summary.run_bands`); NaN values are left out.
+They are computed with NumPy from one series at a time, as an array with a row per future and
+policy and a column per week (how a run stores its series), so the memory needed is one
+series' values, never the whole long table's (1,000,000 futures x 4 policies x 105 weeks is 420
+million values per series). Quantiles are exact over the rows used (linear interpolation, as
+pandas' default; a run folder's bands use its first 100,000 futures:
+`offramp.studies.summary.run_bands`); NaN values are left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
-Query = Callable[[str], pd.DataFrame]
 Kind = Literal["binary", "count", "value"]
 COUNT_MAX = 20
 """A series of whole numbers no larger than this is a count (a ladder rung): its fan is a mean."""
-NO_QUANTILES = [float("nan")] * 3
-DERIVED = {"withdrawing": "(salient_posture = 2)::DOUBLE"}
-"""Series made from others: the share of futures withdrawing from the salient."""
+QUANTILES = (0.1, 0.5, 0.9)
+DERIVED: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
+    "withdrawing": ("salient_posture", lambda posture: (posture == 2).astype(np.float64))}
+"""Series made from another (name -> (its source, how)): the share of futures withdrawing from
+the salient."""
+Weekly = Callable[[str], np.ndarray]
+"""A series' values by name: (rows, weeks) with a row per future and policy."""
 
 
 @dataclass(frozen=True)
@@ -51,53 +55,83 @@ class WeeklyBands:
         return bool(len(rows)) and bool(rows["low"].min() < rows["high"].max())
 
 
-def weekly_bands(query: Query, columns: Mapping[str, str], within: str = "TRUE",
+def series_names(names: list[str]) -> list[str]:
+    """The series to draw bands of: those named, with the derived ones they allow."""
+    own = [name for name in names if name not in ("future", "policy", "week")]
+    return own + [name for name, (source, _) in DERIVED.items() if source in own]
+
+
+def weekly_bands(values: Weekly, names: list[str], policy: np.ndarray,
                  sample: tuple[int, int] | None = None) -> WeeklyBands:
-    """The bands of every series in `columns` (name -> SQL expression over `series`), over the
-    rows where the SQL condition `within` holds (`sample`: how many futures that keeps, of how
-    many)."""
+    """The bands of every series in `names` (`series_names`), whose values `values(name)` gives
+    as (rows, weeks) arrays; `policy`: each row's policy (`sample`: how many futures the rows
+    hold, of how many in the run)."""
+    policies = sorted(set(policy.tolist()))
     parts: list[pd.DataFrame] = []
     kinds: dict[str, Kind] = {}
-    for name, expression in columns.items():
-        present = f"WHERE NOT isnan({expression}) AND ({within})"
-        kind = query(
-            f"SELECT coalesce(bool_and({expression} IN (0, 1)), true) AS binary, "
-            f"coalesce(bool_and({expression} = round({expression})) AND max({expression}) <= "
-            f"{COUNT_MAX}, false) AS count FROM series {present}")
-        kinds[name] = ("binary" if bool(kind["binary"].iloc[0]) else
-                       "count" if bool(kind["count"].iloc[0]) else "value")
-        bands = query(
-            f"SELECT policy, week, quantile_cont({expression}, [0.1, 0.5, 0.9]) AS q, "
-            f"avg({expression}) AS mean, min({expression}) AS low, max({expression}) AS high "
-            f"FROM series {present} GROUP BY policy, week ORDER BY policy, week")
-        quantiles = pd.DataFrame([NO_QUANTILES if q is None else list(q)
-                                  for q in bands.pop("q")],
-                                 columns=["p10", "p50", "p90"], index=bands.index, dtype=float)
-        parts.append(pd.concat([bands.assign(series=name), quantiles], axis=1))
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["policy", "week", "mean", "low", "high", "series", "p10", "p50", "p90"])
+    for name in names:
+        if name in DERIVED:
+            source, make = DERIVED[name]
+            weekly = make(values(source))
+        else:
+            weekly = values(name)
+        missing = np.isnan(weekly)
+        kinds[name] = ("binary" if ((weekly == 0) | (weekly == 1) | missing).all() else
+                       "count" if not missing.all() and ((weekly == np.round(weekly)) | missing)
+                       .all() and np.nanmax(weekly) <= COUNT_MAX else "value")
+        for label in policies:
+            parts.append(bands(weekly[_rows_of(policy, label)]).assign(policy=label,
+                                                                         series=name))
+    columns = ["policy", "week", "mean", "low", "high", "series", "p10", "p50", "p90"]
+    table = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(
+        columns=columns)
     return WeeklyBands(table, kinds, sample)
 
 
-def series_columns(names: list[str]) -> dict[str, str]:
-    """name -> SQL expression for the series named (quoted), with the derived ones they allow."""
-    columns = {name: f'"{name}"' for name in names if name not in ("future", "policy", "week")}
-    columns.update({name: expression for name, expression in DERIVED.items()
-                    if "salient_posture" in columns})
-    return columns
+def _rows_of(policy: np.ndarray, label: str) -> slice | np.ndarray:
+    """The rows of one policy: a slice (no copy) when they are evenly spaced, as in a run's
+    series (future-major, the policies in turn)."""
+    rows = np.flatnonzero(policy == label)
+    step = int(rows[1] - rows[0]) if len(rows) > 1 else 1
+    if (np.diff(rows) == step).all():
+        return slice(int(rows[0]), int(rows[-1]) + 1, step)
+    return rows
 
 
-def frame_query(frame: pd.DataFrame) -> Query:
-    """A `Query` over a long DataFrame of series (future, policy, week, one column per series),
-    for bands of series held in memory (tests, the Python API on a subset)."""
-    import duckdb
+def bands(rows: np.ndarray) -> pd.DataFrame:
+    """Per week (column) of `rows`: the quantiles, mean and range of its values, NaN left out
+    (a week with none has no row)."""
+    by_week = np.ascontiguousarray(rows.T, dtype=np.float64)  # one week's values contiguous
+    missing = np.isnan(by_week)
+    weeks = np.flatnonzero(~missing.all(axis=1))
+    if weeks.size == 0:
+        quantiles, mean = np.empty((len(QUANTILES), 0)), np.empty(0)
+        low = high = mean
+    elif missing.any():
+        by_week = by_week[weeks]
+        mean = np.nanmean(by_week, axis=1)
+        low, high = np.nanmin(by_week, axis=1), np.nanmax(by_week, axis=1)
+        quantiles = np.nanquantile(by_week, QUANTILES, axis=1, overwrite_input=True)
+    else:  # by_week is this function's own copy: the quantiles may reorder it
+        mean = by_week.mean(axis=1)
+        low, high = by_week.min(axis=1), by_week.max(axis=1)
+        quantiles = np.quantile(by_week, QUANTILES, axis=1, overwrite_input=True)
+    return pd.DataFrame({"week": weeks, "mean": mean, "low": low, "high": high,
+                         "p10": quantiles[0], "p50": quantiles[1], "p90": quantiles[2]})
 
-    def query(sql: str) -> pd.DataFrame:
-        connection = duckdb.connect()
-        try:
-            connection.register("series", frame)
-            return connection.execute(sql).df()
-        finally:
-            connection.close()
 
-    return query
+def frame_values(frame: pd.DataFrame) -> tuple[Weekly, pd.DataFrame]:
+    """A long DataFrame of series (future, policy, week, one column per series: tests, the
+    Python API on a subset, a run whose series were stored long) as `weekly_bands` reads them:
+    values by name, a row per future and policy, and the rows' keys (future, policy)."""
+    keys = frame[["future", "policy"]].drop_duplicates().sort_values(["policy", "future"])
+    index = pd.MultiIndex.from_frame(keys)
+    at = index.get_indexer(pd.MultiIndex.from_frame(frame[["future", "policy"]]))
+    weeks = frame["week"].to_numpy()
+
+    def values(name: str) -> np.ndarray:
+        grid = np.full((len(index), int(weeks.max()) + 1), np.nan)
+        grid[at, weeks] = frame[name].to_numpy(dtype=np.float64)
+        return grid
+
+    return values, keys.reset_index(drop=True)

@@ -194,6 +194,8 @@ class ExplorerApp:
                  "line": {"color": colour}, "legendgroup": policy},
             ]
         what = "share of futures" if fan.binary else "median and 10–90% of futures"
+        if fan.sample is not None:
+            what += f" (of the run's first {fan.sample[0]:,} of {fan.sample[1]:,})"
         title = self.series.get(fan.series, fan.series)
         return {"data": data, "layout": {
             "title": {"text": f"{title}: {what}", "font": {"size": 14}},

@@ -298,14 +298,19 @@ class RunStore:
         parent_future)."""
         return _read_parquet(self.root / LINEAGE).to_pandas()
 
-    def series_files(self) -> list[Path]:
-        """The files of a complete run's weekly series, in chunk order: its parts, or the one
-        joined file of a run made before series were stored wide (`LEGACY_SERIES`)."""
+    def series_files(self, futures: int | None = None) -> list[Path]:
+        """The files of a complete run's weekly series, in chunk order: its parts (those
+        holding the first `futures` futures, if given), or the one joined file of a run made
+        before series were stored wide (`LEGACY_SERIES`)."""
         if not self.manifest.get("series"):
             raise StoreError(f"{self.root}: this run has no weekly series (run it with --series)")
         if not self.is_complete:
             raise StoreError(f"{self.root}: the run is not complete; resume it with --resume")
-        return self._series_files()
+        files = self._series_files()
+        if futures is None or files[0].name == LEGACY_SERIES:
+            return files
+        starts = [first for first, _ in self.manifest["chunk_bounds"]]
+        return [path for path, first in zip(files, starts, strict=True) if first < futures]
 
     def _series_files(self) -> list[Path]:
         if not self.manifest.get("series"):
@@ -319,18 +324,44 @@ class RunStore:
         return [name for name in _schema(self.series_files()[0]).names
                 if name not in ("future", "policy", "week")]
 
-    def read_series(self, names: list[str] | None = None,
-                    weeks: list[int] | None = None) -> pd.DataFrame:
+    def read_series(self, names: list[str] | None = None, weeks: list[int] | None = None,
+                    futures: int | None = None) -> pd.DataFrame:
         """The weekly series, one row per future, policy and week (in that order): the `names`
-        given (all if None) at the `weeks` given (all if None)."""
+        given (all if None) at the `weeks` given (all if None), of the first `futures` futures
+        (all if None)."""
         names = self.series_names() if names is None else names
-        files = self.series_files()
+        files = self.series_files(futures)
+        first = None if futures is None else pc.field("future") < futures
         if files[0].name == LEGACY_SERIES:
+            weekly = None if weeks is None else pc.field("week").isin(weeks)
+            wanted = first if weekly is None else weekly if first is None else first & weekly
             return _read_parquet(files[0], columns=["future", "policy", "week", *names],
-                                 filters=None if weeks is None
-                                 else pc.field("week").isin(weeks)).to_pandas()
-        return pd.concat([_weekly_rows(_read_parquet(path, columns=["future", "policy", *names]),
-                                       weeks) for path in files], ignore_index=True)
+                                 filters=wanted).to_pandas()
+        return pd.concat([_weekly_rows(_read_parquet(path, columns=["future", "policy", *names],
+                                                     filters=first), weeks)
+                          for path in files], ignore_index=True)
+
+    def series_arrays(self, futures: int | None = None
+                      ) -> tuple[Callable[[str], np.ndarray], pd.DataFrame] | None:
+        """The series of the first `futures` futures (all if None) as stored: a function giving
+        a series' (rows, weeks) float32 values by name, a row per future and policy, and the
+        rows' keys (future, policy). One series is read at a time. None for a run whose series
+        were stored long (`LEGACY_SERIES`: `read_series` reads it)."""
+        files = self.series_files(futures)
+        if files[0].name == LEGACY_SERIES:
+            return None
+        keys = pa.concat_tables(_read_parquet(path, columns=["future", "policy"])
+                                for path in files).to_pandas()
+        # rows are future-major and parts in order: the first futures' rows are a prefix
+        rows = len(keys) if futures is None else int((keys["future"] < futures).sum())
+
+        def values(name: str) -> np.ndarray:
+            column = pa.chunked_array([_read_parquet(path, columns=[name])[name].combine_chunks()
+                                       for path in files])
+            weeks = column.type.list_size
+            return pc.list_flatten(column).to_numpy().reshape(-1, weeks)[:rows]
+
+        return values, keys.iloc[:rows]
 
     def _read(self, kind: str, filters: pc.Expression | None = None) -> pd.DataFrame:
         path = self.root / f"{kind}.parquet"

@@ -21,7 +21,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from offramp.analysis.weekly import Weekly, bands
 from offramp.engine import OUTCOME_NAMES
 from offramp.errors import UserError
 from offramp.experiments.manifest import RunManifest
@@ -29,6 +31,7 @@ from offramp.scenario.conditions import check_conditions
 from offramp.store import RunStore
 from offramp.store.query import run_connection
 from offramp.studies.runs import RunAnalysis
+from offramp.studies.summary import BANDS_MAX_FUTURES, stored_series
 
 Ranges = Mapping[str, tuple[float, float]]
 HISTOGRAM_BINS = 30
@@ -79,6 +82,10 @@ class Histogram:
     shares: dict[str, list[float]]
 
 
+FAN_MAX_FUTURES = BANDS_MAX_FUTURES
+"""A fan is drawn from the region's futures among the run's first this many (as the report's
+weekly bands): its quantiles cost a fraction of a second there, far more on a million."""
+
 @dataclass(frozen=True)
 class Fan:
     """A weekly series in the region per policy: the 10th, 50th and 90th percentiles, or for a
@@ -88,6 +95,7 @@ class Fan:
     binary: bool
     weeks: list[int]
     bands: dict[str, dict[str, list[float]]]  # policy -> {"p10", "p50", "p90"} or {"share"}
+    sample: tuple[int, int] | None = None  # (the run's first futures read, of how many)
 
 
 @dataclass(frozen=True)
@@ -106,8 +114,9 @@ class Explorer:
     requirements are met, the war ended, territory, regret) are read once into arrays of one row
     per policy and one column per future, and a region is a boolean mask over the futures: an
     answer on 1,000,000 × 3 futures is a few vectorized passes, not a join of 3,000,000 rows.
-    A parameter's column is read when first restricted; weekly series stay in the Parquet and
-    are asked of DuckDB. One question at a time, so a web server's threads may share it."""
+    A parameter's column is read when first restricted; a weekly series when first drawn (the
+    run's first `FAN_MAX_FUTURES` futures; the last one drawn is kept). One question at a
+    time, so a web server's threads may share it."""
 
     def __init__(self, store: RunStore):
         self.store = store
@@ -131,7 +140,8 @@ class Explorer:
         self._parameter_columns: dict[str, np.ndarray] = {}
         self._edges: dict[str, list[float]] = {}
         self._bins: dict[str, np.ndarray] = {}
-        self._binary: dict[str, bool] = {}
+        self._stored_series: tuple[Weekly, pd.DataFrame] | None = None
+        self._fan_values: tuple[str, np.ndarray, bool] | None = None
         self._suggestions: list[Suggestion] | None = None
         self.meets = self._by_policy(meets) == 1
         self.ended = self._by_policy("ended") == 1
@@ -259,40 +269,36 @@ class Explorer:
         return Histogram(outcome=outcome, edges=edges, shares=shares)
 
     def fan(self, ranges: Ranges, series: str) -> Fan | None:
-        """A weekly series' bands in the region, per policy; None when the run has no series
-        (it was run without `--series`)."""
+        """A weekly series' bands in the region, per policy, over the region's futures among the
+        run's first `FAN_MAX_FUTURES` (`Fan.sample` says so when the run has more); None when
+        the run has no series (it was run without `--series`)."""
         if not self.has_series:
             return None
-        known = [c for c, in self._query(
-            "SELECT column_name FROM (DESCRIBE series) WHERE column_name NOT IN "
-            "('future', 'policy', 'week')")]
+        known = self.store.series_names()
         if series not in known:
             raise UserError(f"{series!r} is not a weekly series of this run; series: "
                             f"{', '.join(known)}")
-        column = _identifier(series)
-        if series not in self._binary:
-            self._binary[series] = bool(self._query(
-                f"SELECT coalesce(bool_and({column} IN (0, 1)), true) FROM series")[0][0])
-        binary = self._binary[series]
-        inside = self.region(ranges)
-        where, values = "", []
-        if not inside.all():  # the same region as the summary's, as a list of future keys
-            where, values = "WHERE future IN (SELECT unnest(?))", [self.futures[inside].tolist()]
-        measures = (f"avg({column})" if binary else
-                    f"quantile_cont({column}, [0.1, 0.5, 0.9])")
-        rows = self._query(
-            f"SELECT policy, week, {measures} FROM series {where} GROUP BY ALL ORDER BY week",
-            values)
-        weeks = sorted({int(week) for _, week, _ in rows})
-        at = {week: i for i, week in enumerate(weeks)}
+        with self._lock:  # one series' values kept: the one last drawn
+            if self._stored_series is None:
+                self._stored_series = stored_series(self.store, FAN_MAX_FUTURES)
+            values, keys = self._stored_series
+            if self._fan_values is None or self._fan_values[0] != series:
+                weekly = values(series)
+                self._fan_values = (series, weekly, bool(((weekly == 0) | (weekly == 1)
+                                                          | np.isnan(weekly)).all()))
+            _, weekly, binary = self._fan_values
+        inside = np.isin(keys["future"].to_numpy(), self.futures[self.region(ranges)])
+        policy = keys["policy"].to_numpy()
         names = ("share",) if binary else ("p10", "p50", "p90")
-        bands = {p: {name: [math.nan] * len(weeks) for name in names}
+        found = {p: bands(weekly[inside & (policy == p)]).set_index("week")
                  for p in self.policies}
-        for policy, week, measure in rows:
-            numbers = [measure] if binary else measure
-            for name, number in zip(names, numbers, strict=True):
-                bands[policy][name][at[int(week)]] = float(number)
-        return Fan(series=series, binary=binary, weeks=weeks, bands=bands)
+        weeks = sorted({int(week) for table in found.values() for week in table.index})
+        measures = {name: "mean" if binary else name for name in names}
+        fans = {p: {name: table[measure].reindex(weeks).astype(float).tolist()
+                    for name, measure in measures.items()} for p, table in found.items()}
+        total = self.n_futures
+        return Fan(series=series, binary=binary, weeks=weeks, bands=fans,
+                   sample=(FAN_MAX_FUTURES, total) if total > FAN_MAX_FUTURES else None)
 
     def suggestions(self) -> list[Suggestion]:
         """Per policy, the PRIM box where it misses the run's requirements (the report's), cut to

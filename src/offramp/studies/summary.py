@@ -17,11 +17,16 @@ from typing import Any
 import pandas as pd
 
 from offramp.analysis.compare import paired_wins, summary_table
-from offramp.analysis.weekly import WeeklyBands, series_columns, weekly_bands
+from offramp.analysis.weekly import (
+    Weekly,
+    WeeklyBands,
+    frame_values,
+    series_names,
+    weekly_bands,
+)
 from offramp.errors import UserError
 from offramp.experiments.manifest import RunManifest
 from offramp.store import RunStore
-from offramp.store.query import run_connection
 from offramp.studies.claims import RunClaims, evaluate_run_claims, load_claims, save_claims
 from offramp.studies.conditioning import load_weights, weighted_comparison
 from offramp.studies.runs import Discovery, RunAnalysis
@@ -134,24 +139,23 @@ def summarize(store: RunStore) -> RunSummary:
 
 
 def run_bands(store: RunStore, max_futures: int = BANDS_MAX_FUTURES) -> WeeklyBands:
-    """The weekly bands of a run's series, computed in DuckDB from series.parquet one series at
-    a time, over the run's first `max_futures` futures (the report's time and memory do not
-    grow with the run beyond them)."""
-    connection = run_connection(store)
-    try:
-        names = [row[0] for row in connection.execute("DESCRIBE series").fetchall()]
-        total = connection.execute("SELECT count(*) FROM futures").fetchone()[0]
-        within, sample = "TRUE", None
-        if total > max_futures:
-            # futures are stored in order and the series future-major: DuckDB reads only the
-            # row groups up to the last one kept
-            last = connection.execute("SELECT future FROM futures ORDER BY future LIMIT 1 "
-                                      "OFFSET ?", [max_futures - 1]).fetchone()[0]
-            within, sample = f"future <= {int(last)}", (max_futures, total)
-        return weekly_bands(lambda sql: connection.execute(sql).df(), series_columns(names),
-                            within, sample)
-    finally:
-        connection.close()
+    """The weekly bands of a run's series, one series at a time, over the run's first
+    `max_futures` futures (the report's time and memory do not grow with the run beyond
+    them)."""
+    total = store.manifest["chunk_bounds"][-1][1]
+    values, keys = stored_series(store, max_futures)
+    return weekly_bands(values, series_names(store.series_names()), keys["policy"].to_numpy(),
+                        (max_futures, total) if total > max_futures else None)
+
+
+def stored_series(store: RunStore, max_futures: int | None = None
+                  ) -> tuple[Weekly, pd.DataFrame]:
+    """A run's series as `weekly_bands` reads them (values by name, and the rows' keys: future,
+    policy), for its first `max_futures` futures (all if None)."""
+    stored = store.series_arrays(max_futures)
+    if stored is None:  # a run whose series were stored long
+        return frame_values(store.read_series(futures=max_futures))
+    return stored
 
 
 def _conditioned(store: RunStore, analysis: RunAnalysis) -> dict[str, Any]:
