@@ -23,16 +23,14 @@ from offramp.store.run_store import REPAIR_ADVICE, DamagedRun, RunStore, StoreEr
 VIEWS = ("futures", "outcomes", "series", "weights")
 
 
-def run_connection(store: RunStore, series_futures: int | None = None) -> Any:
-    """A DuckDB connection with the run's views, that may read nothing else (see the module).
-    `series_futures`: the `series` view reads only the series parts holding the run's first
-    futures up to this count (a filter on `future` is not pushed through the view's unnest)."""
+def run_connection(store: RunStore) -> Any:
+    """A DuckDB connection with the run's views, that may read nothing else (see the module)."""
     import duckdb
 
     files = {view: [store.root / f"{view}.parquet"] for view in VIEWS if view != "series"}
     files = {view: paths for view, paths in files.items() if paths[0].is_file()}
     if store.manifest.get("series") and store.is_complete:
-        files["series"] = store.series_files(series_futures)
+        files["series"] = store.series_files()
     connection = duckdb.connect(config={"autoinstall_known_extensions": False,
                                         "autoload_known_extensions": False})
     try:

@@ -333,8 +333,10 @@ class RunStore:
         files = self.series_files(futures)
         first = None if futures is None else pc.field("future") < futures
         if files[0].name == LEGACY_SERIES:
-            weekly = None if weeks is None else pc.field("week").isin(weeks)
-            wanted = first if weekly is None else weekly if first is None else first & weekly
+            wanted = first
+            if weeks is not None:
+                weekly = pc.field("week").isin(weeks)
+                wanted = weekly if wanted is None else wanted & weekly
             return _read_parquet(files[0], columns=["future", "policy", "week", *names],
                                  filters=wanted).to_pandas()
         return pd.concat([_weekly_rows(_read_parquet(path, columns=["future", "policy", *names],
@@ -437,9 +439,12 @@ def _schema(path: Path) -> pa.Schema:
     try:
         return pq.read_schema(path)
     except (OSError, pa.ArrowException) as error:
-        reason = str(error).splitlines()[0][:200]
-        raise DamagedRun(f"{path}: cannot be read ({reason}); the file is damaged: "
-                         f"{REPAIR_ADVICE}") from None
+        raise _unreadable(path, error, REPAIR_ADVICE) from None
+
+
+def _unreadable(path: Path, error: Exception, advice: str) -> DamagedRun:
+    reason = str(error).splitlines()[0][:200]
+    return DamagedRun(f"{path}: cannot be read ({reason}); the file is damaged: {advice}")
 
 
 def _read_parquet(path: Path, advice: str = REPAIR_ADVICE,
@@ -453,9 +458,7 @@ def _read_parquet(path: Path, advice: str = REPAIR_ADVICE,
     try:
         return pq.read_table(path, filters=filters, columns=columns)
     except (OSError, pa.ArrowException) as error:
-        reason = str(error).splitlines()[0][:200]
-        raise DamagedRun(f"{path}: cannot be read ({reason}); the file is damaged: "
-                         f"{advice}") from None
+        raise _unreadable(path, error, advice) from None
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ FAN_MAX_FUTURES = BANDS_MAX_FUTURES
 """A fan is drawn from the region's futures among the run's first this many (as the report's
 weekly bands): its quantiles cost a fraction of a second there, far more on a million."""
 
+
 @dataclass(frozen=True)
 class Fan:
     """A weekly series in the region per policy: the 10th, 50th and 90th percentiles, or for a
