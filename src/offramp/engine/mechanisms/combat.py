@@ -337,7 +337,13 @@ def _step_kernel(
     # * lognormal shock, as one exp of a sum of logs (log_scale + q ln E_enemy + p ln F_own
     # + noise_sd z + attacking ln multiplier, in that order); ln 0 is _LOG_FLOOR (exp: 0).
     # One side at a time (the loop stays small enough to vectorize), the enemy's power
-    # recomputed from its forces.
+    # recomputed from its forces; each force's log taken once (it is one side's target and the
+    # other's enemy).
+    log_forces = np.empty((2, theaters, n), dtype=np.float32)
+    for side in range(2):
+        for j in range(theaters):
+            for i in range(n):
+                log_forces[side, j, i] = vector_math.log(forces[side, j, i])
     for side in range(2):
         enemy = 1 - side
         for j in range(theaters):
@@ -349,7 +355,7 @@ def _step_kernel(
                 enemy_forces = forces[enemy, j, i]
                 own_power = own_forces * per_soldier[side, i]
                 enemy_power = enemy_forces * per_soldier[enemy, i]
-                log_enemy_power = log_per_soldier[enemy, i] + vector_math.log(enemy_forces)
+                log_enemy_power = log_per_soldier[enemy, i] + log_forces[enemy, j, i]
                 if kept is not None:
                     own_power *= kept[side, j, i]
                     enemy_power *= kept[enemy, j, i]
@@ -359,7 +365,7 @@ def _step_kernel(
                 power_out[side, j, i] = own_power
                 attacking = fixed if fixed_here else own_power > enemy_power
                 exponent = firer_exponent[i] * log_enemy_power + log_scale[j, i] \
-                    + target_exponent[i] * vector_math.log(own_forces) \
+                    + target_exponent[i] * log_forces[side, j, i] \
                     + noise_sd[i] * z[side, j, i] + F32(attacking) * log_attacker_multiplier[i]
                 lost = min(own_forces, vector_math.exp(exponent) * damp[j, i])
                 attrition[side, i] += lost
