@@ -80,15 +80,20 @@ def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int) -> np
     permutation is a contiguous row, the uniforms are subtracted a block of futures at a time
     (each block's transpose stays in cache), and the result is returned as an F-ordered
     (n_futures, n_dims) view, whose columns (what sampling reads) are contiguous. At
-    1,000,000 x 190: 12.7 CPU-s in SciPy's order, 5.2 here. tests/experiments checks the bits
-    against SciPy's.
+    1,000,000 x 190: 12.7 CPU-s in SciPy's order, 5.2 here (before the shuffles of 32-bit
+    ranks). tests/experiments checks the bits against SciPy's.
     """
     rng = rng.spawn(1)[0]  # as SciPy's QMC engines do: a child generator of their own
     uniforms = rng.uniform(size=(n_futures, n_dims))
     ranks = np.empty((n_dims, n_futures))
-    ranks[:] = np.arange(1.0, n_futures + 1.0)
-    for row in ranks:  # a permutation per dimension, in SciPy's order of draws
-        rng.shuffle(row)
+    # A permutation per dimension, in SciPy's order of draws. A shuffle's swaps depend only on
+    # the length and the generator, so 32-bit ranks shuffle to the same order as floats, in
+    # half the memory they jump across (250,000 x 190: 1.8 -> 1.1 CPU-s for the whole design).
+    order = np.empty(n_futures, dtype=np.int32 if n_futures < 2**31 else np.int64)
+    for row in ranks:
+        order[:] = np.arange(1, n_futures + 1, dtype=order.dtype)
+        rng.shuffle(order)
+        row[:] = order
     for start in range(0, n_futures, _LHS_BLOCK):
         block = ranks[:, start:start + _LHS_BLOCK]
         block -= uniforms[start:start + _LHS_BLOCK].T
