@@ -437,4 +437,14 @@ def pursuit(rules: CombatRules, routed: np.ndarray | None) -> np.ndarray | float
     this week, 1 elsewhere (1.0 without rout rules)."""
     if routed is None or rules.rout is None:
         return 1.0
-    return np.where(routed.any(axis=0), rules.rout.pursuit_multiplier, 1.0).astype(FLOAT)
+    multiplier = np.empty(routed.shape[1:], dtype=FLOAT)
+    _pursuit_kernel(routed, full(rules.rout.pursuit_multiplier, routed.shape[2:]), multiplier)
+    return multiplier
+
+
+@jit
+def _pursuit_kernel(routed: Array, pursuit_multiplier: Array, out: Array) -> None:
+    for j in range(out.shape[0]):
+        for i in range(out.shape[1]):
+            broke = routed[SIDE_A, j, i] | routed[SIDE_B, j, i]
+            out[j, i] = pursuit_multiplier[i] if broke else F32(1.0)
