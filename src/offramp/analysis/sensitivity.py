@@ -208,12 +208,6 @@ def sensitivity(
         raise UserError("every column of X is constant, so no parameter can explain y")
     if np.nanmax(y) == np.nanmin(y):
         raise UserError("y is constant, so no parameter can explain it")
-    names = [str(c) for c in varying]
-    salib_problem = {
-        "num_vars": len(varying),
-        "names": names,
-        "bounds": [[float(frame[c].min()), float(frame[c].max())] for c in varying],
-    }
     values = frame[varying].to_numpy()
     if method == "pawn":
         key = rows.tobytes()
@@ -227,6 +221,11 @@ def sensitivity(
     else:
         from SALib.analyze import delta
 
+        salib_problem = {
+            "num_vars": len(varying),
+            "names": [str(c) for c in varying],
+            "bounds": [[float(frame[c].min()), float(frame[c].max())] for c in varying],
+        }
         options: dict[str, Any] = {
             "num_resamples": num_resamples or _DEFAULT_RESAMPLES["delta"],
             "seed": seed,
