@@ -17,8 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import numpy as np
 import yaml
 
 from offramp.store import RunStore
@@ -32,16 +31,15 @@ SOURCE = "Benchmark (2030-01-01) synthetic observation: one future's value"
 
 def observations(run_dir: Path, future: int = 17) -> list[dict]:
     """30 observations from one future's trajectory (read before the timing starts)."""
-    table = pq.read_table(run_dir / "series.parquet", columns=["future", "policy", "week",
-                                                                *SERIES],
-                          filters=[("week", "in", list(WEEKS)), ("policy", "=", "as-happened")])
+    series = RunStore.open(run_dir).read_series(list(SERIES), list(WEEKS))
+    series = series[series["policy"] == "as-happened"]
     rows = []
     for week in WEEKS:
-        at_week = table.filter(pc.equal(table["week"], week))
-        mine = at_week.filter(pc.equal(at_week["future"], future))
+        at_week = series[series["week"] == week]
+        mine = at_week[at_week["future"] == future]
         for name in SERIES:
-            spread = float(pc.stddev(at_week[name]).as_py() or 0.0)
-            rows.append({"week": week, "series": name, "value": float(mine[name][0].as_py()),
+            spread = float(np.nan_to_num(at_week[name].std(ddof=0)))
+            rows.append({"week": week, "series": name, "value": float(mine[name].iloc[0]),
                          "sd": max(spread / 2, 1e-3), "source": SOURCE})
     return rows
 
