@@ -202,6 +202,11 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
                  ) -> tuple[EngineInputs, Levers | LeverSchedule]:
     """Engine inputs for the futures in `futures` (rows in order) and the policy's levers."""
     levers = levers_for(scenario, policy)
+    return engine_inputs(scenario, futures), levers
+
+
+def engine_inputs(scenario: Scenario, futures: pd.DataFrame) -> EngineInputs:
+    """Engine inputs for the futures in `futures` (rows in order): the same for every policy."""
     col = _Columns(futures)
     side_ids = (scenario.side("a"), scenario.side("b"))
     side_of = {side_ids[SIDE_A]: SIDE_A, side_ids[SIDE_B]: SIDE_B}
@@ -316,7 +321,7 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
                   for i, rung in enumerate(rungs)], np.inf),
     )
 
-    inputs = EngineInputs(
+    return EngineInputs(
         horizon_weeks=scenario.scenario.horizon_weeks,
         belligerents=belligerents,
         backers=backers,
@@ -338,7 +343,6 @@ def build_inputs(scenario: Scenario, futures: pd.DataFrame, policy: str
                          for mechanism in discover()
                          if getattr(scenario, mechanism.SECTION, None) is not None),
     )
-    return inputs, levers
 
 
 # --- the schema and the engine's inputs: one set of names ---------------------------------------

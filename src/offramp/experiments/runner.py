@@ -102,17 +102,18 @@ class ChunkResult:
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Every policy on one chunk of futures (runs in a worker: a pure function of the task)."""
-    from offramp.experiments.simulate import run_futures
+    from offramp.experiments.simulate import run_policies
 
     futures = task.futures.set_axis(
         pd.RangeIndex(task.first_future, task.first_future + len(task.futures), name="future")
     )
+    # the chunk in one engine call per policy: the run's --chunk-size is the engine's (no
+    # re-chunking), its inputs built once
+    runs = run_policies(task.scenario, futures, task.policies, seed=task.seed,
+                        record_series=task.series, chunk_size=max(1, len(futures)),
+                        branch=task.branch)
     outcome_parts, series_parts = [], []
-    for policy in task.policies:
-        # the chunk in one engine call: the run's --chunk-size is the engine's (no re-chunking)
-        run = run_futures(task.scenario, futures, policy, seed=task.seed,
-                          record_series=task.series, chunk_size=max(1, len(futures)),
-                          branch=task.branch)
+    for policy, run in runs.items():
         outcomes = run.outcomes.reset_index()
         outcomes.insert(1, "policy", policy)
         outcome_parts.append(outcomes)

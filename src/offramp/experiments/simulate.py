@@ -12,7 +12,7 @@ seed sees the same futures and the same noise (common random numbers).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import pandas as pd
 from offramp.engine import OUTCOME_NAMES, simulate
 from offramp.engine.inputs import History
 from offramp.experiments import DEFAULT_CHUNK_SIZE
-from offramp.experiments.build import build_inputs, levers_for
+from offramp.experiments.build import engine_inputs, levers_for
 from offramp.experiments.sampling import Sampler, sample_futures
 from offramp.scenario.loader import LoadedScenario, load_scenario
 from offramp.scenario.schema import Scenario
@@ -95,7 +95,17 @@ def run_futures(
 ) -> PolicyRun:
     """Run `policy` over given futures (rows are futures; the index holds global indices);
     with `branch`, from its week on (before it, the parents' history)."""
-    levers_for(scenario, policy)  # fail early on an unknown policy
+    return run_policies(scenario, futures, [policy], seed, record_series, chunk_size,
+                        branch)[policy]
+
+
+def run_policies(
+    scenario: Scenario, futures: pd.DataFrame, policies: Sequence[str], seed: int = 0,
+    record_series: bool = False, chunk_size: int | None = None, branch: Branch | None = None,
+) -> dict[str, PolicyRun]:
+    """`run_futures` for several policies on the same futures: each chunk's engine inputs are
+    built once for all of them (they do not depend on the policy)."""
+    levers = {policy: levers_for(scenario, policy) for policy in policies}  # fail early
     followed = None if branch is None else levers_for(scenario, branch.policy)
     size = chunk_size or DEFAULT_CHUNK_SIZE
     if size < 1:
@@ -103,18 +113,25 @@ def run_futures(
     global_index = np.asarray(futures.index, dtype=np.int64)
     if (global_index < 0).any():
         raise ValueError("the futures index must hold non-negative global future indices")
-    parts: list[dict[str, np.ndarray]] = []
-    series_parts: list[dict[str, np.ndarray]] = []
+    parts: dict[str, list[dict[str, np.ndarray]]] = {policy: [] for policy in policies}
+    series_parts: dict[str, list[dict[str, np.ndarray]]] = {policy: [] for policy in policies}
     for start in range(0, len(futures), size):
-        chunk = futures.iloc[start:start + size]
-        inputs, levers = build_inputs(scenario, chunk, policy)
+        inputs = engine_inputs(scenario, futures.iloc[start:start + size])
         history = None if branch is None or followed is None else History(
             branch.week, followed, branch.seed, branch.parents[start:start + size])
-        result = simulate(inputs, levers, seed, global_index[start:start + size],
-                          record_series=record_series, history=history)
-        parts.append(result.outcomes)
-        if result.series is not None:
-            series_parts.append(result.series)
+        for policy in policies:
+            result = simulate(inputs, levers[policy], seed, global_index[start:start + size],
+                              record_series=record_series, history=history)
+            parts[policy].append(result.outcomes)
+            if result.series is not None:
+                series_parts[policy].append(result.series)
+    return {policy: _joined(parts[policy], series_parts[policy], global_index)
+            for policy in policies}
+
+
+def _joined(parts: list[dict[str, np.ndarray]], series_parts: list[dict[str, np.ndarray]],
+            global_index: np.ndarray) -> PolicyRun:
+    """One policy's outcomes (and series) over the engine's chunks, in order."""
     outcomes = pd.DataFrame(
         {name: np.concatenate([p[name] for p in parts]) for name in OUTCOME_NAMES},
         index=pd.Index(global_index, name="future"),
@@ -122,7 +139,7 @@ def run_futures(
     series = None
     if len(series_parts) == 1:  # one engine call (the runner's chunks): nothing to join
         series = series_parts[0]
-    elif record_series:
+    elif series_parts:
         series = {name: np.concatenate([s[name] for s in series_parts], axis=1)
                   for name in series_parts[0]}
     return PolicyRun(outcomes=outcomes, series=series)

@@ -43,7 +43,7 @@ from offramp.engine import OUTCOME_NAMES
 from offramp.errors import UserError
 from offramp.experiments.runner import check_requirements
 from offramp.experiments.sampling import sample_futures
-from offramp.experiments.simulate import run_futures
+from offramp.experiments.simulate import run_policies
 from offramp.scenario.conditions import DEFAULT_REQUIREMENTS
 from offramp.scenario.loader import load_scenario
 from offramp.scenario.schema import Policy, Scenario
@@ -162,19 +162,21 @@ class Judge:
         outcomes = {item.outcome for item in judged
                     if item.statistic == "regret" and item.outcome is not None}
         if outcomes:
-            runs = [run_futures(self.scenario, self.futures, name, seed=self.seed).outcomes
-                    for name in self.scenario.default_policies]
+            runs = [run.outcomes for run in run_policies(
+                self.scenario, self.futures, self.scenario.default_policies,
+                seed=self.seed).values()]
             for outcome in outcomes:
                 stacked = np.column_stack([run[outcome].to_numpy(dtype=float) for run in runs])
                 self.best[outcome] = (np.nanmax if LARGER_IS_BETTER[outcome] else np.nanmin)(
                     stacked, axis=1)
 
     def outcomes(self, policies: dict[str, Policy]) -> dict[str, pd.DataFrame]:
-        """Each policy's outcomes on the futures (one engine call each, shared noise)."""
+        """Each policy's outcomes on the futures (one engine call each, shared noise, the
+        futures' engine inputs built once)."""
         extended = self.scenario.model_copy(
             update={"policies": {**self.scenario.policies, **policies}})
-        return {name: run_futures(extended, self.futures, name, seed=self.seed).outcomes
-                for name in policies}
+        return {name: run.outcomes for name, run in run_policies(
+            extended, self.futures, list(policies), seed=self.seed).items()}
 
     def score(self, outcomes: pd.DataFrame) -> tuple[list[float], list[float]]:
         """(objective values, constraint values) of one policy's outcomes."""
