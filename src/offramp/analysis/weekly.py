@@ -122,8 +122,8 @@ def bands(rows: np.ndarray) -> pd.DataFrame:
 
 def frame_values(frame: pd.DataFrame) -> tuple[Weekly, pd.DataFrame]:
     """A long DataFrame of series (future, policy, week, one column per series: tests, the
-    Python API on a subset, a run whose series were stored long) as `weekly_bands` reads them:
-    values by name, a row per future and policy, and the rows' keys (future, policy)."""
+    Python API on a subset) as `weekly_bands` reads them: values by name, a row per future and
+    policy, and the rows' keys (future, policy)."""
     keys = frame[["future", "policy"]].drop_duplicates().sort_values(["policy", "future"])
     index = pd.MultiIndex.from_frame(keys)
     at = index.get_indexer(pd.MultiIndex.from_frame(frame[["future", "policy"]]))

@@ -53,27 +53,21 @@ def write_bytes(path: Path, data: bytes) -> None:
     _replace_atomically(path, lambda tmp: tmp.write_bytes(data))
 
 
-def _dictionary_columns(schema: pa.Schema) -> list[str]:
-    """Columns worth dictionary-encoding: all but floating point (and lists of it). A float
-    column of sampled or simulated values has as many distinct values as rows; trying a
-    dictionary first made the file larger and its writing four times and reading five times
-    slower (measured on 200,000 futures x 190 parameters: 2.85 -> 0.66 CPU-s to write,
-    2.24 -> 0.41 to read)."""
-    return [field.name for field in schema
-            if not pa.types.is_floating(field.type) and field.name not in _float_lists(schema)]
-
-
-def _float_lists(schema: pa.Schema) -> list[str]:
-    return [field.name for field in schema
-            if pa.types.is_fixed_size_list(field.type) or pa.types.is_list(field.type)
-            if pa.types.is_floating(field.type.value_type)]
-
-
-def _split_streams(schema: pa.Schema) -> list[str]:
-    """Parquet leaves of the weekly series (lists of float32) to store byte-stream-split: each
-    byte of the floats in a stream of its own, which zstd shrinks far better (a series part:
-    64 -> 51 MB for 10,000 futures x 4 policies, in the same CPU)."""
-    return [f"{name}.list.element" for name in _float_lists(schema)]
+def _encodings(schema: pa.Schema) -> dict[str, Any]:
+    """How each column is encoded (Parquet writer options). Dictionaries for all but floating
+    point and lists of it: a float column of sampled or simulated values has as many distinct
+    values as rows; trying a dictionary first made the file larger and its writing four times
+    and reading five times slower (measured on 200,000 futures x 190 parameters: 2.85 -> 0.66
+    CPU-s to write, 2.24 -> 0.41 to read). The weekly series' values (lists of float32)
+    byte-stream-split: each byte of the floats in a stream of its own, which zstd shrinks far
+    better (a series part: 64 -> 51 MB for 10,000 futures x 4 policies, in the same CPU)."""
+    float_lists = [field.name for field in schema
+                   if pa.types.is_fixed_size_list(field.type) or pa.types.is_list(field.type)
+                   if pa.types.is_floating(field.type.value_type)]
+    return {"use_dictionary": [field.name for field in schema
+                               if not pa.types.is_floating(field.type)
+                               and field.name not in float_lists],
+            "use_byte_stream_split": [f"{name}.list.element" for name in float_lists]}
 
 
 Compression = Literal["zstd", "lz4"]
@@ -90,10 +84,7 @@ def write_parquet(path: Path, table: pa.Table, compression: Compression = "zstd"
     """Write a table as Parquet, atomically; return the file's sha256 (zstd by default: the
     smaller file; `QUICK` says when lz4 is worth more)."""
     return _replace_atomically(path, lambda tmp: pq.write_table(
-        table, tmp, compression=compression,
-        # lists of column names are documented; pyarrow's stubs say bool
-        use_dictionary=_dictionary_columns(table.schema),  # type: ignore[arg-type]
-        use_byte_stream_split=_split_streams(table.schema)))  # type: ignore[arg-type]
+        table, tmp, compression=compression, **_encodings(table.schema)))
 
 
 def concat_parquet(path: Path, parts: list[Path], compression: Compression = "zstd") -> str:
@@ -105,9 +96,8 @@ def concat_parquet(path: Path, parts: list[Path], compression: Compression = "zs
             for part in parts:
                 table = pq.read_table(part)
                 if writer is None:
-                    writer = pq.ParquetWriter(
-                        tmp, table.schema, compression=compression,
-                        use_dictionary=_dictionary_columns(table.schema))  # type: ignore[arg-type]
+                    writer = pq.ParquetWriter(tmp, table.schema, compression=compression,
+                                              **_encodings(table.schema))
                 writer.write_table(table)
         finally:
             if writer is not None:

@@ -18,7 +18,13 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from offramp.store.run_store import REPAIR_ADVICE, DamagedRun, RunStore, StoreError
+from offramp.store.run_store import (
+    LEGACY_SERIES,
+    REPAIR_ADVICE,
+    DamagedRun,
+    RunStore,
+    StoreError,
+)
 
 VIEWS = ("futures", "outcomes", "series", "weights")
 
@@ -43,8 +49,8 @@ def run_connection(store: RunStore) -> Any:
                 # runs written before the futures table carried its key: rows are futures in
                 # order, so their number is the row's
                 columns = "row_number() OVER () - 1 AS future, *"
-            if view == "series" and "week" not in _column_names(paths[0]):
-                columns = _weekly_rows(paths[0])
+            if view == "series" and paths[0].name != LEGACY_SERIES:
+                columns = _unnested(paths[0])
             try:
                 connection.execute(
                     f"CREATE VIEW {view} AS SELECT {columns} FROM read_parquet([{quoted}])")
@@ -66,7 +72,7 @@ def _column_names(path: Path) -> list[str]:
         return ["future"]
 
 
-def _weekly_rows(path: Path) -> str:
+def _unnested(path: Path) -> str:
     """The columns of the `series` view over wide series parts (one row per future and
     policy, each series a list of weekly values): one row per future, policy and week, as
     `RunStore.read_series` gives them (the unnested lists are zipped, in order)."""

@@ -344,14 +344,14 @@ class RunStore:
                           for path in files], ignore_index=True)
 
     def series_arrays(self, futures: int | None = None
-                      ) -> tuple[Callable[[str], np.ndarray], pd.DataFrame] | None:
+                      ) -> tuple[Callable[[str], np.ndarray], pd.DataFrame]:
         """The series of the first `futures` futures (all if None) as stored: a function giving
         a series' (rows, weeks) float32 values by name, a row per future and policy, and the
-        rows' keys (future, policy). One series is read at a time. None for a run whose series
-        were stored long (`LEGACY_SERIES`: `read_series` reads it)."""
+        rows' keys (future, policy). One series is read at a time."""
         files = self.series_files(futures)
         if files[0].name == LEGACY_SERIES:
-            return None
+            return _long_arrays(files[0], None if futures is None
+                                else pc.field("future") < futures)
         keys = pa.concat_tables(_read_parquet(path, columns=["future", "policy"])
                                 for path in files).to_pandas()
         # rows are future-major and parts in order: the first futures' rows are a prefix
@@ -433,6 +433,25 @@ def _weekly_rows(part: pa.Table, weeks: list[int] | None) -> pd.DataFrame:
         values = pc.list_flatten(part[name]).to_numpy().reshape(rows, width)
         columns[name] = pa.array((values if weeks is None else values[:, chosen]).reshape(-1))
     return pa.table(columns).to_pandas()
+
+
+def _long_arrays(path: Path, filters: pc.Expression | None
+                 ) -> tuple[Callable[[str], np.ndarray], pd.DataFrame]:
+    """`RunStore.series_arrays` of the one long file of a run made before series were stored
+    wide: its rows are every future, policy and week in that order, so a series' values are a
+    row per future and policy once reshaped."""
+    keys = _read_parquet(path, columns=["future", "policy", "week"], filters=filters)
+    weeks = int(pc.max(keys["week"]).as_py()) + 1
+    firsts = keys.take(np.arange(0, keys.num_rows, weeks))
+    if keys.num_rows % weeks or firsts["week"].to_numpy().any():
+        raise _unreadable(path, ValueError("its rows are not whole weeks of each future"),
+                          REPAIR_ADVICE)
+
+    def values(name: str) -> np.ndarray:
+        column = _read_parquet(path, columns=[name], filters=filters)[name]
+        return column.to_numpy().reshape(-1, weeks)
+
+    return values, firsts.select(["future", "policy"]).to_pandas()
 
 
 def _schema(path: Path) -> pa.Schema:

@@ -31,7 +31,7 @@ from offramp.scenario.conditions import check_conditions
 from offramp.store import RunStore
 from offramp.store.query import run_connection
 from offramp.studies.runs import RunAnalysis
-from offramp.studies.summary import BANDS_MAX_FUTURES, stored_series
+from offramp.studies.summary import BANDS_MAX_FUTURES
 
 Ranges = Mapping[str, tuple[float, float]]
 HISTOGRAM_BINS = 30
@@ -281,7 +281,7 @@ class Explorer:
                             f"{', '.join(known)}")
         with self._lock:  # one series' values kept: the one last drawn
             if self._stored_series is None:
-                self._stored_series = stored_series(self.store, FAN_MAX_FUTURES)
+                self._stored_series = self.store.series_arrays(FAN_MAX_FUTURES)
             values, keys = self._stored_series
             if self._fan_values is None or self._fan_values[0] != series:
                 weekly = values(series)

@@ -17,13 +17,7 @@ from typing import Any
 import pandas as pd
 
 from offramp.analysis.compare import paired_wins, summary_table
-from offramp.analysis.weekly import (
-    Weekly,
-    WeeklyBands,
-    frame_values,
-    series_names,
-    weekly_bands,
-)
+from offramp.analysis.weekly import WeeklyBands, series_names, weekly_bands
 from offramp.errors import UserError
 from offramp.experiments.manifest import RunManifest
 from offramp.store import RunStore
@@ -143,19 +137,9 @@ def run_bands(store: RunStore, max_futures: int = BANDS_MAX_FUTURES) -> WeeklyBa
     `max_futures` futures (the report's time and memory do not grow with the run beyond
     them)."""
     total = store.manifest["chunk_bounds"][-1][1]
-    values, keys = stored_series(store, max_futures)
+    values, keys = store.series_arrays(max_futures)
     return weekly_bands(values, series_names(store.series_names()), keys["policy"].to_numpy(),
                         (max_futures, total) if total > max_futures else None)
-
-
-def stored_series(store: RunStore, max_futures: int | None = None
-                  ) -> tuple[Weekly, pd.DataFrame]:
-    """A run's series as `weekly_bands` reads them (values by name, and the rows' keys: future,
-    policy), for its first `max_futures` futures (all if None)."""
-    stored = store.series_arrays(max_futures)
-    if stored is None:  # a run whose series were stored long
-        return frame_values(store.read_series(futures=max_futures))
-    return stored
 
 
 def _conditioned(store: RunStore, analysis: RunAnalysis) -> dict[str, Any]:
