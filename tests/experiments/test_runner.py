@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from multiprocessing import forkserver
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -67,6 +68,10 @@ def test_worker_processes_give_the_same_bits(reference_run, tmp_path, monkeypatc
     finally:
         executor.close()
     _same_outcomes(reference_run, store)
+    if sys.platform.startswith("linux"):  # forked from a fork server, which close() reaped
+        # (so that its CPU and its workers' count as this process's children's)
+        assert executor._context.get_start_method() == "forkserver"
+        assert forkserver._forkserver._forkserver_pid is None, "the fork server still runs"
 
 
 def test_a_small_run_asked_for_workers_runs_in_process(reference_run, tmp_path):

@@ -16,18 +16,25 @@ ARGS = ["-m", "offramp", "run", "kursk-2024", "--futures", "80000", "--chunk-siz
         "--workers", "2", "--no-report"]
 
 
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is `pid` (Linux /proc)."""
-    found = []
+def _parents() -> dict[int, int]:
+    """Every process's parent (Linux /proc)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
+            found[int(entry.name)] = int(fields[1])
     return found
+
+
+def _below(pid: int) -> tuple[list[int], list[int]]:
+    """(children, grandchildren) of `pid`: a run's children are the fork server and
+    multiprocessing's resource tracker, its workers the fork server's children."""
+    parents = _parents()
+    children = [child for child, parent in parents.items() if parent == pid]
+    return children, [process for process, parent in parents.items() if parent in children]
 
 
 def _start(tmp_path) -> subprocess.Popen:
@@ -40,7 +47,7 @@ def _start(tmp_path) -> subprocess.Popen:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         manifest = tmp_path / "run" / "manifest.json"
-        workers = [pid for pid in _children(process.pid) if pid != process.pid]
+        _, workers = _below(process.pid)
         if manifest.is_file() and '"done"' in manifest.read_text() and len(workers) >= 2:
             return process
         time.sleep(0.1)
@@ -61,17 +68,18 @@ def test_ctrl_c_with_workers_says_how_to_resume_without_tracebacks(tmp_path):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and prctl")
 def test_workers_end_when_their_parent_is_killed(tmp_path):
     process = _start(tmp_path)
-    workers = _children(process.pid)
+    children, workers = _below(process.pid)
     process.kill()
     process.wait()
     deadline = time.monotonic() + 30
+    left = children + workers
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and
-                                              "Z" not in _state(pid) for pid in workers):
+                                              "Z" not in _state(pid) for pid in left):
         time.sleep(0.1)
-    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+    alive = [pid for pid in left if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
     for pid in alive:  # clean up before failing
         os.kill(pid, signal.SIGKILL)
-    assert not alive, "workers outlived their parent"
+    assert not alive, f"outlived their parent: {[(pid, _command(pid)) for pid in alive]}"
 
 
 def _state(pid: int) -> str:
@@ -79,3 +87,10 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")[:120]
+    except OSError:
+        return "?"

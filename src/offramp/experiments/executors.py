@@ -13,6 +13,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -44,25 +46,35 @@ class SerialExecutor:
         pass
 
 
-def quiet_worker(parent: int) -> None:
-    """Set up a worker process: Ctrl-C is the parent's to handle (it stops the pool and says how
-    to resume; a worker would print its own traceback), and on Linux the worker ends when its
-    parent does, so a killed `offramp run` leaves no process computing for nobody."""
+def quiet_worker(run_process: int) -> None:
+    """Set up a worker process: Ctrl-C is the run's to handle (it stops the pool and says how
+    to resume; a worker would print its own traceback), and the worker ends when the run does
+    (checked every `WATCH_SECONDS`), so a killed `offramp run` leaves no process computing for
+    nobody. (Its parent is the fork server, not the run: a signal on the parent's death would
+    not do.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        except (OSError, AttributeError):  # no prctl: the worker ends at its next task read
-            pass
-        if os.getppid() != parent:  # the parent died before prctl: nobody is left to serve
-            os._exit(0)
+    if sys.platform != "win32":  # os.kill(pid, 0) tests a pid only on POSIX
+        threading.Thread(target=_end_with, args=(run_process,), daemon=True,
+                         name="offramp-ends-with-the-run").start()
 
 
-PR_SET_PDEATHSIG = 1
-"""prctl(2) option: the signal a process receives when its parent dies (Linux)."""
+WATCH_SECONDS = 0.5
+
+
+def _end_with(run_process: int) -> None:
+    while _alive(run_process):
+        time.sleep(WATCH_SECONDS)
+    os._exit(0)  # the run is gone: nobody will read this worker's results
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: the pid was reused
+        return False
+    return True
 
 
 class ProcessExecutor:
@@ -73,11 +85,19 @@ class ProcessExecutor:
             raise UserError(f"--workers must be at least 1, found {workers}")
         self.workers = workers
         self.description = f"{workers} local processes"
-        # spawn: workers start clean (no inherited threads or state), on every platform alike
+        self._context = worker_context()
         self._pool = cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+            max_workers=workers, mp_context=self._context,
             initializer=quiet_worker, initargs=(os.getpid(),),
         )
+
+    def start(self) -> None:
+        """Start the fork server now (it imports offramp and loads the kernels, ~3 CPU-s), so
+        that it is ready when the first chunk is sent; otherwise it starts then."""
+        if self._context.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
 
     def map_unordered(self, function, tasks):
         pending = {self._pool.submit(function, task) for task in tasks}
@@ -90,6 +110,38 @@ class ProcessExecutor:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        stop_fork_server(self._context)
+
+
+WORKER_MODULE = "offramp.experiments.worker"
+"""What a worker needs before its first chunk (modules and compiled kernels): the fork server
+imports it once, before it forks any worker."""
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start: forked from a fork server that has imported offramp once
+    (`WORKER_MODULE`), where the platform has one (Linux, macOS); else spawned, each importing
+    offramp itself (~2.5 s a worker). Either way a worker starts from a clean process: the fork
+    server is a fresh interpreter with no threads, not a fork of the run with its own."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([WORKER_MODULE])
+    return context
+
+
+def stop_fork_server(context: multiprocessing.context.BaseContext) -> None:
+    """End the fork server and wait for it (its workers' CPU time then counts as this
+    process's children's, as spawned workers' does; the next pool starts another). The
+    standard library has no public call for it: without this private one, the server ends
+    with the run."""
+    if context.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        stop()
 
 
 class DaskExecutor:

@@ -350,6 +350,11 @@ def start_run(
     lineage = None
     if branch is None:
         policies = check_settings(settings, loaded)
+        future_weeks = settings.n_futures * len(policies) * loaded.scenario.scenario.horizon_weeks
+        if isinstance(executor, ProcessExecutor) and not _in_process(
+                executor, future_weeks,
+                len(chunk_bounds(settings.n_futures, settings.chunk_size, executor.workers))):
+            executor.start()  # its workers' fork server loads offramp while this samples
         sampler = cast(Sampler, settings.sampler)  # one of SAMPLERS: `check_settings` said so
         futures = sample_futures(loaded.scenario, settings.n_futures, settings.seed, sampler)
     else:
@@ -482,10 +487,17 @@ def stored_branch(store: RunStore, manifest: RunManifest) -> Branch | None:
 
 PROCESSES_FROM_FUTURE_WEEKS = 25_000_000
 """Local worker processes start only for at least this much work (futures x policies x weeks
-left to run), in more than one chunk; less runs in this process. A worker first imports
-offramp and loads its compiled kernels (~2.5 s), which a small run does not win back:
-kursk-2024, 20,000 futures x 4 policies (8.3 M future-weeks) took 5.5 s wall in-process and
-7.2-7.7 s on 2 workers; 100,000 (41.6 M) 14.9 s and 12.9 s (2026-12-07, 2 vCPUs)."""
+left to run), in more than one chunk; less runs in this process. The workers' fork server
+first imports offramp and loads the compiled kernels (~3 CPU-s, while this process samples),
+which a small run does not win back: kursk-2024 on 2 vCPUs (2026-12-07), 40,000 futures x 4
+policies (16.6 M future-weeks) 4.6-5.9 s wall in-process and 5.7-6.2 s on 2 workers; 100,000
+(41.6 M) 11.7-12.1 s and 8.3-10.2 s (spawned workers, each importing offramp: 8.9-10.5 s)."""
+
+
+def _in_process(executor: Executor, future_weeks: int, chunks: int) -> bool:
+    """Whether local workers would not pay for their start (`PROCESSES_FROM_FUTURE_WEEKS`)."""
+    return isinstance(executor, ProcessExecutor) and (
+        future_weeks < PROCESSES_FROM_FUTURE_WEEKS or chunks == 1)
 
 
 def execute(
@@ -502,8 +514,7 @@ def execute(
     missing = store.missing_chunks()
     left = sum(bounds[i][1] - bounds[i][0] for i in missing)
     work = left * len(manifest.policies) * scenario.scenario.horizon_weeks
-    if executor is None or (isinstance(executor, ProcessExecutor) and (
-            work < PROCESSES_FROM_FUTURE_WEEKS or len(missing) == 1)):
+    if executor is None or _in_process(executor, work, len(missing)):
         executor = SerialExecutor()
     branch = stored_branch(store, manifest)
     tasks = (
