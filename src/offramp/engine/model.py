@@ -73,6 +73,7 @@ from offramp.engine.state import (
     concat_futures,
     take_futures,
 )
+from offramp.engine.vector_math import F32, Array, jit
 
 RETIRE_EVERY_WEEKS = 8
 RETIRE_MIN_SHARE = 0.25
@@ -93,8 +94,7 @@ class Plans:
     territory: territory.TerritoryPlan
     ladder: ladder.LadderPlan
     bargaining: bargaining.BargainingPlan
-    salient_theaters: np.ndarray  # (J, 1) 1.0 where the no-incursions rung acts (FLOAT: a bool
-    # array times a Python float would be float64 and turn the whole state double)
+    salient_theaters: np.ndarray  # (J,) 1.0 where the no-incursions rung acts
 
 
 def make_plans(inputs: EngineInputs, levers: Levers,
@@ -112,7 +112,7 @@ def make_plans(inputs: EngineInputs, levers: Levers,
         ladder=ladder.plan(inputs.ladder, levers),
         bargaining=bargaining.plan(inputs.belligerents, inputs.theaters, inputs.bargaining,
                                    levers),
-        salient_theaters=np.array(inputs.theaters.is_salient, dtype=FLOAT)[:, None],
+        salient_theaters=np.array(inputs.theaters.is_salient, dtype=FLOAT),
     )
 
 
@@ -279,9 +279,9 @@ def simulate(
         state, record = active.state, active.record
         b, th, lad = inputs.belligerents, inputs.theaters, inputs.ladder
         n = inputs.n_futures
-        at_war = (state.status == WAR).astype(FLOAT)
-        not_settled = (state.status != SETTLED).astype(FLOAT)
         effects = state.effects  # of last week's extensions
+        at_war, not_settled = np.empty(n, dtype=FLOAT), np.empty(n, dtype=FLOAT)
+        _war_flags(state.status, at_war, not_settled)
 
         # the policy's triggers: signposts read on last week's state, levers set per future
         trigger_state, overrides = state.triggers, policy.NO_OVERRIDES
@@ -341,11 +341,9 @@ def simulate(
         disengagement = ladder.effect_strength(lad, plans.ladder, state.ladder, "disengagement")
         no_incursions = ladder.effect_strength(lad, plans.ladder, state.ladder, "no_incursions")
         rear_ban = ladder.effect_strength(lad, plans.ladder, state.ladder, "deep_strike_ban")
-        if plans.ladder.pursued:
-            damp = (at_war * (1.0 - disengagement)) * (1.0 - no_incursions
-                                                      * plans.salient_theaters)
-        else:  # no rung can be in force: the product above is at_war in every theater, exactly
-            damp = np.broadcast_to(at_war, (th.count, n))
+        damp = np.empty((th.count, n), dtype=FLOAT)
+        _damp(at_war, _array_or_none(disengagement), _array_or_none(no_incursions),
+              plans.salient_theaters, plans.ladder.pursued, damp)
         logistics_hit = escalation.logistics_hit(inputs.escalation, lift_now, state.escalation,
                                                  rear_ban)
         fought = combat.step(
@@ -428,11 +426,9 @@ def simulate(
             seeking=seeking if isinstance(seeking, np.ndarray) else None,
             offers_multiplier=opponent.offers,
         )
-        settled_now = (status == SETTLED) & (state.status != SETTLED)
-        if settled_now.any():
-            # The settlement hands b's soil back: a's salients are emptied.
-            territory_state = territory.TerritoryState(np.where(
-                plans.territory.on_b_soil & settled_now, 0.0, territory_state.enemy_held_km2))
+        # A settlement hands b's soil back: a's salients are emptied (in this week's array).
+        if _hand_back(state.status, status, np.ascontiguousarray(plans.territory.on_b_soil[:, 0]),
+                      territory_state.enemy_held_km2):
             a_share, e, salient_km2 = territory.shares(b, th, plans.territory,
                                                        territory_state.enemy_held_km2)
 
@@ -481,6 +477,53 @@ def simulate(
                                                full_plans.territory, state.territory.enemy_held_km2)
     outcomes = final_outcomes(full_inputs, state, record, a_share, salient_km2)
     return EngineResult(outcomes=outcomes, series=series)
+
+
+@jit
+def _war_flags(status: Array, at_war: Array, not_settled: Array) -> None:
+    """1.0 where the war is on (else 0.0), and where it has not been settled."""
+    for i in range(status.shape[0]):
+        at_war[i] = F32(status[i] == WAR)
+        not_settled[i] = F32(status[i] != SETTLED)
+
+
+@jit
+def _damp(at_war: Array, disengagement: Array | None, no_incursions: Array | None,
+          salient: Array, pursued: bool, damp: Array) -> None:
+    """(J, n) the share of the fighting that goes on in each theater: none out of war, less
+    in disengagement zones, none in salients where no incursions are agreed. Strengths that
+    are None are nil (no rung of that kind): the same bits as multiplying by 1."""
+    for j in range(damp.shape[0]):
+        for i in range(damp.shape[1]):
+            if pursued:
+                disengaged = F32(0.0) if disengagement is None else disengagement[i]
+                barred = F32(0.0) if no_incursions is None else no_incursions[i]
+                damp[j, i] = (at_war[i] * (F32(1.0) - disengaged)) \
+                    * (F32(1.0) - barred * salient[j])
+            else:  # no rung can be in force
+                damp[j, i] = at_war[i]
+
+
+@jit
+def _hand_back(status_before: Array, status: Array, on_b_soil: Array, held: Array) -> bool:
+    """Empty a's salients (the theaters on b's soil) where the war was settled this week;
+    whether any was."""
+    settled_any = False
+    for i in range(status.shape[0]):
+        if status[i] == SETTLED and status_before[i] != SETTLED:
+            settled_any = True
+            for j in range(held.shape[0]):
+                if on_b_soil[j]:
+                    held[j, i] = F32(0.0)
+    return settled_any
+
+
+def _array_or_none(strength: np.ndarray | float) -> np.ndarray | None:
+    """A measure's strength for `_damp`: `ladder.effect_strength` gives 0.0 for none."""
+    if isinstance(strength, np.ndarray):
+        return strength
+    assert strength == 0.0
+    return None
 
 
 def _after_settlement(group: Settled, main_backer: int | None, week: int) -> Settled:
