@@ -114,7 +114,8 @@ def test_bad_input_is_a_user_error(call, message):
 
 
 @pytest.mark.parametrize(("n", "kind"), [(3000, "continuous"), (2000, "binary"), (1501, "ties"),
-                                         (12_000, "continuous")])
+                                         (12_000, "continuous"), (12_001, "ties"), (37, "ties"),
+                                         (10_000, "binary")])
 def test_pawn_gives_salib_numbers_to_the_last_bit(n, kind):
     """`pawn_indices` replaces SALib's loop of ks_2samp calls; it must not change a number
     (exact KS below 10,001 rows, floating point above; ties in X and in y)."""
