@@ -74,6 +74,20 @@ def test_worker_processes_give_the_same_bits(reference_run, tmp_path, monkeypatc
         assert forkserver._forkserver._forkserver_pid is None, "the fork server still runs"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server's pid")
+def test_pools_open_at_once_share_the_fork_server():
+    first, second = ProcessExecutor(2), ProcessExecutor(1)
+    try:
+        assert sorted(first.map_unordered(abs, [-1, -2])) == [1, 2]
+        first.close()
+        assert forkserver._forkserver._forkserver_pid is not None, "stopped under a pool"
+        assert sorted(second.map_unordered(abs, [-3])) == [3]
+    finally:
+        first.close()  # a second close does nothing
+        second.close()
+    assert forkserver._forkserver._forkserver_pid is None, "the last pool left it running"
+
+
 def test_a_small_run_asked_for_workers_runs_in_process(reference_run, tmp_path):
     executor = ProcessExecutor(2)
     try:

@@ -86,6 +86,8 @@ class ProcessExecutor:
         self.workers = workers
         self.description = f"{workers} local processes"
         self._context = worker_context()
+        self._closed = False
+        _pools_open(+1)
         self._pool = cf.ProcessPoolExecutor(
             max_workers=workers, mp_context=self._context,
             initializer=quiet_worker, initargs=(os.getpid(),),
@@ -109,8 +111,24 @@ class ProcessExecutor:
                 future.cancel()
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)
-        stop_fork_server(self._context)
+        if _pools_open(-1) == 0:  # the fork server is shared: the last pool stops it
+            stop_fork_server(self._context)
+
+
+_open_pools = 0
+_open_pools_lock = threading.Lock()
+
+
+def _pools_open(change: int) -> int:
+    """Count a pool opened (+1) or closed (-1); how many are open now."""
+    global _open_pools
+    with _open_pools_lock:
+        _open_pools += change
+        return _open_pools
 
 
 WORKER_MODULE = "offramp.experiments.worker"
@@ -132,9 +150,9 @@ def worker_context() -> multiprocessing.context.BaseContext:
 
 def stop_fork_server(context: multiprocessing.context.BaseContext) -> None:
     """End the fork server and wait for it (its workers' CPU time then counts as this
-    process's children's, as spawned workers' does; the next pool starts another). The
-    standard library has no public call for it: without this private one, the server ends
-    with the run."""
+    process's children's, as spawned workers' does; the next pool starts another). It waits
+    for every worker it forked, so only once no pool is open. The standard library has no
+    public call for it: without this private one, the server ends with the run."""
     if context.get_start_method() != "forkserver":
         return
     from multiprocessing import forkserver
