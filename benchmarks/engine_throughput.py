@@ -128,8 +128,8 @@ def time_adaptive(scenario: Scenario, futures: pd.DataFrame, seed: int, chunk_si
 def time_runner(n_futures: int, seed: int, chunk_size: int | None) -> None:
     """The whole main job (sample, run every policy, write the run folder), 1 and 2 workers.
 
-    Workers start cold (spawned by the executor), as in a real run: each pays its imports and
-    the compiled kernels' load once."""
+    Workers start as in a real run: forked from a fork server that imports offramp and loads
+    the compiled kernels once per pool (spawned, each paying both, where there is none)."""
     from offramp.experiments.executors import ProcessExecutor
     from offramp.experiments.runner import DEFAULT_CHUNK_SIZE as RUNNER_CHUNK_SIZE
     from offramp.experiments.runner import RunSettings, start_run
