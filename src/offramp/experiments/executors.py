@@ -50,8 +50,8 @@ def quiet_worker(run_process: int) -> None:
     """Set up a worker process: Ctrl-C is the run's to handle (it stops the pool and says how
     to resume; a worker would print its own traceback), and the worker ends when the run does
     (checked every `WATCH_SECONDS`), so a killed `offramp run` leaves no process computing for
-    nobody. (Its parent is the fork server, not the run: a signal on the parent's death would
-    not do.)"""
+    nobody. (Its parent is the fork server where there is one, not the run: a signal on the
+    parent's death would not do.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform != "win32":  # os.kill(pid, 0) tests a pid only on POSIX
         threading.Thread(target=_end_with, args=(run_process,), daemon=True,
@@ -70,9 +70,7 @@ def _end_with(run_process: int) -> None:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: the pid was reused
+    except (ProcessLookupError, PermissionError):  # gone (or its pid reused by another user)
         return False
     return True
 
