@@ -76,7 +76,7 @@ def weekly_bands(values: Weekly, names: list[str], policy: np.ndarray,
         else:
             weekly = values(name)
         missing = np.isnan(weekly)
-        kinds[name] = ("binary" if ((weekly == 0) | (weekly == 1) | missing).all() else
+        kinds[name] = ("binary" if is_binary(weekly) else
                        "count" if not missing.all() and ((weekly == np.round(weekly)) | missing)
                        .all() and np.nanmax(weekly) <= COUNT_MAX else "value")
         for label in policies:
@@ -86,6 +86,11 @@ def weekly_bands(values: Weekly, names: list[str], policy: np.ndarray,
     table = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(
         columns=columns)
     return WeeklyBands(table, kinds, sample)
+
+
+def is_binary(values: np.ndarray) -> bool:
+    """Whether every value is 0 or 1 (or missing): a share of futures, not a quantity."""
+    return bool(((values == 0) | (values == 1) | np.isnan(values)).all())
 
 
 def _rows_of(policy: np.ndarray, label: str) -> slice | np.ndarray:

@@ -427,7 +427,7 @@ def simulate(
             offers_multiplier=opponent.offers,
         )
         # A settlement hands b's soil back: a's salients are emptied (in this week's array).
-        if _hand_back(state.status, status, np.ascontiguousarray(plans.territory.on_b_soil[:, 0]),
+        if _hand_back(state.status, status, plans.territory.on_b_soil,
                       territory_state.enemy_held_km2):
             a_share, e, salient_km2 = territory.shares(b, th, plans.territory,
                                                        territory_state.enemy_held_km2)

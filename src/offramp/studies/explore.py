@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from offramp.analysis.weekly import Weekly, bands
+from offramp.analysis.weekly import Weekly, bands, is_binary
 from offramp.engine import OUTCOME_NAMES
 from offramp.errors import UserError
 from offramp.experiments.manifest import RunManifest
@@ -285,8 +285,7 @@ class Explorer:
             values, keys = self._stored_series
             if self._fan_values is None or self._fan_values[0] != series:
                 weekly = values(series)
-                self._fan_values = (series, weekly, bool(((weekly == 0) | (weekly == 1)
-                                                          | np.isnan(weekly)).all()))
+                self._fan_values = (series, weekly, is_binary(weekly))
             _, weekly, binary = self._fan_values
         inside = np.isin(keys["future"].to_numpy(), self.futures[self.region(ranges)])
         policy = keys["policy"].to_numpy()

@@ -53,8 +53,8 @@ class TerritoryPlan:
     soil_index: np.ndarray  # (J,) side whose soil each theater is
     occupier_index: np.ndarray  # (J,) the other side
     theater_index: np.ndarray  # (J,) 0..J-1
-    on_a_soil: np.ndarray  # (J, 1) bool
-    on_b_soil: np.ndarray  # (J, 1) bool
+    on_a_soil: np.ndarray  # (J,) bool
+    on_b_soil: np.ndarray  # (J,) bool
     advance_scale: np.ndarray  # (J, n) km2/week at full speed and season 1
     withdraw: bool
     withdraw_from_week: int  # the week the withdrawal began (a scheduled posture)
@@ -72,8 +72,8 @@ def plan(theaters: Theaters, rules: TerritoryRules, levers: Levers, posture_sinc
         soil_index=soil,
         occupier_index=1 - soil,
         theater_index=np.arange(len(soil)),
-        on_a_soil=(soil == SIDE_A)[:, None],
-        on_b_soil=(soil == SIDE_B)[:, None],
+        on_a_soil=soil == SIDE_A,
+        on_b_soil=soil == SIDE_B,
         advance_scale=rules.max_advance_km_per_week * theaters.terrain_factor
         * theaters.frontage_km * rules.share_of_front_in_assault,
         withdraw=levers.salient_posture == "withdraw",
@@ -148,7 +148,7 @@ def step(
         full(rules.advance_steepness, (n,)), full(state.enemy_held_km2, theater_rows),
         full(theaters.contested_area_km2, theater_rows),
         full(theaters.initial_enemy_held_km2, theater_rows),
-        np.ascontiguousarray(tp.on_b_soil[:, 0]), weeks_withdrawing,
+        tp.on_b_soil, weeks_withdrawing,
         full(withdrawal_weeks, (n,)), held)
     return TerritoryState(enemy_held_km2=held)
 
@@ -188,8 +188,7 @@ def shares(belligerents: Belligerents, theaters: Theaters, territory_plan: Terri
                    full(belligerents.initial_territory_share[SIDE_A], (n,)),
                    full(enemy_held_km2, (j_count, n)),
                    full(theaters.initial_enemy_held_km2, (j_count, n)),
-                   np.ascontiguousarray(territory_plan.on_a_soil[:, 0]),
-                   np.ascontiguousarray(territory_plan.on_b_soil[:, 0]), a_share, e, salient_km2)
+                   territory_plan.on_a_soil, territory_plan.on_b_soil, a_share, e, salient_km2)
     return a_share, e, salient_km2
 
 
