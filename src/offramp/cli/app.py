@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Annotated
 
@@ -38,9 +39,22 @@ def main() -> None:
     never a traceback unless `--debug` comes first (`offramp --debug run ...`)."""
     import offramp.cli  # noqa: F401  (registers every command on `app`)
 
+    # The cyclic garbage collector need not scan what the imports made (modules, classes,
+    # compiled kernels: kept until exit), during the command or at exit, when the interpreter's
+    # last collections would otherwise scan everything once more: together ~1 CPU-s of
+    # `make run`'s ~10 (docs/model.md, section 10). Only this short-lived process does it: a
+    # library user's collector is left alone.
+    gc.freeze()
     debug = len(sys.argv) > 1 and sys.argv[1] == "--debug"
     if debug:
         del sys.argv[1]
+    try:
+        _command(debug)
+    finally:
+        gc.freeze()
+
+
+def _command(debug: bool) -> None:
     try:
         app()  # standalone: usage errors exit 2 with click's message
     except UserError as error:
