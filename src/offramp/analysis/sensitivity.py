@@ -339,12 +339,15 @@ def pawn_indices(values: np.ndarray, y: np.ndarray, slides: int = 10,
     summary = np.full((d, 6), np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN parameter: NaN, as in SALib
+        # the minimum, median and maximum do not depend on the order of a sum: all at once
+        summary[:, 0] = np.nanmin(statistics, axis=0)
+        summary[:, 2] = np.nanmedian(statistics, axis=0)
+        summary[:, 3] = np.nanmax(statistics, axis=0)
         for j in range(d):
-            # SALib's reductions over the same strided view, so the sums round the same way.
+            # SALib's sums over the same strided view, so that they round the same way
             column = statistics[:, j]
-            mean = np.nanmean(column)
-            summary[j] = [np.nanmin(column), mean, np.nanmedian(column), np.nanmax(column),
-                          np.nanstd(column) / mean, np.nanstd(column)]
+            mean, stdev = np.nanmean(column), np.nanstd(column)
+            summary[j, [1, 4, 5]] = mean, stdev / mean, stdev
     names = ("minimum", "mean", "median", "maximum", "CV", "stdev")
     return {name: summary[:, i] for i, name in enumerate(names)}
 
