@@ -199,16 +199,20 @@ def sensitivity(
     if len(rows) > cap:
         rows = rows[np.sort(np.random.default_rng(seed).choice(len(rows), size=cap,
                                                                replace=False))]
-    frame = X.astype(float) if len(rows) == len(y) else X.iloc[rows].astype(float)
+    # one array, not a column at a time (X is usually one pandas block per column)
+    all_values = (X if len(rows) == len(y) else X.iloc[rows]).to_numpy(dtype=float)
     y = y[rows]
-    spread = frame.max() - frame.min()
-    constant = [c for c in frame.columns if not spread[c] > 0]
-    varying = [c for c in frame.columns if c not in constant]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: constant
+        lowest, highest = np.nanmin(all_values, axis=0), np.nanmax(all_values, axis=0)
+    varies = highest - lowest > 0
+    constant = [c for c, kept in zip(X.columns, varies, strict=True) if not kept]
+    varying = [c for c, kept in zip(X.columns, varies, strict=True) if kept]
     if not varying:
         raise UserError("every column of X is constant, so no parameter can explain y")
     if np.nanmax(y) == np.nanmin(y):
         raise UserError("y is constant, so no parameter can explain it")
-    values = frame[varying].to_numpy()
+    values = all_values[:, varies]
     if method == "pawn":
         key = rows.tobytes()
         edges = None if known is None else known.get(key)
@@ -224,7 +228,8 @@ def sensitivity(
         salib_problem = {
             "num_vars": len(varying),
             "names": [str(c) for c in varying],
-            "bounds": [[float(frame[c].min()), float(frame[c].max())] for c in varying],
+            "bounds": [[float(low), float(high)]
+                       for low, high in zip(lowest[varies], highest[varies], strict=True)],
         }
         options: dict[str, Any] = {
             "num_resamples": num_resamples or _DEFAULT_RESAMPLES["delta"],
