@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.special._ufuncs import _binom_sf as _binomial_sf  # what scipy.stats.binom.sf calls
 
 from offramp.engine.vector_math import Array, jit
 from offramp.errors import UserError
@@ -1120,6 +1121,17 @@ def _paste(
         n_pastes += 1
 
 
+def binomial_upper_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p): SciPy's ``binomtest(k, n, p, alternative="greater")
+    .pvalue``, the same number (tested), through the special function SciPy's binomial
+    distribution calls, without importing scipy.stats (~0.7 CPU-s of every command's start)."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    return float(np.clip(_binomial_sf(float(k - 1), n, p), 0.0, 1.0))
+
+
 def _quasi_p(
     cols: _Columns, y: np.ndarray, active: np.ndarray, limits: _Limits, init: _Limits,
     m: int, k: int,
@@ -1129,8 +1141,6 @@ def _quasi_p(
     For each restricted side, the box's k cases of interest out of m futures are tested
     (one-sided binomial) against the density of the box with that side's limit removed.
     """
-    from scipy.stats import binomtest  # scipy.stats is slow to import; only PRIM needs it
-
     restricted = limits.restricted(init)
     outside = {j: limits.outside(cols, j) & active for j in restricted}
     violations = np.zeros(len(active), dtype=np.uint8)
@@ -1151,7 +1161,7 @@ def _quasi_p(
         worst = 0.0
         for mask in relaxed:
             base_rate = np.count_nonzero(y & mask) / np.count_nonzero(mask)
-            worst = max(worst, binomtest(k, m, base_rate, alternative="greater").pvalue)
+            worst = max(worst, binomial_upper_tail(k, m, base_rate))
         p_values[j] = float(worst)
     return p_values
 

@@ -14,9 +14,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
-from offramp.analysis.discovery import Box, prim, significant_box
+from offramp.analysis.discovery import Box, binomial_upper_tail, prim, significant_box
 from offramp.analysis.paired import (
     RankedFutures,
     bootstrap_mean_ci,
@@ -133,8 +132,7 @@ def concentrates(in_box_cases: int, in_box: int, overall_rate: float) -> bool:
     """
     if in_box == 0:
         return False
-    test = binomtest(in_box_cases, in_box, overall_rate, alternative="greater")
-    return bool(test.pvalue < CONCENTRATION_P_MAX)
+    return binomial_upper_tail(in_box_cases, in_box, overall_rate) < CONCENTRATION_P_MAX
 
 
 def binary_columns(box: Box, X: pd.DataFrame) -> tuple[str, ...]:

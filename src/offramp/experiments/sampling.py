@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from offramp.errors import UserError
 from offramp.scenario.walk import scenario_parameters
@@ -63,6 +62,8 @@ def uniform_design(n_futures: int, n_dims: int, seed: int, sampler: Sampler) -> 
     if sampler == "sobol":
         # Scrambled Sobol' points keep their balance properties only in powers of two; SciPy
         # warns otherwise, which is the user's informed choice here.
+        from scipy.stats import qmc  # slow to import (~0.7 CPU-s): only this sampler needs it
+
         engine = qmc.Sobol(d=n_dims, scramble=True, rng=rng)
         return engine.random(n_futures)
     raise UserError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")

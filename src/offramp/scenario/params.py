@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import numpy as np
@@ -145,6 +146,23 @@ class Uniform(_ParamBase):
         return f"uniform({self.low:g}, {self.high:g})"
 
 
+def _scipy_ppf(uniform: np.ndarray, standard: Callable[[np.ndarray], np.ndarray],
+               support: tuple[float, float], loc: float, scale: float) -> np.ndarray:
+    """What ``scipy.stats``' ``rv_continuous.ppf(uniform, ..., loc, scale)`` computes for valid
+    shape parameters, step for step, so the same bits (tested against SciPy): `standard` (the
+    distribution's ``_ppf``) on the uniforms strictly inside (0, 1), taken out as one array,
+    then times `scale` plus `loc`; the support's ends at 0 and 1; NaN elsewhere. It spares
+    importing scipy.stats (~0.7 CPU-s) for the distributions whose inverse CDF is closed-form."""
+    q = np.asarray(uniform, dtype=float)
+    output = np.full(q.shape, np.nan)
+    output[q == 0] = support[0] * scale + loc
+    output[q == 1] = support[1] * scale + loc
+    inside = (q > 0) & (q < 1)
+    if inside.any():
+        output[inside] = standard(q[inside]) * scale + loc
+    return output
+
+
 class Triangular(_ParamBase):
     dist: Literal["triangular"]
     low: float
@@ -165,9 +183,11 @@ class Triangular(_ParamBase):
     def ppf(self, uniform: np.ndarray) -> np.ndarray:
         width = self.high - self.low
         shape = (self.mode - self.low) / width
-        from scipy import stats
 
-        return stats.triang.ppf(uniform, shape, loc=self.low, scale=width)
+        def standard(q: np.ndarray) -> np.ndarray:  # SciPy's triang._ppf
+            return np.where(q < shape, np.sqrt(shape * q), 1 - np.sqrt((1 - shape) * (1 - q)))
+
+        return _scipy_ppf(uniform, standard, (0.0, 1.0), loc=self.low, scale=width)
 
     def support(self) -> tuple[float, float]:
         return (self.low, self.high)
@@ -225,9 +245,12 @@ class LogNormal(_ParamBase):
         return self
 
     def ppf(self, uniform: np.ndarray) -> np.ndarray:
-        from scipy import stats
+        from scipy.special import ndtri
 
-        return stats.lognorm.ppf(uniform, self.sigma, scale=self.median)
+        def standard(q: np.ndarray) -> np.ndarray:  # SciPy's lognorm._ppf
+            return np.exp(self.sigma * ndtri(q))
+
+        return _scipy_ppf(uniform, standard, (0.0, math.inf), loc=0.0, scale=self.median)
 
     def support(self) -> tuple[float, float]:
         return (0.0, math.inf)
