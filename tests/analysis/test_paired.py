@@ -12,6 +12,7 @@ from offramp.analysis.paired import (
     PairedShares,
     RankedFutures,
     bootstrap_mean_ci,
+    bootstrap_means,
     caveats_for,
     centered_ranks,
     directed_effect,
@@ -74,6 +75,27 @@ def test_bootstrap_interval_matches_the_normal_approximation():
     assert low == pytest.approx(values.mean() - half_width, abs=0.02)
     assert high == pytest.approx(values.mean() + half_width, abs=0.02)
     assert bootstrap_mean_ci(values, seed=7) == bootstrap_mean_ci(values, seed=7)  # seeded
+
+
+def test_bootstrap_means_are_the_hashed_resamples_summed_in_draw_order():
+    # the compiled loop against its definition in whole-array NumPy (bootstrap_means' docstring)
+    values = np.random.default_rng(3).normal(size=997)
+    replicates, rng_seed = 300, 11
+    means = bootstrap_means(values, replicates, np.random.default_rng(rng_seed))
+    key = np.uint64(np.random.default_rng(rng_seed).integers(0, 2**63))
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    draws = np.arange(values.size, dtype=np.uint64)[:, None]
+    with np.errstate(over="ignore"):
+        z = key + draws * golden * np.uint64(2**32 + 1) \
+            + np.arange(replicates, dtype=np.uint64)[None, :] * golden
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        positions = ((z >> np.uint64(32)) * np.uint64(values.size)) >> np.uint64(32)
+    totals = np.zeros(replicates)
+    for row in values[positions.astype(np.int64)]:  # draw by draw, as the loop adds them
+        totals += row
+    np.testing.assert_array_equal(means, totals / values.size)
 
 
 def test_verdict_rule():

@@ -79,14 +79,19 @@ def _resampled_totals(values: Array, key: np.uint64, totals: Array) -> None:
     (Lemire's multiply-shift of the hash's high 32 bits; its bias, n / 2**32, is nil here)."""
     n = values.shape[0]
     size = np.uint64(n)
+    positions = np.empty(totals.shape[0], dtype=np.uint64)
     for k in range(n):  # draws outside, replicates inside: one vector of replicates at a time
         row = key + np.uint64(k) * _GOLDEN * np.uint64(2**32 + 1)
+        # the positions first, in a loop of arithmetic alone that runs on vectors (with the
+        # reads of `values` in it, it ran one replicate at a time: 1.7x slower)
         for b in range(totals.shape[0]):
             z = row + np.uint64(b) * _GOLDEN
             z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
             z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
             z = z ^ (z >> np.uint64(31))
-            totals[b] += values[((z >> np.uint64(32)) * size) >> np.uint64(32)]
+            positions[b] = ((z >> np.uint64(32)) * size) >> np.uint64(32)
+        for b in range(totals.shape[0]):
+            totals[b] += values[positions[b]]
 
 
 def bootstrap_mean_ci(
