@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.special._ufuncs import _binom_sf as _binomial_sf  # what scipy.stats.binom.sf calls
 
 from offramp.engine.vector_math import Array, jit
 from offramp.errors import UserError
@@ -1119,6 +1118,18 @@ def _paste(
             return limits, inbox, n_pastes
         limits = candidates[-minus_i][0]
         n_pastes += 1
+
+
+def _binomial_sf(k: float, n: int, p: float) -> float:
+    """P(X > k) for X ~ Binomial(n, p), 0 <= k < n: the function scipy.stats.binom.sf calls,
+    from scipy.special where SciPy has it there (1.12 on); else scipy.stats' own."""
+    try:
+        from scipy.special._ufuncs import _binom_sf
+    except ImportError:  # an older (or later) SciPy: the slow import, the same number
+        from scipy.stats import binom
+
+        return float(binom.sf(k, n, p))
+    return float(_binom_sf(k, n, p))
 
 
 def binomial_upper_tail(k: int, n: int, p: float) -> float:
