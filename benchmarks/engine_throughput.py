@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/engine_throughput.py            # 100,000 futures per policy
     .venv/bin/python benchmarks/engine_throughput.py -n 20000 --workers 2 --profile
     .venv/bin/python benchmarks/engine_throughput.py --sweep 4096,8192,16384,32768,65536
+    .venv/bin/python benchmarks/engine_throughput.py --sweep 2048,4096,16384 --kernels --passes 2
     .venv/bin/python benchmarks/engine_throughput.py --runner 200000
     .venv/bin/python benchmarks/engine_throughput.py -n 20000 --workers 1 --adaptive
 
@@ -16,7 +17,8 @@ implementation of the weekly step) was retired on 2026-12-07: it read the engine
 had drifted from it (fixed constants where the engine reads scenario fields), and, being scalar,
 measured a weak peer (benchmarks/README.md keeps its last figures).
 
-`--sweep` times the engine in one process for several chunk sizes; `--runner N` times the whole
+`--sweep` times the engine in one process for several chunk sizes (`--kernels`: split into the
+compiled kernels and the Python around them); `--runner N` times the whole
 main job (`offramp.experiments.runner.start_run`: sampling, every policy, writing the run folder)
 on N futures with a 1- and a 2-worker `ProcessExecutor`. `--adaptive` times each of kursk-2024's
 adaptive policies against the same levers without their triggers, in one process, in
@@ -26,6 +28,7 @@ CPU-seconds, interleaved (best of three each), and reports the ratio.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -78,24 +81,97 @@ def _engine_in_chunks(inputs_chunks, levers, seed):
     return [simulate(inputs, levers, seed, index).outcomes for inputs, index in inputs_chunks]
 
 
+class KernelTimer:
+    """Times every compiled kernel the engine's Python calls (not those a kernel calls), by
+    wrapping the module attributes it looks them up by: `seconds` and `calls` since the last
+    `reset`. The wrapper's own cost (~0.3 us a call) counts as the kernel's."""
+
+    def __init__(self) -> None:
+        self.seconds, self.calls = 0.0, 0
+        self._patched: list[tuple[object, str, object]] = []
+
+    def reset(self) -> None:
+        self.seconds, self.calls = 0.0, 0
+
+    def __enter__(self) -> KernelTimer:
+        import importlib
+        import pkgutil
+
+        from numba.core.registry import CPUDispatcher
+
+        import offramp.engine as engine
+        import offramp.engine.mechanisms as mechanisms
+        from offramp.engine import noise
+
+        names = [f"offramp.engine.{m.name}" for m in pkgutil.iter_modules(engine.__path__)
+                 if not m.ispkg]
+        names += [f"offramp.engine.mechanisms.{m.name}"
+                  for m in pkgutil.iter_modules(mechanisms.__path__)]
+        for module in map(importlib.import_module, names):
+            for name, kernel in list(vars(module).items()):
+                if isinstance(kernel, CPUDispatcher) \
+                        and kernel.targetoptions.get("inline", "never") == "never":
+                    self._patched.append((module, name, kernel))
+                    setattr(module, name, self._timed(kernel))
+        noise._kernels = None  # fetched again, timed, at the next draw
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        from offramp.engine import noise
+
+        for module, name, kernel in self._patched:
+            setattr(module, name, kernel)
+        noise._kernels = None
+
+    def _timed(self, kernel):
+        def timed(*args):
+            started = time.perf_counter()
+            try:
+                return kernel(*args)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.calls += 1
+        return timed
+
+
 def sweep_chunk_sizes(scenario: Scenario, futures: pd.DataFrame, seed: int,
-                      sizes: list[int]) -> None:
-    """Engine-only throughput in this process for several chunk sizes (inputs prebuilt)."""
+                      sizes: list[int], kernels: bool = False, passes: int = 1) -> None:
+    """Engine-only throughput in this process for several chunk sizes (inputs prebuilt).
+
+    `kernels`: also split each size's time into the compiled kernels (with their calls) and
+    the Python around them, in ns a future-week; `passes`: the sizes measured in turn this
+    many times (the machine's speed drifts: compare sizes within a pass)."""
     weeks = scenario.scenario.horizon_weeks
     n = len(futures)
     print(f"\nchunk size sweep: {n:,} futures x 3 policies x {weeks} weeks in one process")
+    runs = {}
     for size in sizes:
-        total = 0.0
+        runs[size] = []
         for policy in POLICIES:
             chunks = []
             for a in range(0, n, size):
                 inputs, levers = build_inputs(scenario, futures.iloc[a:a + size], policy)
                 chunks.append((inputs, np.arange(a, min(a + size, n))))
             _engine_in_chunks(chunks[:1], levers, seed)
-            seconds, _ = _best_of(1, lambda chunks=chunks, levers=levers:
-                                  _engine_in_chunks(chunks, levers, seed))
-            total += seconds
-        print(f"  chunks of {size:>7,}: {3 * n * weeks / total / 1e6:6.2f} M future-weeks/s")
+            runs[size].append((chunks, levers))
+    future_weeks = 3 * n * weeks
+    with KernelTimer() if kernels else contextlib.nullcontext() as timer:
+        for _ in range(passes):
+            for size in sizes:
+                if timer is not None:
+                    timer.reset()
+                started = time.perf_counter()
+                for chunks, levers in runs[size]:
+                    _engine_in_chunks(chunks, levers, seed)
+                total = time.perf_counter() - started
+                line = f"  chunks of {size:>7,}: {future_weeks / total / 1e6:6.2f} M future-weeks/s"
+                if timer is not None:
+                    all_ns = total / future_weeks * 1e9
+                    kernel_ns = timer.seconds / future_weeks * 1e9
+                    calls = timer.calls / (3 * weeks * len(runs[size][0][0]))
+                    line += (f"; {all_ns:5.0f} ns a future-week: kernels {kernel_ns:5.0f} "
+                             f"({calls:.0f} calls a chunk-week), rest {all_ns - kernel_ns:5.0f}")
+                print(line)
 
 
 ADAPTIVE = ("negotiate-at-peak-leverage", "lift-if-escalated", "withdraw-if-untenable")
@@ -168,6 +244,10 @@ def main() -> None:
     parser.add_argument("--sweep", type=str, default="",
                         help="comma-separated chunk sizes to time in one process")
     parser.add_argument("--sweep-futures", type=int, default=65_536)
+    parser.add_argument("--kernels", action="store_true",
+                        help="with --sweep: the time in compiled kernels and around them")
+    parser.add_argument("--passes", type=int, default=1,
+                        help="with --sweep: measure the sizes in turn this many times")
     parser.add_argument("--runner", type=int, default=0,
                         help="also time runner.start_run on this many futures, 1 and 2 workers")
     parser.add_argument("--runner-chunk-size", type=int, default=None,
@@ -212,7 +292,8 @@ def main() -> None:
 
     if args.sweep:
         sizes = [int(size) for size in args.sweep.split(",")]
-        sweep_chunk_sizes(scenario, futures.iloc[:args.sweep_futures], args.seed, sizes)
+        sweep_chunk_sizes(scenario, futures.iloc[:args.sweep_futures], args.seed, sizes,
+                          args.kernels, args.passes)
     if args.runner:
         time_runner(args.runner, args.seed, args.runner_chunk_size)
     if args.adaptive:
