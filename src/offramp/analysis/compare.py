@@ -34,25 +34,30 @@ HEADLINES: tuple[Headline, ...] = (
 )
 
 
-def _median_end_week(frame: pd.DataFrame) -> float:
-    ended = frame.loc[frame["ended"].astype(bool), "end_week"]
-    return float(ended.median()) if len(ended) else float("nan")
-
-
 def policies_in(outcomes: pd.DataFrame) -> list[str]:
     """The policies of an outcomes table, in the order they first appear."""
     return [str(policy) for policy in pd.unique(outcomes["policy"])]
 
 
+_SUMMARY_COLUMNS = ("ended", "end_week", "a_territory_share", "casualties_a", "casualties_b",
+                    "two_front_war", "escalation_events", "min_generating_capacity",
+                    "min_backer_shell_stock")
+
+
 def summary_table(outcomes: pd.DataFrame, policies: list[str] | None = None) -> pd.DataFrame:
     """One row per policy: the headline statistics the main job prints."""
     policies = policies or policies_in(outcomes)
+    # each policy's rows of the columns used, taken as arrays (selecting rows of the whole
+    # frame copied its ~30 columns once per policy: ~0.15 s a policy at 1,000,000 rows)
+    columns = {name: outcomes[name].to_numpy() for name in _SUMMARY_COLUMNS}
     rows = []
     for policy in policies:
-        frame = outcomes[outcomes["policy"] == policy]
-        row = {"policy": policy, "futures": len(frame)}
+        at = np.flatnonzero((outcomes["policy"] == policy).to_numpy())
+        frame = {name: pd.Series(values[at]) for name, values in columns.items()}
+        ended = frame["end_week"][frame["ended"].astype(bool).to_numpy()]
+        row = {"policy": policy, "futures": len(at)}
         row["ended share"] = frame["ended"].mean()
-        row["median end week"] = _median_end_week(frame)
+        row["median end week"] = float(ended.median()) if len(ended) else float("nan")
         row["territory share, median"] = frame["a_territory_share"].median()
         row["territory share, p10"] = frame["a_territory_share"].quantile(0.10)
         row["casualties a, median"] = frame["casualties_a"].median()
