@@ -1083,7 +1083,8 @@ def _paste(
         inbox = active & (violations == 0)
         m, k = int(np.count_nonzero(inbox)), int(np.count_nonzero(y & inbox))
 
-        candidates: list[tuple[_Limits, np.ndarray]] = []
+        # (pasted limits, their in-box mask, the column pasted): a paste changes one column
+        candidates: list[tuple[_Limits, np.ndarray, int]] = []
         for j in [*cols.numeric, *cols.categorical]:  # EMA's order: numeric columns first
             if j not in outside:
                 continue
@@ -1093,25 +1094,27 @@ def _paste(
                 for code in np.flatnonzero(~limits.kept[j]):
                     pasted = limits.copy()
                     pasted.kept[j][code] = True
-                    candidates.append((pasted, others_ok & pasted.kept[j][values]))
+                    candidates.append((pasted, others_ok & pasted.kept[j][values], j))
                 continue
             low, high = limits.low[j], limits.high[j]
             below = values[others_ok & (values <= low)]
             new_low = _ema_quantile(below, 1 - alpha) if below.size else init.low[j]
             pasted = limits.copy()
             pasted.low[j] = new_low
-            candidates.append((pasted, others_ok & (values >= new_low) & (values <= high)))
+            candidates.append((pasted, others_ok & (values >= new_low) & (values <= high), j))
             above = values[others_ok & (values >= high)]
             new_high = _ema_quantile(above, alpha) if above.size else init.high[j]
             pasted = limits.copy()
             pasted.high[j] = new_high
-            candidates.append((pasted, others_ok & (values >= low) & (values <= new_high)))
+            candidates.append((pasted, others_ok & (values >= low) & (values <= new_high), j))
 
         scored = []
-        for i, (pasted, mask) in enumerate(candidates):
+        for i, (pasted, mask, j) in enumerate(candidates):
             m_new, k_new = int(np.count_nonzero(mask)), int(np.count_nonzero(y & mask))
             objective = _lenient1(k, m, k_new, m_new)
-            scored.append((objective, n_cols - len(pasted.restricted(init)), -i, m_new, k_new))
+            # the pasted box's restricted columns: the box's, less j if the paste freed it
+            n_restricted = len(restricted) - (not pasted.is_restricted(j, init))
+            scored.append((objective, n_cols - n_restricted, -i, m_new, k_new))
         objective, _, minus_i, m_new, k_new = max(scored)
         mass_new = m_new / n_total
         if not (mass_new >= mass_min and m_new > m and objective > 0 and k_new / m_new > k / m):
