@@ -241,7 +241,7 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     average ranks (ties share their mean), the same numbers in the same (F) memory order, so
     that sums over them round the same way (tested). Without scipy.stats, slow to import."""
     by_column = np.ascontiguousarray(np.asarray(values, dtype=float).T)
-    order = np.argsort(by_column, axis=1, kind="stable")
+    order = np.argsort(by_column, axis=1)  # ties are averaged: their order is free
     ranks = np.empty(by_column.shape)
     _subset_average_ranks(by_column, order, np.arange(by_column.shape[1]), ranks)
     return ranks.T
@@ -262,8 +262,9 @@ class RankedFutures:
     @classmethod
     def of(cls, X: pd.DataFrame) -> RankedFutures:
         values = np.ascontiguousarray(X.to_numpy(dtype=float).T)
-        return cls(X, values, np.argsort(values, axis=1, kind="stable"),
-                   bool(np.isnan(values).any()))
+        # ties share their mean rank, so their order among themselves does not matter: the
+        # default sort (SIMD where NumPy has it), twice as fast as a stable one
+        return cls(X, values, np.argsort(values, axis=1), bool(np.isnan(values).any()))
 
     def centered(self, futures: pd.Index, columns: pd.Index) -> np.ndarray:
         """`centered_ranks(X.loc[futures, columns])` (`futures`: labels of X's index)."""
