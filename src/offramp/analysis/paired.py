@@ -243,7 +243,8 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     by_column = np.ascontiguousarray(np.asarray(values, dtype=float).T)
     order = np.argsort(by_column, axis=1)  # ties are averaged: their order is free
     ranks = np.empty(by_column.shape)
-    _subset_average_ranks(by_column, order, np.arange(by_column.shape[1]), ranks)
+    _subset_average_ranks(np.take_along_axis(by_column, order, axis=1), order,
+                          np.arange(by_column.shape[1]), ranks)
     return ranks.T
 
 
@@ -255,8 +256,8 @@ class RankedFutures:
     The same numbers as `centered_ranks` of the subset (tested)."""
 
     X: pd.DataFrame
-    values: np.ndarray  # (d, n) float64, one row per column of X
-    order: np.ndarray  # (d, n) each row's ascending order
+    sorted_values: np.ndarray  # (d, n) float64, each column of X in ascending order
+    order: np.ndarray  # (d, n) the futures (positions in X) in that order
     missing: bool  # some value of X is NaN
 
     @classmethod
@@ -264,17 +265,19 @@ class RankedFutures:
         values = np.ascontiguousarray(X.to_numpy(dtype=float).T)
         # ties share their mean rank, so their order among themselves does not matter: the
         # default sort (SIMD where NumPy has it), twice as fast as a stable one
-        return cls(X, values, np.argsort(values, axis=1), bool(np.isnan(values).any()))
+        order = np.argsort(values, axis=1)
+        return cls(X, np.take_along_axis(values, order, axis=1), order,
+                   bool(np.isnan(values).any()))
 
     def centered(self, futures: pd.Index, columns: pd.Index) -> np.ndarray:
         """`centered_ranks(X.loc[futures, columns])` (`futures`: labels of X's index)."""
         positions = self.X.index.get_indexer(futures)
         if self.missing:  # pandas' ranks, which keep a missing value missing
             return centered_ranks(self.X.iloc[positions][columns])
-        slot = np.full(self.values.shape[1], -1, dtype=np.int64)
+        slot = np.full(self.order.shape[1], -1, dtype=np.int64)
         slot[positions] = np.arange(len(positions))
-        ranks = np.empty((self.values.shape[0], len(positions)))
-        _subset_average_ranks(self.values, self.order, slot, ranks)
+        ranks = np.empty((self.order.shape[0], len(positions)))
+        _subset_average_ranks(self.sorted_values, self.order, slot, ranks)
         # (m, d) in F order, as SciPy's rankdata(axis=0) returns it: the means and sums below
         # then add in the same order, to the same bits
         chosen = ranks[self.X.columns.get_indexer(columns)].T
@@ -283,17 +286,19 @@ class RankedFutures:
 
 
 @jit
-def _subset_average_ranks(values: Array, order: Array, slot: Array, ranks: Array) -> None:
+def _subset_average_ranks(sorted_values: Array, order: Array, slot: Array, ranks: Array
+                          ) -> None:
     """ranks[j, slot[i]] = the average rank (1-based, ties share their mean) of future i's value
-    of column j among the futures with slot >= 0, walking each column's order once."""
-    n = values.shape[1]
-    for j in range(values.shape[0]):
+    of column j among the futures with slot >= 0, walking each column's order once
+    (`sorted_values[j]`: column j in ascending order; `order[j]`: the futures in that order)."""
+    n = sorted_values.shape[1]
+    for j in range(sorted_values.shape[0]):
         below = 0  # futures of the subset in the tie groups before this one
         start = 0
         while start < n:
             stop, count = start, 0
-            value = values[j, order[j, start]]
-            while stop < n and values[j, order[j, stop]] == value:
+            value = sorted_values[j, start]
+            while stop < n and sorted_values[j, stop] == value:
                 count += slot[order[j, stop]] >= 0
                 stop += 1
             rank = below + (count + 1) / 2.0  # the mean of below + 1, ..., below + count
