@@ -68,15 +68,6 @@ def _run_chunk(task: tuple[Scenario, pd.DataFrame, str, int, int]) -> int:
     return len(futures)
 
 
-def _best_of(repeats: int, function) -> tuple[float, object]:
-    best, result = np.inf, None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - started)
-    return best, result
-
-
 def _engine_in_chunks(inputs_chunks, levers, seed):
     return [simulate(inputs, levers, seed, index).outcomes for inputs, index in inputs_chunks]
 

@@ -65,7 +65,7 @@ def test_ctrl_c_with_workers_says_how_to_resume_without_tracebacks(tmp_path):
     assert "resume with: offramp run --resume" in stderr
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and prctl")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_end_when_their_parent_is_killed(tmp_path):
     process = _start(tmp_path)
     children, workers = _below(process.pid)

@@ -38,6 +38,12 @@ import pandas as pd
 from offramp.engine.vector_math import Array, jit
 from offramp.errors import UserError
 
+_BINOM_SF: Callable[..., Any] | None
+try:  # what scipy.stats.binom.sf calls, in scipy.special since SciPy 1.12
+    from scipy.special._ufuncs import _binom_sf as _BINOM_SF
+except ImportError:  # an older (or later) SciPy: scipy.stats' own, the same number
+    _BINOM_SF = None
+
 __all__ = ["Box", "CartResult", "PrimBox", "PrimIndex", "PrimResult", "cart", "prim",
            "significant_box", "varying_columns"]
 
@@ -1124,15 +1130,13 @@ def _paste(
 
 
 def _binomial_sf(k: float, n: int, p: float) -> float:
-    """P(X > k) for X ~ Binomial(n, p), 0 <= k < n: the function scipy.stats.binom.sf calls,
-    from scipy.special where SciPy has it there (1.12 on); else scipy.stats' own."""
-    try:
-        from scipy.special._ufuncs import _binom_sf
-    except ImportError:  # an older (or later) SciPy: the slow import, the same number
+    """P(X > k) for X ~ Binomial(n, p), 0 <= k < n, without importing scipy.stats where SciPy
+    allows it (`_BINOM_SF`)."""
+    if _BINOM_SF is None:
         from scipy.stats import binom
 
         return float(binom.sf(k, n, p))
-    return float(_binom_sf(k, n, p))
+    return float(_BINOM_SF(k, n, p))
 
 
 def binomial_upper_tail(k: int, n: int, p: float) -> float:
