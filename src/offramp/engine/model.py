@@ -25,7 +25,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from offramp.engine import extensions, policy
+from offramp.engine import blocks, extensions, policy
 from offramp.engine.inputs import (
     FLOAT,
     SIDE_A,
@@ -52,7 +52,7 @@ from offramp.engine.mechanisms import (
     strikes,
     territory,
 )
-from offramp.engine.noise import NoiseSource, make_key
+from offramp.engine.noise import NoiseSource, compiled_kernels_enabled, make_key
 from offramp.engine.outcomes import (
     LEVER_SERIES,
     SERIES_NAMES,
@@ -257,6 +257,11 @@ def simulate(
     series = _start_series(full_inputs, state, a_share, salient_km2) if record_series else None
     if observe is not None:
         observe(state)
+    if compiled_kernels_enabled() and blocks.applies(
+            full_inputs, schedule.levers,
+            plain_run=observe is None and not record_series and history is None):
+        state, record = _in_blocks(active, schedule, key, future_index)
+        return _result(full_inputs, full_plans, state, record, series)
 
     for week in range(full_inputs.horizon_weeks):
         if week == branch_week:  # a branched run's own noise from here
@@ -473,10 +478,40 @@ def simulate(
         for name in LEVER_SERIES:
             series[name][-1] = series[name][-2]
     state, record = _in_chunk_order(active, retired)
-    a_share, _, salient_km2 = territory.shares(full_inputs.belligerents, full_inputs.theaters,
-                                               full_plans.territory, state.territory.enemy_held_km2)
-    outcomes = final_outcomes(full_inputs, state, record, a_share, salient_km2)
+    return _result(full_inputs, full_plans, state, record, series)
+
+
+def _result(inputs: EngineInputs, plans: Plans, state: State, record: RecordState,
+            series: dict[str, np.ndarray] | None) -> EngineResult:
+    a_share, _, salient_km2 = territory.shares(inputs.belligerents, inputs.theaters,
+                                               plans.territory, state.territory.enemy_held_km2)
+    outcomes = final_outcomes(inputs, state, record, a_share, salient_km2)
     return EngineResult(outcomes=outcomes, series=series)
+
+
+def _in_blocks(group: Group, schedule: LeverSchedule, key: tuple[int, int],
+               future_index: np.ndarray) -> tuple[State, RecordState]:
+    """The whole horizon through the compiled loop (`blocks`), one block of futures at a
+    time, each stretch of weeks between scheduled lever changes with its own plans: the final
+    state and record of every future, in the chunk's order."""
+    n = group.positions.shape[0]
+    horizon = group.inputs.horizon_weeks
+    starts = [week for week in schedule.weeks if week < horizon]
+    states, records = [], []
+    for start in range(0, n, blocks.BLOCK_FUTURES):
+        stop = min(n, start + blocks.BLOCK_FUTURES)
+        block = group if stop - start == n \
+            else group.subset(np.arange(start, stop), schedule.levers[0], key, future_index)
+        epochs = [(first, ([*starts[1:], horizon])[step],
+                   block.plans if step == 0 else make_plans(
+                       block.inputs, schedule.levers[step], block.plans.calendar,
+                       schedule.posture_since[step]),
+                   schedule.levers[step]) for step, first in enumerate(starts)]
+        state, record = blocks.run(block.inputs, epochs, block.noise, block.state,
+                                   block.record)
+        states.append(state)
+        records.append(record)
+    return concat_futures(*states), concat_futures(*records)
 
 
 @jit

@@ -75,15 +75,17 @@ def take_futures(obj: _T, index: np.ndarray) -> _T:
     return obj
 
 
-def concat_futures(first: _T, second: _T) -> _T:
-    """Two dataclasses of the same structure joined along the ensemble axis."""
+def concat_futures(first: _T, *others: _T) -> _T:
+    """Dataclasses of the same structure joined along the ensemble axis, in order."""
     if is_dataclass(first) and not isinstance(first, type):
         return replace(first, **{f.name: concat_futures(getattr(first, f.name),
-                                                        getattr(second, f.name))
+                                                        *(getattr(other, f.name)
+                                                          for other in others))
                                  for f in fields(first)})
     if isinstance(first, tuple) and any(is_dataclass(item) for item in first):
-        pairs = zip(cast(tuple[Any, ...], first), cast(tuple[Any, ...], second), strict=True)
-        return cast(_T, tuple(concat_futures(mine, theirs) for mine, theirs in pairs))
+        parts = zip(cast(tuple[Any, ...], first), *(cast(tuple[Any, ...], other)
+                                                    for other in others), strict=True)
+        return cast(_T, tuple(concat_futures(*items) for items in parts))
     if isinstance(first, np.ndarray):
-        return cast(_T, np.concatenate([first, second], axis=-1))
+        return cast(_T, np.concatenate([first, *others], axis=-1))
     return first

@@ -1,0 +1,97 @@
+"""The compiled weekly loop (`offramp.engine.blocks`) gives the Python loop's bits.
+
+`model.simulate` takes the compiled path for plain runs (one set of levers, no triggers, no
+rules for side b, no extensions, observer, series or history) and the Python loop for the
+rest. Both must leave every outcome of every future the same to the bit, whatever the block
+size: each case below runs once each way, with blocks of 128 futures (three blocks, the last
+one partial) and with the default block size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_testkit import scenario_without
+
+from offramp.engine import blocks, model, simulate
+from offramp.engine.noise import compiled_kernels_enabled
+from offramp.experiments.build import build_inputs
+from offramp.experiments.sampling import sample_futures
+from offramp.scenario.loader import builtin_scenarios, load_scenario
+from offramp.scenario.schema import Scenario
+
+FUTURES = 300
+
+pytestmark = pytest.mark.skipif(not compiled_kernels_enabled(),
+                                reason="the compiled loop needs the compiled kernels")
+
+
+def _outcomes(scenario: Scenario, futures: pd.DataFrame, policy: str, compiled: bool,
+              monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, np.ndarray], bool]:
+    """(outcomes, whether the compiled path ran) of one policy on `futures` (indices offset,
+    so that the draws are not those of futures 0..n-1)."""
+    inputs, levers = build_inputs(scenario, futures, policy)
+    taken: list[bool] = []
+    applies = blocks.applies
+
+    def spy(*args: object, **kwargs: object) -> bool:
+        taken.append(compiled and applies(*args, **kwargs))  # type: ignore[arg-type]
+        return taken[-1]
+
+    monkeypatch.setattr(model.blocks, "applies", spy)
+    outcomes = simulate(inputs, levers, 7, np.arange(FUTURES) + 1000).outcomes
+    return outcomes, any(taken)
+
+
+def _assert_same(compiled: dict[str, np.ndarray], python: dict[str, np.ndarray],
+                 label: str) -> None:
+    assert compiled.keys() == python.keys()
+    for name, values in python.items():
+        np.testing.assert_array_equal(compiled[name], values, err_msg=f"{label}: {name}")
+
+
+def _check(scenario: Scenario, label: str, monkeypatch: pytest.MonkeyPatch,
+           block_futures: int) -> list[str]:
+    """Every policy of `scenario` both ways; the policies that took the compiled path."""
+    monkeypatch.setattr(blocks, "BLOCK_FUTURES", block_futures)
+    futures = sample_futures(scenario, FUTURES, seed=4)
+    compiled_policies = []
+    for policy in scenario.policies:
+        compiled, took = _outcomes(scenario, futures, policy, True, monkeypatch)
+        python, _ = _outcomes(scenario, futures, policy, False, monkeypatch)
+        _assert_same(compiled, python, f"{label}, {policy}")
+        if took:
+            compiled_policies.append(policy)
+    return compiled_policies
+
+
+@pytest.mark.parametrize("name", sorted(builtin_scenarios()))
+def test_every_builtin_scenario_gives_the_same_bits_both_ways(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_scenario(name).scenario
+    compiled = _check(scenario, name, monkeypatch, block_futures=128)
+    plain = [policy for policy, spec in scenario.policies.items() if not spec.triggers]
+    if name != "kursk-2024-russia-adapts":  # side b's rules: the Python loop for all
+        assert compiled, f"{name}: no policy took the compiled path"
+        assert set(compiled) <= set(plain)
+
+
+def test_the_block_size_changes_no_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_scenario("kursk-2024").scenario
+    futures = sample_futures(scenario, FUTURES, seed=4)
+    by_size = []
+    for block_futures in (128, 300, blocks.BLOCK_FUTURES):
+        monkeypatch.setattr(blocks, "BLOCK_FUTURES", block_futures)
+        by_size.append(_outcomes(scenario, futures, "negotiate-now", True, monkeypatch))
+    assert all(took for _, took in by_size)
+    for outcomes, _ in by_size[1:]:
+        _assert_same(outcomes, by_size[0][0], "block sizes")
+
+
+@pytest.mark.parametrize("without", [
+    {"salients": False}, {"backers": False}, {"rivals": False}, {"issues": False}])
+def test_scenarios_without_a_part_give_the_same_bits_both_ways(
+        kursk_data: dict, without: dict[str, bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = scenario_without(kursk_data, **without)
+    assert _check(scenario, f"kursk-2024 without {without}", monkeypatch, block_futures=128)
