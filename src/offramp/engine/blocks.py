@@ -112,6 +112,15 @@ _State = namedtuple("_State", "status challenger_won production backer_shell_sto
                     "traded_km2 hardened refused_over_soil talks_open_weeks deadlock_weeks "
                     "issue_concessions readiness opened open_week two_front_war")
 _Record = namedtuple("_Record", "min_capacity min_shells min_high_end peace_since delivered")
+_NOT_PER_FUTURE: dict[type, frozenset[str]] = {
+    kind: frozenset(names.split()) for kind, names in (
+        (_Calendar, "season_on election_week takes_office_week election_backer"),
+        (_Aid, "rival_backer recipient"), (_Industry, "rival_backer"),
+        (_Forces, "on_enemy_soil on_b_soil opens_after"),
+        (_Combat, "fixed_attacker has_fixed_attacker occupier salient"),
+        (_Territory, "soil_index on_a_soil on_b_soil"), (_Ladder, "top_by_level"),
+        (_Bargaining, "a_salient on_b_soil"), (_Rivals, "of_backer"))}
+"""The constants' fields indexed by theater, backer, rival, election or rung, not future."""
 
 
 Epoch = tuple[int, int, Any, Levers]
@@ -128,19 +137,49 @@ def applies(inputs: EngineInputs, levers: tuple[Levers, ...], plain_run: bool) -
 
 def run(inputs: EngineInputs, epochs: list[Epoch], noise: NoiseSource, state: State,
         record: RecordState) -> tuple[State, RecordState]:
-    """The `epochs` (in order, covering the horizon) for one block of futures (`inputs`,
-    `noise`, `state`, `record` and the epochs' plans all of the block): the final state and
-    record, as `model.simulate` would leave them."""
+    """The `epochs` (in order, covering the horizon) for a chunk of futures, one block of
+    `BLOCK_FUTURES` at a time: the final state and record, as `model.simulate` would leave
+    them. The constants are broadcast once for the chunk; a block takes its slice of them."""
+    n = inputs.n_futures
     draws = _draws(noise, inputs)
+    constants = [(first, last, _constants(inputs, plans, levers, n))
+                 for first, last, plans, levers in epochs]
     carried = _pack_state(state)
     carried_record = _Record(*map(_writeable, (
         record.min_generating_capacity, record.min_backer_shell_stock,
         record.min_backer_high_end_stock, record.peace_since, record.aid_shells_delivered)))
-    for first_week, last_week, plans, levers in epochs:
-        constants = _constants(inputs, plans, levers, inputs.n_futures)
-        carried, carried_record = _run_weeks(first_week, last_week, constants, draws, carried,
-                                             carried_record)
-    return _unpack_state(carried, state, inputs.horizon_weeks), RecordState(*carried_record)
+    finals, final_records = [], []
+    for start in range(0, n, BLOCK_FUTURES):
+        stop = min(n, start + BLOCK_FUTURES)
+        block, block_record = _futures_of(carried, start, stop), \
+            _futures_of(carried_record, start, stop)
+        block_draws = draws._replace(index_hash=draws.index_hash[start:stop])
+        for first_week, last_week, chunk_constants in constants:
+            block, block_record = _run_weeks(first_week, last_week,
+                                             _futures_of(chunk_constants, start, stop),
+                                             block_draws, block, block_record)
+        finals.append(block)
+        final_records.append(block_record)
+    final = _State(*(_joined(parts) for parts in zip(*finals, strict=True)))
+    final_record = RecordState(*(_joined(parts) for parts in zip(*final_records, strict=True)))
+    return _unpack_state(final, state, inputs.horizon_weeks), final_record
+
+
+def _futures_of(values: Any, start: int, stop: int) -> Any:
+    """Futures start..stop of a state, record or constants tuple: every per-future array
+    sliced on its last axis (C-contiguous, as the kernels take them); the fields
+    `_NOT_PER_FUTURE` names, tuples of them, flags and numbers as they are."""
+    if isinstance(values, np.ndarray):
+        return np.ascontiguousarray(values[..., start:stop])
+    if not hasattr(values, "_fields"):
+        return values
+    kept = _NOT_PER_FUTURE.get(type(values), frozenset())
+    return type(values)(*(value if name in kept else _futures_of(value, start, stop)
+                          for name, value in zip(values._fields, values, strict=True)))
+
+
+def _joined(parts: tuple[np.ndarray, ...]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
 
 
 def _writeable(values: np.ndarray) -> np.ndarray:

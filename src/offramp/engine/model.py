@@ -260,7 +260,7 @@ def simulate(
     if compiled_kernels_enabled() and blocks.applies(
             full_inputs, schedule.levers,
             plain_run=observe is None and not record_series and history is None):
-        state, record = _in_blocks(active, schedule, key, future_index)
+        state, record = _in_blocks(active, schedule)
         return _result(full_inputs, full_plans, state, record, series)
 
     for week in range(full_inputs.horizon_weeks):
@@ -489,29 +489,17 @@ def _result(inputs: EngineInputs, plans: Plans, state: State, record: RecordStat
     return EngineResult(outcomes=outcomes, series=series)
 
 
-def _in_blocks(group: Group, schedule: LeverSchedule, key: tuple[int, int],
-               future_index: np.ndarray) -> tuple[State, RecordState]:
-    """The whole horizon through the compiled loop (`blocks`), one block of futures at a
-    time, each stretch of weeks between scheduled lever changes with its own plans: the final
-    state and record of every future, in the chunk's order."""
-    n = group.positions.shape[0]
+def _in_blocks(group: Group, schedule: LeverSchedule) -> tuple[State, RecordState]:
+    """The whole horizon through the compiled loop (`blocks`), each stretch of weeks between
+    scheduled lever changes with its own plans: the final state and record of every future."""
     horizon = group.inputs.horizon_weeks
     starts = [week for week in schedule.weeks if week < horizon]
-    states, records = [], []
-    for start in range(0, n, blocks.BLOCK_FUTURES):
-        stop = min(n, start + blocks.BLOCK_FUTURES)
-        block = group if stop - start == n \
-            else group.subset(np.arange(start, stop), schedule.levers[0], key, future_index)
-        epochs = [(first, ([*starts[1:], horizon])[step],
-                   block.plans if step == 0 else make_plans(
-                       block.inputs, schedule.levers[step], block.plans.calendar,
-                       schedule.posture_since[step]),
-                   schedule.levers[step]) for step, first in enumerate(starts)]
-        state, record = blocks.run(block.inputs, epochs, block.noise, block.state,
-                                   block.record)
-        states.append(state)
-        records.append(record)
-    return concat_futures(*states), concat_futures(*records)
+    epochs = [(first, ([*starts[1:], horizon])[step],
+               group.plans if step == 0 else make_plans(
+                   group.inputs, schedule.levers[step], group.plans.calendar,
+                   schedule.posture_since[step]),
+               schedule.levers[step]) for step, first in enumerate(starts)]
+    return blocks.run(group.inputs, epochs, group.noise, group.state, group.record)
 
 
 @jit
