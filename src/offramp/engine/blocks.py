@@ -77,7 +77,7 @@ _Strikes = namedtuple("_Strikes", "damage repair surge_multiplier")
 _Politics = namedtuple("_Politics", "persistence noise_sd weariness casualty_scale "
                        "capacity_share_a energy_weariness_a drift backer_noise_sd support_shock")
 _Escalation = namedtuple("_Escalation", "base lifted_hazard pre_talks surge_weeks "
-                         "close_probability policy_lifted lifted effectiveness rung_hazard "
+                         "close_probability policy_lifted lift effectiveness rung_hazard "
                          "rung_lifted_multiplier rung_support_shock rung_close_probability "
                          "rung_reimposed_weeks talks_initiative seek_from")
 _Ladder = namedtuple("_Ladder", "pursued violation_cdf ordinary_adoption top_by_level "
@@ -363,8 +363,7 @@ def _constants(inputs: EngineInputs, plans: Any, levers: Levers, n: int) -> Any:
         _rows(esc.base_hazard_per_week, (n,)),
         _rows(esc.lifted_restrictions_hazard_per_week, (n,)),
         _rows(esc.pre_talks_multiplier, (n,)), _rows(esc.strike_surge_weeks, (n,)),
-        _rows(esc.talks_close_probability, (n,)), _rows(lift, (n,), None),
-        _rows(lift, (n,), None) if lift else None,
+        _rows(esc.talks_close_probability, (n,)), _rows(lift, (n,), None), lift,
         _rows(esc.lifted_restrictions_effectiveness, (n,)),
         rung_rows(None if rungs is None else rungs.hazard_per_week),
         rung_rows(None if rungs is None else rungs.lifted_restrictions_multiplier),
@@ -498,13 +497,14 @@ def _strength(strength: Array, rungs_positions: tuple[Array, Array], level: Arra
 
 
 @jit
-def _logistics_hit(lifted: Array | None, effectiveness: Array, rear_ban: Array,
-                   reimposed: Array) -> Array | None:
-    """`escalation.logistics_hit`: None (nil) while the restrictions are kept."""
-    if lifted is None:
-        return None
-    hit = np.empty(lifted.shape[0], dtype=np.float32)
-    escalation._logistics_hit_kernel(effectiveness, rear_ban, lifted, reimposed, hit)
+def _logistics_hit(lift: bool, lifted: Array, effectiveness: Array, rear_ban: Array,
+                   reimposed: Array) -> Array:
+    """`escalation.logistics_hit`: zeros while the restrictions are kept (where the Python
+    loop passes None, nil: combat's power times 1 - 0 is the same number), so that the policy's
+    `lift_restrictions` is a flag of the compiled loop, not a variant of it to compile."""
+    hit = np.zeros(lifted.shape[0], dtype=np.float32)
+    if lift:
+        escalation._logistics_hit_kernel(effectiveness, rear_ban, lifted, reimposed, hit)
     return hit
 
 
@@ -705,7 +705,8 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
                 else:
                     damp[j, i] = at_war[i]
         ce = c.escalation
-        logistics_hit = _logistics_hit(ce.lifted, ce.effectiveness, rear_ban, s.reimposed)
+        logistics_hit = _logistics_hit(ce.lift, ce.policy_lifted, ce.effectiveness, rear_ban,
+                                       s.reimposed)
         z = _normals(d.index_hash, d.combat[week], d.normal_table, 2 * j_count)
         rout_draw = _rout_draws(cc.pursuit, d.index_hash, d.rout[week], 2 * j_count)
         kept = _kept(cc.occupier, cc.strain_per_km2, s.held)
