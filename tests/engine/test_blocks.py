@@ -1,13 +1,15 @@
 """The compiled weekly loop (`offramp.engine.blocks`) gives the Python loop's bits.
 
-`model.simulate` takes the compiled path for plain runs (one set of levers, no triggers, no
-rules for side b, no extensions, observer, series or history) and the Python loop for the
-rest. Both must leave every outcome of every future the same to the bit, whatever the block
+`model.simulate` takes the compiled path for plain runs (no rules for side b, no extensions,
+observer, series or history; triggers only where the levers never change) and the Python loop
+for the rest. Both must leave every outcome of every future the same to the bit, whatever the block
 size: each case below runs once each way, with blocks of 128 futures (three blocks, the last
 one partial) and with the default block size.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ from engine_testkit import scenario_without
 
 from offramp.engine import blocks, model, simulate
 from offramp.engine.noise import compiled_kernels_enabled
+from offramp.engine.policy import Trigger
 from offramp.experiments.build import build_inputs
 from offramp.experiments.sampling import sample_futures
 from offramp.scenario.loader import builtin_scenarios, load_scenario
@@ -95,3 +98,47 @@ def test_scenarios_without_a_part_give_the_same_bits_both_ways(
         kursk_data: dict, without: dict[str, bool], monkeypatch: pytest.MonkeyPatch) -> None:
     scenario = scenario_without(kursk_data, **without)
     assert _check(scenario, f"kursk-2024 without {without}", monkeypatch, block_futures=128)
+
+
+def _trigger_outcomes(levers: object, inputs: object, compiled: bool,
+                      monkeypatch: pytest.MonkeyPatch) -> dict[str, np.ndarray]:
+    monkeypatch.setattr(model.blocks, "applies",
+                        blocks.applies if compiled else (lambda *args, **kwargs: False))
+    return simulate(inputs, levers, 3, np.arange(FUTURES) + 500).outcomes  # type: ignore[arg-type]
+
+
+# Every variable a trigger may read, every operator, every duration and every lever, with
+# thresholds that hold in some futures and weeks and not in others.
+TRIGGERS = [
+    (Trigger("week", ">=", 30.0, aid_multiplier=0.25),
+     Trigger("escalation_events", "==", 1.0, once=False, for_weeks=6, lift_restrictions=True)),
+    (Trigger("a_territory_share", "<", 0.8, seek_talks=True),
+     Trigger("salient_km2", "<=", 700.0, withdraw=True)),
+    (Trigger("support_a", ">", 0.45, once=False, aid_multiplier=1.7),
+     Trigger("support_b", "<", 0.6, for_weeks=3, seek_talks=True)),
+    (Trigger("generating_capacity", "<", 0.9, lift_restrictions=True, aid_multiplier=1.2),
+     Trigger("main_backer_shell_stock", "!=", 0.0, once=False, for_weeks=2,
+             seek_talks=False)),
+    (Trigger("a_shell_stock", ">=", 1e6, withdraw=True, lift_restrictions=False),
+     Trigger("talks_open", "==", 1.0, once=False, aid_multiplier=0.5)),
+    (Trigger("ladder_rung", ">=", 1.0, seek_talks=True),
+     Trigger("highest_escalation_rung", ">=", 2.0, lift_restrictions=True),
+     Trigger("rival_opened", "==", 1.0, once=False, for_weeks=4, aid_multiplier=0.0)),
+]
+
+
+@pytest.mark.parametrize("triggers", TRIGGERS, ids=lambda ts: "+".join(t.variable for t in ts))
+@pytest.mark.parametrize("policy", ["negotiate-now", "arm-and-hold"])
+def test_triggers_give_the_same_bits_both_ways(
+        triggers: tuple[Trigger, ...], policy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_scenario("kursk-2024").scenario
+    monkeypatch.setattr(blocks, "BLOCK_FUTURES", 128)
+    inputs, levers = build_inputs(scenario, sample_futures(scenario, FUTURES, seed=9), policy)
+    adaptive = dataclasses.replace(levers, triggers=triggers)
+    assert blocks.applies(inputs, (adaptive,), plain_run=True)
+    compiled = _trigger_outcomes(adaptive, inputs, True, monkeypatch)
+    _assert_same(compiled, _trigger_outcomes(adaptive, inputs, False, monkeypatch),
+                 f"{policy} with {triggers}")
+    static = _trigger_outcomes(levers, inputs, True, monkeypatch)  # the triggers did act
+    assert any(not np.array_equal(compiled[name], static[name], equal_nan=True)
+               for name in static)

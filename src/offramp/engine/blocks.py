@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from offramp.engine import _noise_kernels
+from offramp.engine import _noise_kernels, policy
 from offramp.engine.inputs import FLOAT, SIDE_A, EngineInputs, Levers
 from offramp.engine.mechanisms import (
     aid,
@@ -44,7 +44,7 @@ from offramp.engine.mechanisms import (
     territory,
 )
 from offramp.engine.noise import _NORMAL_TABLE, NoiseSource, Stream, _bases
-from offramp.engine.outcomes import RecordState, _record_kernel
+from offramp.engine.outcomes import OBSERVED_NAMES, RecordState, _record_kernel
 from offramp.engine.state import SETTLED, WAR, State
 from offramp.engine.vector_math import F32, Array, full, jit
 
@@ -95,8 +95,12 @@ _Bargaining = namedtuple("_Bargaining", "observation_noise receptivity observati
 _Rivals = namedtuple("_Rivals", "base_hazard initial_readiness readiness_growth "
                      "readiness_effect depletion_effect distraction_effect of_backer "
                      "initial_high_end")
+_Triggers = namedtuple("_Triggers", "variable op value once length while_ lift aid seek "
+                       "withdraw sets_lift sets_aid sets_seek sets_withdraw aid_to_a policy_lift "
+                       "policy_aid")  # per trigger (T,), the levers each sets (NaN: none)
 _Constants = namedtuple("_Constants", "calendar aid industry forces strengths combat territory "
-                        "strikes politics escalation ladder bargaining rivals main_backer")
+                        "strikes politics escalation ladder bargaining rivals triggers "
+                        "main_backer")
 # Per-week bases of the counter-based draws (`noise`), one (weeks, hashes) table per stream.
 _Draws = namedtuple("_Draws", "index_hash normal_table election combat rout support escalation "
                     "escalation_rungs ladder fog talks rivals")
@@ -110,7 +114,8 @@ _State = namedtuple("_State", "status challenger_won production backer_shell_sto
                     "line_movement talks_open talks_ever_opened belief_q belief_e "
                     "belief_variance last_a_share last_e surplus terms settlement_week "
                     "traded_km2 hardened refused_over_soil talks_open_weeks deadlock_weeks "
-                    "issue_concessions readiness opened open_week two_front_war")
+                    "issue_concessions readiness opened open_week two_front_war fired "
+                    "weeks_left withdraw_since")
 _Record = namedtuple("_Record", "min_capacity min_shells min_high_end peace_since delivered")
 _NOT_PER_FUTURE: dict[type, frozenset[str]] = {
     kind: frozenset(names.split()) for kind, names in (
@@ -119,7 +124,8 @@ _NOT_PER_FUTURE: dict[type, frozenset[str]] = {
         (_Forces, "on_enemy_soil on_b_soil opens_after"),
         (_Combat, "fixed_attacker has_fixed_attacker occupier salient"),
         (_Territory, "soil_index on_a_soil on_b_soil"), (_Ladder, "top_by_level"),
-        (_Bargaining, "a_salient on_b_soil"), (_Rivals, "of_backer"))}
+        (_Bargaining, "a_salient on_b_soil"), (_Rivals, "of_backer"),
+        (_Triggers, "variable op value once length while_ lift aid seek withdraw aid_to_a"))}
 """The constants' fields indexed by theater, backer, rival, election or rung, not future."""
 
 
@@ -130,8 +136,9 @@ with one set of levers."""
 
 def applies(inputs: EngineInputs, levers: tuple[Levers, ...], plain_run: bool) -> bool:
     """Whether a run can take the compiled path: `plain_run` (no observer, series or history),
-    no triggers in any of its `levers`, no rules for side b and no extension mechanisms."""
-    return (plain_run and not any(step.triggers for step in levers)
+    triggers only in a policy whose levers never change, no rules for side b and no extension
+    mechanisms."""
+    return (plain_run and not (len(levers) > 1 and any(step.triggers for step in levers))
             and inputs.opponent is None and not inputs.extensions)
 
 
@@ -213,7 +220,10 @@ def _pack_state(state: State) -> Any:
         s.bargaining.settlement_week, s.bargaining.traded_km2, s.bargaining.hardened,
         s.bargaining.refused_over_soil, s.bargaining.talks_open_weeks,
         s.bargaining.deadlock_weeks, s.bargaining.issue_concessions, s.rivals.readiness,
-        s.rivals.opened, s.rivals.open_week, s.rivals.two_front_war)))
+        s.rivals.opened, s.rivals.open_week, s.rivals.two_front_war,
+        *((np.zeros((0, n), dtype=bool), np.zeros((0, n), dtype=FLOAT),
+           np.full(n, np.inf, dtype=FLOAT)) if s.triggers is None
+          else (s.triggers.fired, s.triggers.weeks_left, s.triggers.withdraw_since)))))
 
 
 def _unpack_state(s: Any, start: State, weeks: int) -> State:
@@ -251,7 +261,9 @@ def _unpack_state(s: Any, start: State, weeks: int) -> State:
             deadlock_weeks=s.deadlock_weeks, issue_concessions=s.issue_concessions),
         rivals=rivals.RivalsState(readiness=s.readiness, opened=s.opened,
                                   open_week=s.open_week, two_front_war=s.two_front_war),
-        triggers=None, opponent_follows=None, extensions=(),
+        triggers=policy.TriggerState(fired=s.fired, weeks_left=s.weeks_left,
+                                     withdraw_since=s.withdraw_since) if s.fired.shape[0]
+        else None, opponent_follows=None, extensions=(),
     )
 
 
@@ -422,7 +434,39 @@ def _constants(inputs: EngineInputs, plans: Any, levers: Levers, n: int) -> Any:
                       strength_constants, combat_constants, territory_constants,
                       strikes_constants, politics_constants, escalation_constants,
                       ladder_constants, bargaining_constants, rivals_constants,
+                      _trigger_constants(levers, ap.recipient[0] > 0),
                       -1 if inputs.main_backer is None else int(inputs.main_backer))
+
+
+_OPERATORS = {op: code for code, op in enumerate(policy.OPERATORS)}
+
+
+def _trigger_constants(levers: Levers, aid_to_a: np.ndarray) -> Any:
+    """The policy's triggers as arrays (`policy.step`'s rules; none: empty)."""
+    triggers = levers.triggers
+
+    def setting(lever: str) -> np.ndarray:
+        values = [getattr(trigger, lever) for trigger in triggers]
+        return np.array([np.nan if value is None else float(value) for value in values],
+                        dtype=FLOAT)
+
+    return _Triggers(
+        np.array([OBSERVED_NAMES.index(t.variable) for t in triggers], dtype=np.int64),
+        np.array([_OPERATORS[t.op] for t in triggers], dtype=np.int64),
+        # float32 thresholds, compared in double precision: the same answers as NumPy's
+        # comparison of each variable's own type with FLOAT(value)
+        np.array([FLOAT(t.value) for t in triggers], dtype=np.float64),
+        np.array([t.once for t in triggers], dtype=np.bool_),
+        np.array([np.inf if t.for_weeks is None else float(t.for_weeks) for t in triggers],
+                 dtype=FLOAT),
+        np.array([not t.once and t.for_weeks is None for t in triggers], dtype=np.bool_),
+        setting("lift_restrictions"), setting("aid_multiplier"), setting("seek_talks"),
+        np.array([t.withdraw for t in triggers], dtype=np.bool_),
+        any(t.lift_restrictions is not None for t in triggers),
+        any(t.aid_multiplier is not None for t in triggers),
+        any(t.seek_talks is not None for t in triggers), any(t.withdraw for t in triggers),
+        np.ascontiguousarray(aid_to_a, dtype=np.bool_), float(levers.lift_restrictions),
+        float(levers.aid_multiplier))
 
 
 @lru_cache(maxsize=64)
@@ -599,6 +643,123 @@ def _issue_outputs(ceiling: Array | None, carried: Array) -> tuple[Array, Array 
     return fresh, fresh
 
 
+_WEEK, _A_TERRITORY_SHARE, _SALIENT_KM2, _SUPPORT_A, _SUPPORT_B, _GENERATING_CAPACITY, \
+    _MAIN_BACKER_SHELL_STOCK, _A_SHELL_STOCK, _TALKS_OPEN, _LADDER_RUNG, _ESCALATION_EVENTS, \
+    _HIGHEST_ESCALATION_RUNG, _RIVAL_OPENED = range(len(OBSERVED_NAMES))
+# (`outcomes.observed`'s names, in its order: checked at import)
+assert OBSERVED_NAMES == (
+    "week", "a_territory_share", "salient_km2", "support_a", "support_b",
+    "generating_capacity", "main_backer_shell_stock", "a_shell_stock", "talks_open",
+    "ladder_rung", "escalation_events", "highest_escalation_rung", "rival_opened")
+assert policy.OPERATORS == (">=", "<=", ">", "<", "==", "!=")
+
+
+@jit
+def _observed(variable: int, week: int, s: Any, a_share: Array, salient_km2: Array,
+              main_backer: int) -> Array:
+    """(n,) one of `outcomes.observed`'s variables on the state `s` (the end of last week), in
+    double precision (every value of every type it has there is exact in it)."""
+    n = s.status.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        if variable == _WEEK:
+            value = float(week)
+        elif variable == _A_TERRITORY_SHARE:
+            value = float(s.terms[i] if s.status[i] == SETTLED else a_share[i])
+        elif variable == _SALIENT_KM2:
+            value = float(salient_km2[i])
+        elif variable == _SUPPORT_A:
+            value = float(s.support[SIDE_A, i])
+        elif variable == _SUPPORT_B:
+            value = float(s.support[1, i])
+        elif variable == _GENERATING_CAPACITY:
+            value = float(s.capacity[i])
+        elif variable == _MAIN_BACKER_SHELL_STOCK:
+            value = float(s.backer_shell_stock[main_backer, i]) if main_backer >= 0 else np.nan
+        elif variable == _A_SHELL_STOCK:
+            value = float(s.shell_stock[SIDE_A, i])
+        elif variable == _TALKS_OPEN:
+            value = 1.0 if s.talks_open[i] else 0.0
+        elif variable == _LADDER_RUNG:
+            value = float(s.top_rung[i])
+        elif variable == _ESCALATION_EVENTS:
+            value = float(s.events[i])
+        elif variable == _HIGHEST_ESCALATION_RUNG:  # `escalation.top_rung`
+            top = 1 if s.events[i] > 0 else 0
+            for rung in range(s.rung_reached.shape[0]):
+                top = rung + 2 if s.rung_reached[rung, i] else top
+            value = float(top)
+        else:  # _RIVAL_OPENED
+            opened = False
+            for rival in range(s.opened.shape[0]):
+                opened = opened or s.opened[rival, i]
+            value = 1.0 if opened else 0.0
+        out[i] = value
+    return out
+
+
+@jit
+def _holds(op: int, value: float, threshold: float) -> bool:
+    """`policy.holds` for one future, in the order of `policy.OPERATORS`."""
+    if op == 0:
+        return value >= threshold
+    if op == 1:
+        return value <= threshold
+    if op == 2:
+        return value > threshold
+    if op == 3:
+        return value < threshold
+    if op == 4:
+        return value == threshold
+    return value != threshold
+
+
+@jit
+def _trigger_week(t: Any, week: int, s: Any, a_share: Array, salient_km2: Array,
+                  main_backer: int) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """`policy.step`: (fired, weeks left, withdrawing since, and the lift, aid and seek levers
+    the active triggers set this week, NaN where none does)."""
+    n = s.status.shape[0]
+    fired, weeks_left = s.fired.copy(), s.weeks_left.copy()
+    withdraw_since = s.withdraw_since.copy()
+    lift = np.full(n, np.nan, dtype=np.float32)
+    aid_multiplier = np.full(n, np.nan, dtype=np.float32)
+    seek = np.full(n, np.nan, dtype=np.float32)
+    for index in range(t.variable.shape[0]):
+        observed = _observed(t.variable[index], week, s, a_share, salient_km2, main_backer)
+        for i in range(n):
+            holding = _holds(t.op[index], observed[i], t.value[index])
+            if t.while_[index]:  # exactly the weeks the condition holds
+                active = holding
+            else:
+                running = weeks_left[index, i] > F32(0.0)
+                blocked = (running or fired[index, i]) if t.once[index] else running
+                fires = holding and not blocked
+                left = t.length[index] if fires else weeks_left[index, i]
+                active = left > F32(0.0)
+                weeks_left[index, i] = max(left - F32(1.0), F32(0.0))
+                fired[index, i] = fired[index, i] or fires
+            if active:
+                if not np.isnan(t.lift[index]):
+                    lift[i] = t.lift[index]
+                if not np.isnan(t.aid[index]):
+                    aid_multiplier[i] = t.aid[index]
+                if not np.isnan(t.seek[index]):
+                    seek[i] = t.seek[index]
+                if t.withdraw[index] and np.isinf(withdraw_since[i]):
+                    withdraw_since[i] = F32(week)
+    return fired, weeks_left, withdraw_since, lift, aid_multiplier, seek
+
+
+@jit
+def _or_policy(overridden: Array, policy_value: float) -> Array:
+    """`LeverOverrides.value`: the trigger's value where one set it, else the policy's."""
+    out = np.empty(overridden.shape[0], dtype=np.float32)
+    for i in range(out.shape[0]):
+        out[i] = np.float32(policy_value) if np.isnan(overridden[i]) else overridden[i]
+    return out
+
+
 @jit
 def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
                ) -> tuple[Any, Any]:
@@ -616,6 +777,32 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         for i in range(n):
             at_war[i] = F32(s.status[i] == WAR)
             not_settled[i] = F32(s.status[i] != SETTLED)
+
+        # the policy's triggers: signposts read on last week's state, levers set per future
+        ce, ct, ctr = c.escalation, c.territory, c.triggers
+        seeking = 1.0 if ce.seek_from >= 0 and week >= ce.seek_from else 0.0
+        fired, weeks_left, withdraw_since = s.fired, s.weeks_left, s.withdraw_since
+        lift, lift_now, aid_multiplier = ce.lift, ce.policy_lifted, c.aid.multiplier
+        sought = np.full(n, F32(seeking), dtype=np.float32)
+        if ctr.variable.shape[0]:
+            shown_share = np.empty(n, dtype=np.float32)
+            shown_salient = np.empty(n, dtype=np.float32)
+            territory._shares_kernel(ct.area_a, ct.initial_share_a, s.held, ct.initial_held,
+                                     ct.on_a_soil, ct.on_b_soil, shown_share,
+                                     np.empty(n, dtype=np.float32), shown_salient)
+            fired, weeks_left, withdraw_since, lift_set, aid_set, seek_set = _trigger_week(
+                ctr, week, s, shown_share, shown_salient, c.main_backer)
+            if ctr.sets_lift:
+                lift, lift_now = True, _or_policy(lift_set, ctr.policy_lift)
+            if ctr.sets_aid:
+                lever = _or_policy(aid_set, ctr.policy_aid)
+                aid_multiplier = np.empty((k_count, n), dtype=np.float32)
+                for k in range(k_count):
+                    for i in range(n):
+                        aid_multiplier[k, i] = lever[i] if ctr.aid_to_a[k] \
+                            else c.aid.multiplier[k, i]
+            if ctr.sets_seek:
+                sought = _or_policy(seek_set, seeking)
 
         # calendar: season, elections
         season = np.ones(n, dtype=np.float32)
@@ -658,7 +845,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         if k_count:
             ca = c.aid
             aid._step_kernel(
-                s.backer_support, ca.initial_support, ca.multiplier, election_aid, not_settled,
+                s.backer_support, ca.initial_support, aid_multiplier, election_aid, not_settled,
                 ca.rival_backer, ca.priority_share, s.opened, any_opened, s.production,
                 ca.share_of_production_sent, s.backer_shell_stock, ca.shell_floor,
                 ca.drawdown_weeks, s.high_end_stock, ca.high_end_floor, ca.high_end_per_month,
@@ -681,14 +868,26 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         deployed = np.empty((2, j_count, n), dtype=np.float32)
         reserves = np.empty(pair, dtype=np.float32)
         in_training = np.empty(pair, dtype=np.float32)
-        forces._step_kernel(
-            cf.mobilization, s.support, cf.initial_support, s.in_training, cf.graduation,
-            s.wounded_returning, s.reserves, s.forces, cf.on_enemy_soil, s.held,
-            _opened(cf.opens_after, cf.opens_below, s.held), cf.withdraw,
-            cf.withdrawal_per_week, None, cf.weights, s.power, cf.hold_share, cf.on_b_soil,
-            cf.hold, cf.deploy_share, deployed, reserves, in_training,
-            np.empty((2, j_count, n), dtype=np.bool_),
-            np.empty((2, j_count, n), dtype=np.float32))
+        is_open = _opened(cf.opens_after, cf.opens_below, s.held)
+        if ctr.sets_withdraw:  # where a trigger has side a withdrawing from its salients
+            withdrawing = np.empty(n, dtype=np.bool_)
+            for i in range(n):
+                withdrawing[i] = np.isfinite(withdraw_since[i])
+            forces._step_kernel(
+                cf.mobilization, s.support, cf.initial_support, s.in_training, cf.graduation,
+                s.wounded_returning, s.reserves, s.forces, cf.on_enemy_soil, s.held, is_open,
+                cf.withdraw, cf.withdrawal_per_week, withdrawing, cf.weights, s.power,
+                cf.hold_share, cf.on_b_soil, cf.hold, cf.deploy_share, deployed, reserves,
+                in_training, np.empty((2, j_count, n), dtype=np.bool_),
+                np.empty((2, j_count, n), dtype=np.float32))
+        else:
+            forces._step_kernel(
+                cf.mobilization, s.support, cf.initial_support, s.in_training, cf.graduation,
+                s.wounded_returning, s.reserves, s.forces, cf.on_enemy_soil, s.held, is_open,
+                cf.withdraw, cf.withdrawal_per_week, None, cf.weights, s.power,
+                cf.hold_share, cf.on_b_soil, cf.hold, cf.deploy_share, deployed, reserves,
+                in_training, np.empty((2, j_count, n), dtype=np.bool_),
+                np.empty((2, j_count, n), dtype=np.float32))
 
         # combat
         cs = c.strengths
@@ -704,9 +903,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
                         * (F32(1.0) - no_incursions[i] * cc.salient[j])
                 else:
                     damp[j, i] = at_war[i]
-        ce = c.escalation
-        logistics_hit = _logistics_hit(ce.lift, ce.policy_lifted, ce.effectiveness, rear_ban,
-                                       s.reimposed)
+        logistics_hit = _logistics_hit(lift, lift_now, ce.effectiveness, rear_ban, s.reimposed)
         z = _normals(d.index_hash, d.combat[week], d.normal_table, 2 * j_count)
         rout_draw = _rout_draws(cc.pursuit, d.index_hash, d.rout[week], 2 * j_count)
         kept = _kept(cc.occupier, cc.strain_per_km2, s.held)
@@ -746,7 +943,6 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
                 recent, None, wounded_returning, fire_support, routed)
 
         # territory
-        ct = c.territory
         pursuit = _pursuit(cc.pursuit, routed, j_count, n)
         advance_multiplier = np.empty((j_count, n), dtype=np.float32)
         for j in range(j_count):
@@ -756,6 +952,15 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         if ct.withdraw:
             weeks_withdrawing = np.full(n, F32(week + 1 - ct.withdraw_from_week),
                                         dtype=np.float32)
+            territory._step_kernel(
+                power, ct.soil_index, ct.advance_scale, advance_multiplier, damp,
+                ct.breakthrough_ratio, ct.steepness, s.held, ct.contested, ct.initial_held,
+                ct.on_b_soil, weeks_withdrawing, ct.withdrawal_weeks, held)
+        elif ctr.sets_withdraw:  # a trigger's withdrawal, each future from its own week
+            weeks_withdrawing = np.empty(n, dtype=np.float32)
+            for i in range(n):
+                weeks_withdrawing[i] = F32(week + 1) - withdraw_since[i] \
+                    if np.isfinite(withdraw_since[i]) else F32(np.nan)
             territory._step_kernel(
                 power, ct.soil_index, ct.advance_scale, advance_multiplier, damp,
                 ct.breakthrough_ratio, ct.steepness, s.held, ct.contested, ct.initial_held,
@@ -796,11 +1001,14 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
             backer_support)
 
         # escalation: talks in prospect (sought or pushed, not yet open) invite coercion
-        seeking = 1.0 if ce.seek_from >= 0 and week >= ce.seek_from else 0.0
         prospect = np.empty(n, dtype=np.bool_)
         for i in range(n):
-            pushed = ce.talks_initiative * seeking > 0.0 if e_count == 0 \
-                else np.float32(ce.talks_initiative * seeking) + talks_push[i] > F32(0.0)
+            if ctr.sets_seek:  # seeking per future, in single precision
+                pushed = np.float32(ce.talks_initiative) * sought[i] + talks_push[i] > F32(0.0)
+            elif e_count == 0:
+                pushed = ce.talks_initiative * seeking > 0.0
+            else:
+                pushed = np.float32(ce.talks_initiative * seeking) + talks_push[i] > F32(0.0)
             prospect[i] = pushed & (not s.talks_open[i])
         escalation_draw = _uniforms(d.index_hash, d.escalation[week], 2)
         rung_draw = _uniforms(d.index_hash, d.escalation_rungs[week], 2 * rung_count)
@@ -813,7 +1021,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         reimposed = np.empty(n, dtype=np.float32)
         escalation._step_kernel(
             ce.base, ce.lifted_hazard, ce.pre_talks, ce.surge_weeks, ce.close_probability,
-            ce.policy_lifted, rear_ban, prospect, None, at_war, s.events, s.surge_left,
+            lift_now, rear_ban, prospect, None, at_war, s.events, s.surge_left,
             escalation_draw, ce.rung_hazard, ce.rung_lifted_multiplier, ce.rung_support_shock,
             ce.rung_close_probability, ce.rung_reimposed_weeks, s.rung_reached, s.reimposed,
             rung_draw, events, surge_left, event, closes_talks, rung_reached, rung_shock,
@@ -856,7 +1064,6 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         for side in range(2):
             for i in range(n):
                 intensity[side, i] = recent[side, i] / reference[side, i]
-        sought = np.full(n, F32(seeking), dtype=np.float32)
         belief_q = np.empty(pair, dtype=np.float32)
         variance = np.empty(pair, dtype=np.float32)
         belief_e = np.empty(n, dtype=np.float32)
@@ -950,6 +1157,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
             highest_rung, line_movement, talks_open, talks_ever_opened, belief_q, belief_e,
             variance, a_share, e_share, surplus, terms, settlement_week, traded_km2,
             s.hardened, refused_over_soil, talks_open_weeks, deadlock_weeks,
-            issue_concessions, readiness, opened, open_week, two_front_war)
+            issue_concessions, readiness, opened, open_week, two_front_war, fired, weeks_left,
+            withdraw_since)
     return s, r
 
