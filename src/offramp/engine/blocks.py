@@ -11,12 +11,12 @@ second time is the glue between them (which array goes where, the draws, the per
 and `tests/engine/test_blocks.py` holds the two paths to the same bits on every scenario and
 option this path takes.
 
-It takes the plain case only (`applies`): levers fixed for the run or changed on scheduled
-weeks (each stretch of weeks between changes is one compiled call), no triggers, no rules for
-side b, no extension mechanisms, no observer, no series and no branched history.
-Everything else runs through `model.simulate`'s Python loop. Settled futures are not retired
-from the loop here (a block's settled futures are stepped like the others: the same numbers,
-see `model.Settled`).
+It takes every run but those with an extension mechanism (Python by design), an observer,
+series, a branched history, or triggers in a policy whose levers change on scheduled weeks
+(`applies`); those run through `model.simulate`'s Python loop, the reference. Levers changed on
+scheduled weeks make one compiled call per stretch of weeks between changes. Settled futures
+are not retired from the loop here (a block's settled futures are stepped like the others: the
+same numbers, see `model.Settled`).
 """
 
 from __future__ import annotations
@@ -98,8 +98,10 @@ _Rivals = namedtuple("_Rivals", "base_hazard initial_readiness readiness_growth 
 _Triggers = namedtuple("_Triggers", "variable op value once length while_ lift aid seek "
                        "withdraw sets_lift sets_aid sets_seek sets_withdraw aid_to_a policy_lift "
                        "policy_aid")  # per trigger (T,), the levers each sets (NaN: none)
+_Opponent = namedtuple("_Opponent", "rule variable op value escalation offers ladder_adoption "
+                       "offensive")  # side b's rules: one row per condition, (R, n) tables
 _Constants = namedtuple("_Constants", "calendar aid industry forces strengths combat territory "
-                        "strikes politics escalation ladder bargaining rivals triggers "
+                        "strikes politics escalation ladder bargaining rivals triggers opponent "
                         "main_backer")
 # Per-week bases of the counter-based draws (`noise`), one (weeks, hashes) table per stream.
 _Draws = namedtuple("_Draws", "index_hash normal_table election combat rout support escalation "
@@ -115,7 +117,7 @@ _State = namedtuple("_State", "status challenger_won production backer_shell_sto
                     "belief_variance last_a_share last_e surplus terms settlement_week "
                     "traded_km2 hardened refused_over_soil talks_open_weeks deadlock_weeks "
                     "issue_concessions readiness opened open_week two_front_war fired "
-                    "weeks_left withdraw_since")
+                    "weeks_left withdraw_since opponent_follows")
 _Record = namedtuple("_Record", "min_capacity min_shells min_high_end peace_since delivered")
 _NOT_PER_FUTURE: dict[type, frozenset[str]] = {
     kind: frozenset(names.split()) for kind, names in (
@@ -125,7 +127,8 @@ _NOT_PER_FUTURE: dict[type, frozenset[str]] = {
         (_Combat, "fixed_attacker has_fixed_attacker occupier salient"),
         (_Territory, "soil_index on_a_soil on_b_soil"), (_Ladder, "top_by_level"),
         (_Bargaining, "a_salient on_b_soil"), (_Rivals, "of_backer"),
-        (_Triggers, "variable op value once length while_ lift aid seek withdraw aid_to_a"))}
+        (_Triggers, "variable op value once length while_ lift aid seek withdraw aid_to_a"),
+        (_Opponent, "rule variable op value"))}
 """The constants' fields indexed by theater, backer, rival, election or rung, not future."""
 
 
@@ -136,10 +139,9 @@ with one set of levers."""
 
 def applies(inputs: EngineInputs, levers: tuple[Levers, ...], plain_run: bool) -> bool:
     """Whether a run can take the compiled path: `plain_run` (no observer, series or history),
-    triggers only in a policy whose levers never change, no rules for side b and no extension
-    mechanisms."""
+    triggers only in a policy whose levers never change, and no extension mechanisms."""
     return (plain_run and not (len(levers) > 1 and any(step.triggers for step in levers))
-            and inputs.opponent is None and not inputs.extensions)
+            and not inputs.extensions)
 
 
 def run(inputs: EngineInputs, epochs: list[Epoch], noise: NoiseSource, state: State,
@@ -223,7 +225,8 @@ def _pack_state(state: State) -> Any:
         s.rivals.opened, s.rivals.open_week, s.rivals.two_front_war,
         *((np.zeros((0, n), dtype=bool), np.zeros((0, n), dtype=FLOAT),
            np.full(n, np.inf, dtype=FLOAT)) if s.triggers is None
-          else (s.triggers.fired, s.triggers.weeks_left, s.triggers.withdraw_since)))))
+          else (s.triggers.fired, s.triggers.weeks_left, s.triggers.withdraw_since)),
+        np.zeros((0, n), dtype=bool) if s.opponent_follows is None else s.opponent_follows)))
 
 
 def _unpack_state(s: Any, start: State, weeks: int) -> State:
@@ -263,7 +266,8 @@ def _unpack_state(s: Any, start: State, weeks: int) -> State:
                                   open_week=s.open_week, two_front_war=s.two_front_war),
         triggers=policy.TriggerState(fired=s.fired, weeks_left=s.weeks_left,
                                      withdraw_since=s.withdraw_since) if s.fired.shape[0]
-        else None, opponent_follows=None, extensions=(),
+        else None, opponent_follows=s.opponent_follows if s.opponent_follows.shape[0] else None,
+        extensions=(),
     )
 
 
@@ -435,7 +439,31 @@ def _constants(inputs: EngineInputs, plans: Any, levers: Levers, n: int) -> Any:
                       strikes_constants, politics_constants, escalation_constants,
                       ladder_constants, bargaining_constants, rivals_constants,
                       _trigger_constants(levers, ap.recipient[0] > 0),
+                      _opponent_constants(inputs, n),
                       -1 if inputs.main_backer is None else int(inputs.main_backer))
+
+
+_RESTRICTIONS_LIFTED = len(OBSERVED_NAMES)
+"""What side b's rules may read beside `outcomes.observed`: side a's lever this week."""
+
+
+def _opponent_constants(inputs: EngineInputs, n: int) -> Any:
+    """Side b's rules (`policy.opponent_step`) as arrays; None without rules."""
+    rules = inputs.opponent
+    if rules is None:
+        return None
+    conditions = [(index, variable, op, value)
+                  for index, rule in enumerate(rules.conditions) for variable, op, value in rule]
+    shape = (rules.count, n)
+    return _Opponent(
+        np.array([index for index, _, _, _ in conditions], dtype=np.int64),
+        np.array([_RESTRICTIONS_LIFTED if variable == "restrictions_lifted"
+                  else OBSERVED_NAMES.index(variable) for _, variable, _, _ in conditions],
+                 dtype=np.int64),
+        np.array([_OPERATORS[op] for _, _, op, _ in conditions], dtype=np.int64),
+        np.array([FLOAT(value) for _, _, _, value in conditions], dtype=np.float64),
+        _rows(rules.escalation_multiplier, shape), _rows(rules.offers_multiplier, shape),
+        _rows(rules.ladder_adoption_multiplier, shape), _rows(rules.offensive_multiplier, shape))
 
 
 _OPERATORS = {op: code for code, op in enumerate(policy.OPERATORS)}
@@ -752,6 +780,34 @@ def _trigger_week(t: Any, week: int, s: Any, a_share: Array, salient_km2: Array,
 
 
 @jit
+def _opponent_week(o: Any, follows: Array, week: int, s: Any, a_share: Array,
+                   salient_km2: Array, main_backer: int, lift_now: Array) -> Any:
+    """`policy.opponent_step`: side b's multipliers of its escalation hazards, offers, ladder
+    adoption and offensive power this week, (None, None, None, None) without rules."""
+    if o is None:
+        return None, None, None, None
+    rule_count, n = follows.shape
+    applies = follows.copy()
+    for condition in range(o.rule.shape[0]):
+        variable = o.variable[condition]
+        observed = lift_now.astype(np.float64) if variable == _RESTRICTIONS_LIFTED \
+            else _observed(variable, week, s, a_share, salient_km2, main_backer)
+        rule = o.rule[condition]
+        for i in range(n):
+            applies[rule, i] = applies[rule, i] and _holds(o.op[condition], observed[i],
+                                                           o.value[condition])
+    effects = []
+    for table in (o.escalation, o.offers, o.ladder_adoption, o.offensive):
+        product = np.ones(n, dtype=np.float32)
+        for rule in range(rule_count):
+            for i in range(n):
+                factor = table[rule, i] if applies[rule, i] else F32(1.0)
+                product[i] = factor if rule == 0 else product[i] * factor
+        effects.append(product)
+    return effects[0], effects[1], effects[2], effects[3]
+
+
+@jit
 def _or_policy(overridden: Array, policy_value: float) -> Array:
     """`LeverOverrides.value`: the trigger's value where one set it, else the policy's."""
     out = np.empty(overridden.shape[0], dtype=np.float32)
@@ -784,12 +840,13 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         fired, weeks_left, withdraw_since = s.fired, s.weeks_left, s.withdraw_since
         lift, lift_now, aid_multiplier = ce.lift, ce.policy_lifted, c.aid.multiplier
         sought = np.full(n, F32(seeking), dtype=np.float32)
-        if ctr.variable.shape[0]:
-            shown_share = np.empty(n, dtype=np.float32)
-            shown_salient = np.empty(n, dtype=np.float32)
+        shown_share = np.empty(n, dtype=np.float32)
+        shown_salient = np.empty(n, dtype=np.float32)
+        if ctr.variable.shape[0] or s.opponent_follows.shape[0]:
             territory._shares_kernel(ct.area_a, ct.initial_share_a, s.held, ct.initial_held,
                                      ct.on_a_soil, ct.on_b_soil, shown_share,
                                      np.empty(n, dtype=np.float32), shown_salient)
+        if ctr.variable.shape[0]:
             fired, weeks_left, withdraw_since, lift_set, aid_set, seek_set = _trigger_week(
                 ctr, week, s, shown_share, shown_salient, c.main_backer)
             if ctr.sets_lift:
@@ -803,6 +860,10 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
                             else c.aid.multiplier[k, i]
             if ctr.sets_seek:
                 sought = _or_policy(seek_set, seeking)
+        # side b's own rules, on the same state and side a's levers this week
+        b_escalation, b_offers, b_ladder_adoption, b_offensive = _opponent_week(
+            c.opponent, s.opponent_follows, week, s, shown_share, shown_salient, c.main_backer,
+            lift_now)
 
         # calendar: season, elections
         season = np.ones(n, dtype=np.float32)
@@ -923,7 +984,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
             reference = np.empty(pair, dtype=np.float32)
             combat._step_kernel(
                 deployed, shell_stock, at_war, damp, cc.shells_needed, cc.quality,
-                cc.elasticity, logistics_hit, None, kept, cc.log_scale,
+                cc.elasticity, logistics_hit, b_offensive, kept, cc.log_scale,
                 cc.log_attacker_multiplier, cc.floor_logs, cc.fixed_attacker,
                 cc.has_fixed_attacker, cc.firer_exponent, cc.target_exponent, cc.noise_sd, z3,
                 rout3, cc.power_ratio, cc.chance_per_week, cc.captured_share, cc.killed_share,
@@ -934,7 +995,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
             reference = s.reference
             combat._step_kernel(
                 deployed, shell_stock, at_war, damp, cc.shells_needed, cc.quality,
-                cc.elasticity, logistics_hit, None, kept, cc.log_scale,
+                cc.elasticity, logistics_hit, b_offensive, kept, cc.log_scale,
                 cc.log_attacker_multiplier, cc.floor_logs, cc.fixed_attacker,
                 cc.has_fixed_attacker, cc.firer_exponent, cc.target_exponent, cc.noise_sd, z3,
                 rout3, cc.power_ratio, cc.chance_per_week, cc.captured_share, cc.killed_share,
@@ -1021,7 +1082,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         reimposed = np.empty(n, dtype=np.float32)
         escalation._step_kernel(
             ce.base, ce.lifted_hazard, ce.pre_talks, ce.surge_weeks, ce.close_probability,
-            lift_now, rear_ban, prospect, None, at_war, s.events, s.surge_left,
+            lift_now, rear_ban, prospect, b_escalation, at_war, s.events, s.surge_left,
             escalation_draw, ce.rung_hazard, ce.rung_lifted_multiplier, ce.rung_support_shock,
             ce.rung_close_probability, ce.rung_reimposed_weeks, s.rung_reached, s.reimposed,
             rung_draw, events, surge_left, event, closes_talks, rung_reached, rung_shock,
@@ -1050,7 +1111,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
                 cl.ordinary_below_ceasefire, cl.relapse, cl.relapse_reduction,
                 cl.ceasefire_violation, cl.ceasefire_adoption, cl.ripeness,
                 cl.ceasefire_ripeness, line_moved, week, support, cl.initial_support,
-                cl.pressure_effect, None, level, ceasefire, top_rung, highest_rung,
+                cl.pressure_effect, b_ladder_adoption, level, ceasefire, top_rung, highest_rung,
                 movement_out, ladder_status)
             line_movement = movement_out
             if cl.ceasefire_rung >= 0:
@@ -1091,7 +1152,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
             cb.issue_ceiling_a, cb.softening_a, cb.softening_b, cb.demand_b, cb.value_to_a,
             cb.value_to_b,
             talks_draw, cb.talks_initiative, sought, cb.talks_open_per_week, talks_push,
-            cb.offers_per_week, None, cb.talks_close_per_week, cb.settle_per_week,
+            cb.offers_per_week, b_offers, cb.talks_close_per_week, cb.settle_per_week,
             cb.bargaining_power_a, cb.line_focality, status, s.talks_open,
             s.talks_ever_opened, s.hardened, s.refused_over_soil, closes_talks,
             s.talks_open_weeks, s.deadlock_weeks, s.terms, s.settlement_week, s.traded_km2,
@@ -1158,6 +1219,6 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
             variance, a_share, e_share, surplus, terms, settlement_week, traded_km2,
             s.hardened, refused_over_soil, talks_open_weeks, deadlock_weeks,
             issue_concessions, readiness, opened, open_week, two_front_war, fired, weeks_left,
-            withdraw_since)
+            withdraw_since, s.opponent_follows)
     return s, r
 
