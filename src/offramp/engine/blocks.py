@@ -1010,27 +1010,18 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
             for i in range(n):
                 advance_multiplier[j, i] = season[i] * pursuit[j, i]
         held = np.empty((j_count, n), dtype=np.float32)
-        if ct.withdraw:
-            weeks_withdrawing = np.full(n, F32(week + 1 - ct.withdraw_from_week),
-                                        dtype=np.float32)
-            territory._step_kernel(
-                power, ct.soil_index, ct.advance_scale, advance_multiplier, damp,
-                ct.breakthrough_ratio, ct.steepness, s.held, ct.contested, ct.initial_held,
-                ct.on_b_soil, weeks_withdrawing, ct.withdrawal_weeks, held)
-        elif ctr.sets_withdraw:  # a trigger's withdrawal, each future from its own week
-            weeks_withdrawing = np.empty(n, dtype=np.float32)
-            for i in range(n):
-                weeks_withdrawing[i] = F32(week + 1) - withdraw_since[i] \
-                    if np.isfinite(withdraw_since[i]) else F32(np.nan)
-            territory._step_kernel(
-                power, ct.soil_index, ct.advance_scale, advance_multiplier, damp,
-                ct.breakthrough_ratio, ct.steepness, s.held, ct.contested, ct.initial_held,
-                ct.on_b_soil, weeks_withdrawing, ct.withdrawal_weeks, held)
-        else:
-            territory._step_kernel(
-                power, ct.soil_index, ct.advance_scale, advance_multiplier, damp,
-                ct.breakthrough_ratio, ct.steepness, s.held, ct.contested, ct.initial_held,
-                ct.on_b_soil, None, ct.withdrawal_weeks, held)
+        # the withdrawal's clock: a scheduled posture's, a trigger's per future, or NaN (no
+        # withdrawal: the kernel leaves the ground as it is, as with None)
+        weeks_withdrawing = np.full(n, F32(np.nan), dtype=np.float32)
+        for i in range(n):
+            if ct.withdraw:
+                weeks_withdrawing[i] = F32(week + 1 - ct.withdraw_from_week)
+            elif ctr.sets_withdraw and np.isfinite(withdraw_since[i]):
+                weeks_withdrawing[i] = F32(week + 1) - withdraw_since[i]
+        territory._step_kernel(
+            power, ct.soil_index, ct.advance_scale, advance_multiplier, damp,
+            ct.breakthrough_ratio, ct.steepness, s.held, ct.contested, ct.initial_held,
+            ct.on_b_soil, weeks_withdrawing, ct.withdrawal_weeks, held)
         a_share = np.empty(n, dtype=np.float32)
         e_share = np.empty(n, dtype=np.float32)
         salient_km2 = np.empty(n, dtype=np.float32)
@@ -1198,16 +1189,14 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         min_high_end = np.empty(n, dtype=np.float32)
         peace_since = np.empty(n, dtype=np.float32)
         delivered = np.empty(n, dtype=np.float32)
-        if c.main_backer >= 0:
-            _record_kernel(r.min_capacity, capacity, r.min_shells,
-                           backer_shell_stock[c.main_backer], r.min_high_end,
-                           high_end_stock[c.main_backer], r.peace_since, fighting, r.delivered,
-                           received[SIDE_A], F32(week), min_capacity, min_shells,
-                           min_high_end, peace_since, delivered)
-        else:
-            _record_kernel(r.min_capacity, capacity, r.min_shells, None, r.min_high_end, None,
-                           r.peace_since, fighting, r.delivered, received[SIDE_A], F32(week),
-                           min_capacity, min_shells, min_high_end, peace_since, delivered)
+        # without a main backer, NaN stocks: the minima stay the NaN they start at
+        no_backer = np.full(n, F32(np.nan), dtype=np.float32)
+        _record_kernel(
+            r.min_capacity, capacity, r.min_shells,
+            backer_shell_stock[c.main_backer] if c.main_backer >= 0 else no_backer,
+            r.min_high_end, high_end_stock[c.main_backer] if c.main_backer >= 0 else no_backer,
+            r.peace_since, fighting, r.delivered, received[SIDE_A], F32(week), min_capacity,
+            min_shells, min_high_end, peace_since, delivered)
         r = _Record(min_capacity, min_shells, min_high_end, peace_since, delivered)
         s = _State(
             new_status, won, production, backer_shell_stock, high_end_stock, stock_after,
