@@ -930,25 +930,20 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         reserves = np.empty(pair, dtype=np.float32)
         in_training = np.empty(pair, dtype=np.float32)
         is_open = _opened(cf.opens_after, cf.opens_below, s.held)
+        trained = (cf.mobilization, s.support, cf.initial_support, s.in_training, cf.graduation,
+                   s.wounded_returning, s.reserves, s.forces, cf.on_enemy_soil, s.held, is_open,
+                   cf.withdraw, cf.withdrawal_per_week)
+        deployment = (cf.weights, s.power, cf.hold_share, cf.on_b_soil, cf.hold,
+                      cf.deploy_share, deployed, reserves, in_training,
+                      np.empty((2, j_count, n), dtype=np.bool_),
+                      np.empty((2, j_count, n), dtype=np.float32))
         if ctr.sets_withdraw:  # where a trigger has side a withdrawing from its salients
             withdrawing = np.empty(n, dtype=np.bool_)
             for i in range(n):
                 withdrawing[i] = np.isfinite(withdraw_since[i])
-            forces._step_kernel(
-                cf.mobilization, s.support, cf.initial_support, s.in_training, cf.graduation,
-                s.wounded_returning, s.reserves, s.forces, cf.on_enemy_soil, s.held, is_open,
-                cf.withdraw, cf.withdrawal_per_week, withdrawing, cf.weights, s.power,
-                cf.hold_share, cf.on_b_soil, cf.hold, cf.deploy_share, deployed, reserves,
-                in_training, np.empty((2, j_count, n), dtype=np.bool_),
-                np.empty((2, j_count, n), dtype=np.float32))
+            forces._step_kernel(*trained, withdrawing, *deployment)
         else:
-            forces._step_kernel(
-                cf.mobilization, s.support, cf.initial_support, s.in_training, cf.graduation,
-                s.wounded_returning, s.reserves, s.forces, cf.on_enemy_soil, s.held, is_open,
-                cf.withdraw, cf.withdrawal_per_week, None, cf.weights, s.power,
-                cf.hold_share, cf.on_b_soil, cf.hold, cf.deploy_share, deployed, reserves,
-                in_training, np.empty((2, j_count, n), dtype=np.bool_),
-                np.empty((2, j_count, n), dtype=np.float32))
+            forces._step_kernel(*trained, None, *deployment)
 
         # combat
         cs = c.strengths
@@ -980,28 +975,19 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         routed = _routed(cc.pursuit, (2, j_count, n))
         z3 = z.reshape((2, j_count, n))
         rout3 = _by_theater(rout_draw, j_count)
-        if week == 0:
+        fought = (deployed, shell_stock, at_war, damp, cc.shells_needed, cc.quality,
+                  cc.elasticity, logistics_hit, b_offensive, kept, cc.log_scale,
+                  cc.log_attacker_multiplier, cc.floor_logs, cc.fixed_attacker,
+                  cc.has_fixed_attacker, cc.firer_exponent, cc.target_exponent, cc.noise_sd, z3,
+                  rout3, cc.power_ratio, cc.chance_per_week, cc.captured_share, cc.killed_share,
+                  cc.wounded_return_share, s.casualties_total, s.killed_total, s.recent, power,
+                  forces_after, stock_after, casualties, casualties_total, killed_total, recent)
+        if week == 0:  # the reference casualties are week 0's
             reference = np.empty(pair, dtype=np.float32)
-            combat._step_kernel(
-                deployed, shell_stock, at_war, damp, cc.shells_needed, cc.quality,
-                cc.elasticity, logistics_hit, b_offensive, kept, cc.log_scale,
-                cc.log_attacker_multiplier, cc.floor_logs, cc.fixed_attacker,
-                cc.has_fixed_attacker, cc.firer_exponent, cc.target_exponent, cc.noise_sd, z3,
-                rout3, cc.power_ratio, cc.chance_per_week, cc.captured_share, cc.killed_share,
-                cc.wounded_return_share, s.casualties_total, s.killed_total, s.recent,
-                power, forces_after, stock_after, casualties, casualties_total, killed_total,
-                recent, reference, wounded_returning, fire_support, routed)
+            combat._step_kernel(*fought, reference, wounded_returning, fire_support, routed)
         else:
             reference = s.reference
-            combat._step_kernel(
-                deployed, shell_stock, at_war, damp, cc.shells_needed, cc.quality,
-                cc.elasticity, logistics_hit, b_offensive, kept, cc.log_scale,
-                cc.log_attacker_multiplier, cc.floor_logs, cc.fixed_attacker,
-                cc.has_fixed_attacker, cc.firer_exponent, cc.target_exponent, cc.noise_sd, z3,
-                rout3, cc.power_ratio, cc.chance_per_week, cc.captured_share, cc.killed_share,
-                cc.wounded_return_share, s.casualties_total, s.killed_total, s.recent,
-                power, forces_after, stock_after, casualties, casualties_total, killed_total,
-                recent, None, wounded_returning, fire_support, routed)
+            combat._step_kernel(*fought, None, wounded_returning, fire_support, routed)
 
         # territory
         pursuit = _pursuit(cc.pursuit, routed, j_count, n)
