@@ -1,8 +1,8 @@
 """The compiled weekly loop (`offramp.engine.blocks`) gives the Python loop's bits.
 
 `model.simulate` takes the compiled path for every run but those with extension mechanisms,
-an observer, series, a history, or triggers in a policy whose levers change on scheduled weeks;
-the Python loop for those. Both must leave every outcome of every future the same to the bit,
+an observer, a history, or triggers in a policy whose levers change on scheduled weeks; the
+Python loop for those. Both must leave every outcome of every future the same to the bit,
 whatever the block size: each case below runs once each way, with blocks of 128 futures (three
 blocks, the last one partial) and with the default block size.
 """
@@ -167,3 +167,30 @@ def test_side_bs_rules_give_the_same_bits_both_ways(monkeypatch: pytest.MonkeyPa
                                 monkeypatch)
     assert any(not np.array_equal(compiled[name], without[name], equal_nan=True)
                for name in without)
+
+
+@pytest.mark.parametrize("name", ["kursk-2024", "polish-soviet-1920"])
+def test_weekly_series_are_the_same_bits_both_ways(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every series, state and levers (a trigger's withdrawal, lifted restrictions and talks
+    sought included), in every week of every future."""
+    scenario = load_scenario(name).scenario
+    monkeypatch.setattr(blocks, "BLOCK_FUTURES", 128)
+    futures = sample_futures(scenario, FUTURES, seed=6)
+    for policy in scenario.policies:
+        inputs, levers = build_inputs(scenario, futures, policy)
+        taken: list[bool] = []
+
+        def spy(*args: object, taken: list[bool] = taken, **kwargs: object) -> bool:
+            taken.append(APPLIES(*args, **kwargs))  # type: ignore[arg-type]
+            return taken[-1]
+
+        runs = []
+        for applies in (spy, lambda *args, **kwargs: False):
+            monkeypatch.setattr(model.blocks, "applies", applies)
+            runs.append(simulate(inputs, levers, 2, np.arange(FUTURES), record_series=True))
+        assert taken == [True], f"{name}, {policy}: the series were not compiled"
+        compiled_run, python_run = runs
+        assert compiled_run.series is not None and python_run.series is not None
+        _assert_same(compiled_run.series, python_run.series, f"{name}, {policy}: series")
+        _assert_same(compiled_run.outcomes, python_run.outcomes, f"{name}, {policy}")

@@ -11,12 +11,12 @@ second time is the glue between them (which array goes where, the draws, the per
 and `tests/engine/test_blocks.py` holds the two paths to the same bits on every scenario and
 option this path takes.
 
-It takes every run but those with an extension mechanism (Python by design), an observer,
-series, a branched history, or triggers in a policy whose levers change on scheduled weeks
-(`applies`); those run through `model.simulate`'s Python loop, the reference. Levers changed on
-scheduled weeks make one compiled call per stretch of weeks between changes. Settled futures
-are not retired from the loop here (a block's settled futures are stepped like the others: the
-same numbers, see `model.Settled`).
+It takes every run but those with an extension mechanism (Python by design), an observer, a
+branched history, or triggers in a policy whose levers change on scheduled weeks (`applies`);
+those run through `model.simulate`'s Python loop, the reference. Levers changed on scheduled
+weeks make one compiled call per stretch of weeks between changes. Settled futures are not
+retired from the loop here (a block's settled futures are stepped like the others: the same
+numbers, see `model.Settled`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from offramp.engine import _noise_kernels, policy
-from offramp.engine.inputs import FLOAT, SIDE_A, EngineInputs, Levers
+from offramp.engine.inputs import FLOAT, POSTURE_CODES, SIDE_A, EngineInputs, Levers
 from offramp.engine.mechanisms import (
     aid,
     bargaining,
@@ -44,7 +44,12 @@ from offramp.engine.mechanisms import (
     territory,
 )
 from offramp.engine.noise import _NORMAL_TABLE, NoiseSource, Stream, _bases
-from offramp.engine.outcomes import OBSERVED_NAMES, RecordState, _record_kernel
+from offramp.engine.outcomes import (
+    OBSERVED_NAMES,
+    SERIES_NAMES,
+    RecordState,
+    _record_kernel,
+)
 from offramp.engine.state import SETTLED, WAR, State
 from offramp.engine.vector_math import F32, Array, full, jit
 
@@ -100,9 +105,10 @@ _Triggers = namedtuple("_Triggers", "variable op value once length while_ lift a
                        "policy_aid")  # per trigger (T,), the levers each sets (NaN: none)
 _Opponent = namedtuple("_Opponent", "rule variable op value escalation offers ladder_adoption "
                        "offensive")  # side b's rules: one row per condition, (R, n) tables
+_LeverRows = namedtuple("_LeverRows", "pursue_ladder posture")  # the series' lever codes
 _Constants = namedtuple("_Constants", "calendar aid industry forces strengths combat territory "
                         "strikes politics escalation ladder bargaining rivals triggers opponent "
-                        "main_backer")
+                        "lever_rows main_backer")
 # Per-week bases of the counter-based draws (`noise`), one (weeks, hashes) table per stream.
 _Draws = namedtuple("_Draws", "index_hash normal_table election combat rout support escalation "
                     "escalation_rungs ladder fog talks rivals")
@@ -138,17 +144,22 @@ with one set of levers."""
 
 
 def applies(inputs: EngineInputs, levers: tuple[Levers, ...], plain_run: bool) -> bool:
-    """Whether a run can take the compiled path: `plain_run` (no observer, series or history),
+    """Whether a run can take the compiled path: `plain_run` (no observer or history),
     triggers only in a policy whose levers never change, and no extension mechanisms."""
     return (plain_run and not (len(levers) > 1 and any(step.triggers for step in levers))
             and not inputs.extensions)
 
 
 def run(inputs: EngineInputs, epochs: list[Epoch], noise: NoiseSource, state: State,
-        record: RecordState) -> tuple[State, RecordState]:
+        record: RecordState, series_rows: np.ndarray | None = None
+        ) -> tuple[State, RecordState]:
     """The `epochs` (in order, covering the horizon) for a chunk of futures, one block of
     `BLOCK_FUTURES` at a time: the final state and record, as `model.simulate` would leave
-    them. The constants are broadcast once for the chunk; a block takes its slice of them."""
+    them (and `series_rows`, (series, weeks + 1, n) in `SERIES_NAMES`' order, filled after
+    their first row). The constants are broadcast once for the chunk; a block takes its slice
+    of them."""
+    if series_rows is None:
+        series_rows = np.empty((0, 0, 0), dtype=np.float32)
     n = inputs.n_futures
     draws = _draws(noise, inputs)
     constants = [(first, last, _constants(inputs, plans, levers, n))
@@ -166,7 +177,8 @@ def run(inputs: EngineInputs, epochs: list[Epoch], noise: NoiseSource, state: St
         for first_week, last_week, chunk_constants in constants:
             block, block_record = _run_weeks(first_week, last_week,
                                              _futures_of(chunk_constants, start, stop),
-                                             block_draws, block, block_record)
+                                             block_draws, block, block_record, series_rows,
+                                             start)
         finals.append(block)
         final_records.append(block_record)
     final = _State(*(_joined(parts) for parts in zip(*finals, strict=True)))
@@ -440,6 +452,8 @@ def _constants(inputs: EngineInputs, plans: Any, levers: Levers, n: int) -> Any:
                       ladder_constants, bargaining_constants, rivals_constants,
                       _trigger_constants(levers, ap.recipient[0] > 0),
                       _opponent_constants(inputs, n),
+                      _LeverRows(float(levers.pursue_ladder),
+                                 float(POSTURE_CODES[levers.salient_posture])),
                       -1 if inputs.main_backer is None else int(inputs.main_backer))
 
 
@@ -807,6 +821,53 @@ def _opponent_week(o: Any, follows: Array, week: int, s: Any, a_share: Array,
     return effects[0], effects[1], effects[2], effects[3]
 
 
+_SERIES = {name: row for row, name in enumerate(SERIES_NAMES)}
+_ROW_TERRITORY, _ROW_SALIENT, _ROW_SUPPORT_A, _ROW_SUPPORT_B, _ROW_CAPACITY, _ROW_BACKER_SHELLS, \
+    _ROW_A_SHELLS, _ROW_TALKS_OPEN, _ROW_LADDER_RUNG, _ROW_EVENTS, _ROW_LIFTED, _ROW_AID, \
+    _ROW_SEEK, _ROW_LADDER, _ROW_POSTURE = (_SERIES[name] for name in (
+        "a_territory_share", "salient_km2", "support_a", "support_b", "generating_capacity",
+        "main_backer_shell_stock", "a_shell_stock", "talks_open", "ladder_rung",
+        "escalation_events", "restrictions_lifted", "aid_multiplier", "seek_talks",
+        "pursue_ladder", "salient_posture"))
+_WITHDRAW_CODE = float(POSTURE_CODES["withdraw"])
+
+
+@jit
+def _lever_rows(series: Array, offset: int, week: int, lifted: Array, aid_multiplier: Array,
+                seek: Array, lever_rows: Any, withdrawing: bool, withdraw_since: Array) -> None:
+    """`outcomes.lever_row`: the levers in force in the week that starts at row `week`."""
+    for i in range(lifted.shape[0]):
+        column = offset + i
+        series[_ROW_LIFTED, week, column] = lifted[i]
+        series[_ROW_AID, week, column] = aid_multiplier[i]
+        series[_ROW_SEEK, week, column] = seek[i]
+        series[_ROW_LADDER, week, column] = lever_rows.pursue_ladder
+        posture = lever_rows.posture
+        if withdrawing and np.isfinite(withdraw_since[i]):  # a trigger's withdrawal
+            posture = _WITHDRAW_CODE
+        series[_ROW_POSTURE, week, column] = posture
+
+
+@jit
+def _state_rows(series: Array, offset: int, row: int, s: Any, a_share: Array,
+                salient_km2: Array, main_backer: int) -> None:
+    """`outcomes.series_row`: the state at the end of a week, in row `row`."""
+    for i in range(a_share.shape[0]):
+        column = offset + i
+        series[_ROW_TERRITORY, row, column] = s.terms[i] if s.status[i] == SETTLED \
+            else a_share[i]
+        series[_ROW_SALIENT, row, column] = salient_km2[i]
+        series[_ROW_SUPPORT_A, row, column] = s.support[SIDE_A, i]
+        series[_ROW_SUPPORT_B, row, column] = s.support[1, i]
+        series[_ROW_CAPACITY, row, column] = s.capacity[i]
+        series[_ROW_BACKER_SHELLS, row, column] = s.backer_shell_stock[main_backer, i] \
+            if main_backer >= 0 else F32(np.nan)
+        series[_ROW_A_SHELLS, row, column] = s.shell_stock[SIDE_A, i]
+        series[_ROW_TALKS_OPEN, row, column] = F32(1.0) if s.talks_open[i] else F32(0.0)
+        series[_ROW_LADDER_RUNG, row, column] = s.top_rung[i]
+        series[_ROW_EVENTS, row, column] = s.events[i]
+
+
 @jit
 def _or_policy(overridden: Array, policy_value: float) -> Array:
     """`LeverOverrides.value`: the trigger's value where one set it, else the policy's."""
@@ -817,9 +878,10 @@ def _or_policy(overridden: Array, policy_value: float) -> Array:
 
 
 @jit
-def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
-               ) -> tuple[Any, Any]:
-    """`model.simulate`'s weekly loop for the plain case, from `first_week` to `last_week`."""
+def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any, series: Array,
+               offset: int) -> tuple[Any, Any]:
+    """`model.simulate`'s weekly loop from `first_week` to `last_week` for a block of futures
+    (`series`, if it has rows: the chunk's, the block's columns from `offset`)."""
     n = s.status.shape[0]
     j_count = s.held.shape[0]
     k_count = s.production.shape[0]
@@ -840,6 +902,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
         fired, weeks_left, withdraw_since = s.fired, s.weeks_left, s.withdraw_since
         lift, lift_now, aid_multiplier = ce.lift, ce.policy_lifted, c.aid.multiplier
         sought = np.full(n, F32(seeking), dtype=np.float32)
+        aid_lever = np.full(n, F32(ctr.policy_aid), dtype=np.float32)
         shown_share = np.empty(n, dtype=np.float32)
         shown_salient = np.empty(n, dtype=np.float32)
         if ctr.variable.shape[0] or s.opponent_follows.shape[0]:
@@ -852,14 +915,17 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
             if ctr.sets_lift:
                 lift, lift_now = True, _or_policy(lift_set, ctr.policy_lift)
             if ctr.sets_aid:
-                lever = _or_policy(aid_set, ctr.policy_aid)
+                aid_lever = _or_policy(aid_set, ctr.policy_aid)
                 aid_multiplier = np.empty((k_count, n), dtype=np.float32)
                 for k in range(k_count):
                     for i in range(n):
-                        aid_multiplier[k, i] = lever[i] if ctr.aid_to_a[k] \
+                        aid_multiplier[k, i] = aid_lever[i] if ctr.aid_to_a[k] \
                             else c.aid.multiplier[k, i]
             if ctr.sets_seek:
                 sought = _or_policy(seek_set, seeking)
+        if series.shape[0]:
+            _lever_rows(series, offset, week, lift_now, aid_lever, sought, c.lever_rows,
+                        ctr.sets_withdraw, withdraw_since)
         # side b's own rules, on the same state and side a's levers this week
         b_escalation, b_offers, b_ladder_adoption, b_offensive = _opponent_week(
             c.opponent, s.opponent_follows, week, s, shown_share, shown_salient, c.main_backer,
@@ -1195,5 +1261,13 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any
             s.hardened, refused_over_soil, talks_open_weeks, deadlock_weeks,
             issue_concessions, readiness, opened, open_week, two_front_war, fired, weeks_left,
             withdraw_since, s.opponent_follows)
+        if series.shape[0]:  # the shares after a settlement's hand-back (new arrays: the
+            # state keeps this week's shares before it, as the Python loop's does)
+            shown_share = np.empty(n, dtype=np.float32)
+            shown_salient = np.empty(n, dtype=np.float32)
+            territory._shares_kernel(ct.area_a, ct.initial_share_a, held, ct.initial_held,
+                                     ct.on_a_soil, ct.on_b_soil, shown_share,
+                                     np.empty(n, dtype=np.float32), shown_salient)
+            _state_rows(series, offset, week + 1, s, shown_share, shown_salient, c.main_backer)
     return s, r
 

@@ -254,13 +254,16 @@ def simulate(
     retire = observe is None and not record_series
     a_share, _, salient_km2 = territory.shares(full_inputs.belligerents, full_inputs.theaters,
                                                full_plans.territory, state.territory.enemy_held_km2)
-    series = _start_series(full_inputs, state, a_share, salient_km2) if record_series else None
+    # one (series, weeks + 1, futures) array; `series` maps each name to its rows
+    series_rows = np.empty((len(SERIES_NAMES), full_inputs.horizon_weeks + 1, n),
+                           dtype=np.float32) if record_series else None
+    series = None if series_rows is None \
+        else _start_series(full_inputs, state, a_share, salient_km2, series_rows)
     if observe is not None:
         observe(state)
     if compiled_kernels_enabled() and blocks.applies(
-            full_inputs, schedule.levers,
-            plain_run=observe is None and not record_series and history is None):
-        state, record = _in_blocks(active, schedule)
+            full_inputs, schedule.levers, plain_run=observe is None and history is None):
+        state, record = _in_blocks(active, schedule, series_rows)
         return _result(full_inputs, full_plans, state, record, series)
 
     for week in range(full_inputs.horizon_weeks):
@@ -474,24 +477,26 @@ def simulate(
                 active = active.subset(np.flatnonzero(~settled), levers, key, future_index)
                 retired = leaving if retired is None else retired.join(leaving, key, future_index)
 
-    if series is not None:  # the last row: no week starts there; it repeats the last week's
-        for name in LEVER_SERIES:
-            series[name][-1] = series[name][-2]
     state, record = _in_chunk_order(active, retired)
     return _result(full_inputs, full_plans, state, record, series)
 
 
 def _result(inputs: EngineInputs, plans: Plans, state: State, record: RecordState,
             series: dict[str, np.ndarray] | None) -> EngineResult:
+    if series is not None:  # the last row: no week starts there; it repeats the last week's
+        for name in LEVER_SERIES:
+            series[name][-1] = series[name][-2]
     a_share, _, salient_km2 = territory.shares(inputs.belligerents, inputs.theaters,
                                                plans.territory, state.territory.enemy_held_km2)
     outcomes = final_outcomes(inputs, state, record, a_share, salient_km2)
     return EngineResult(outcomes=outcomes, series=series)
 
 
-def _in_blocks(group: Group, schedule: LeverSchedule) -> tuple[State, RecordState]:
+def _in_blocks(group: Group, schedule: LeverSchedule, series_rows: np.ndarray | None
+               ) -> tuple[State, RecordState]:
     """The whole horizon through the compiled loop (`blocks`), each stretch of weeks between
-    scheduled lever changes with its own plans: the final state and record of every future."""
+    scheduled lever changes with its own plans: the final state and record of every future
+    (and `series_rows` filled after their first row)."""
     horizon = group.inputs.horizon_weeks
     starts = [week for week in schedule.weeks if week < horizon]
     epochs = [(first, ([*starts[1:], horizon])[step],
@@ -499,7 +504,8 @@ def _in_blocks(group: Group, schedule: LeverSchedule) -> tuple[State, RecordStat
                    group.inputs, schedule.levers[step], group.plans.calendar,
                    schedule.posture_since[step]),
                schedule.levers[step]) for step, first in enumerate(starts)]
-    return blocks.run(group.inputs, epochs, group.noise, group.state, group.record)
+    return blocks.run(group.inputs, epochs, group.noise, group.state, group.record,
+                      series_rows)
 
 
 @jit
@@ -599,9 +605,9 @@ def _in_chunk_order(active: Group, retired: Settled | None) -> tuple[State, Reco
 
 
 def _start_series(inputs: EngineInputs, state: State, a_share: np.ndarray,
-                  salient_km2: np.ndarray) -> dict[str, np.ndarray]:
-    series = {name: np.empty((inputs.horizon_weeks + 1, inputs.n_futures), dtype=np.float32)
-              for name in SERIES_NAMES}
+                  salient_km2: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Each series' (weeks + 1, n) rows in `rows` (one array for them all), the first filled."""
+    series = dict(zip(SERIES_NAMES, rows, strict=True))
     for name, values in series_row(inputs, state, a_share, salient_km2).items():
         series[name][0] = values
     return series
