@@ -1,8 +1,8 @@
 """The compiled weekly loop (`offramp.engine.blocks`) gives the Python loop's bits.
 
 `model.simulate` takes the compiled path for every run but those with extension mechanisms,
-an observer, a history, or triggers in a policy whose levers change on scheduled weeks; the
-Python loop for those. Both must leave every outcome of every future the same to the bit,
+an observer, or triggers in a policy whose levers change on scheduled weeks; the Python loop
+for those. Both must leave every outcome of every future the same to the bit,
 whatever the block size: each case below runs once each way, with blocks of 128 futures (three
 blocks, the last one partial) and with the default block size.
 """
@@ -17,6 +17,7 @@ import pytest
 from engine_testkit import scenario_without
 
 from offramp.engine import blocks, model, simulate
+from offramp.engine.inputs import History, LeverSchedule
 from offramp.engine.noise import compiled_kernels_enabled
 from offramp.engine.policy import Trigger
 from offramp.experiments.build import build_inputs
@@ -194,3 +195,28 @@ def test_weekly_series_are_the_same_bits_both_ways(
         assert compiled_run.series is not None and python_run.series is not None
         _assert_same(compiled_run.series, python_run.series, f"{name}, {policy}: series")
         _assert_same(compiled_run.outcomes, python_run.outcomes, f"{name}, {policy}")
+
+
+@pytest.mark.parametrize("week", [1, 9, 200])
+def test_branched_runs_give_the_same_bits_both_ways(
+        week: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A branch from parent futures (each future repeated from one parent, other seed), with
+    the parents' policy before the branch week and another after it: outcomes and series."""
+    scenario = load_scenario("kursk-2024").scenario
+    monkeypatch.setattr(blocks, "BLOCK_FUTURES", 128)
+    futures = sample_futures(scenario, FUTURES, seed=8)
+    inputs, arm = build_inputs(scenario, futures, "arm-and-hold")
+    _, negotiate = build_inputs(scenario, futures, "negotiate-now")
+    parents = np.arange(FUTURES) * 7 + 3
+    history = History(week, arm, 11, parents)
+    runs = []
+    for applies in (APPLIES, lambda *args, **kwargs: False):
+        monkeypatch.setattr(model.blocks, "applies", applies)
+        runs.append(simulate(inputs, negotiate, 4, np.arange(FUTURES), record_series=True,
+                             history=history))
+    compiled_run, python_run = runs
+    assert compiled_run.series is not None and python_run.series is not None
+    _assert_same(compiled_run.series, python_run.series, f"branch at week {week}: series")
+    _assert_same(compiled_run.outcomes, python_run.outcomes, f"branch at week {week}")
+    assert APPLIES(inputs, LeverSchedule.of(arm).branch(negotiate, week).levers,
+                   plain_run=True)

@@ -11,10 +11,11 @@ second time is the glue between them (which array goes where, the draws, the per
 and `tests/engine/test_blocks.py` holds the two paths to the same bits on every scenario and
 option this path takes.
 
-It takes every run but those with an extension mechanism (Python by design), an observer, a
-branched history, or triggers in a policy whose levers change on scheduled weeks (`applies`);
-those run through `model.simulate`'s Python loop, the reference. Levers changed on scheduled
-weeks make one compiled call per stretch of weeks between changes. Settled futures are not
+It takes every run but those with an extension mechanism (Python by design), an observer, or
+triggers in a policy whose levers change on scheduled weeks (`applies`); those run through
+`model.simulate`'s Python loop, the reference. Levers changed on scheduled weeks, and a
+branched run's switch from its parents' noise to its own, make one compiled call per stretch
+of weeks between them. Settled futures are not
 retired from the loop here (a block's settled futures are stepped like the others: the same
 numbers, see `model.Settled`).
 """
@@ -138,21 +139,20 @@ _NOT_PER_FUTURE: dict[type, frozenset[str]] = {
 """The constants' fields indexed by theater, backer, rival, election or rung, not future."""
 
 
-Epoch = tuple[int, int, Any, Levers]
-"""(first week, week after the last, the mechanisms' plans, the levers) of a stretch of weeks
-with one set of levers."""
+Epoch = tuple[int, int, Any, Levers, NoiseSource]
+"""(first week, week after the last, the mechanisms' plans, the levers, the noise) of a
+stretch of weeks with one set of levers and one source of random numbers."""
 
 
 def applies(inputs: EngineInputs, levers: tuple[Levers, ...], plain_run: bool) -> bool:
-    """Whether a run can take the compiled path: `plain_run` (no observer or history),
-    triggers only in a policy whose levers never change, and no extension mechanisms."""
+    """Whether a run can take the compiled path: `plain_run` (no observer), triggers only in
+    a policy whose levers never change, and no extension mechanisms."""
     return (plain_run and not (len(levers) > 1 and any(step.triggers for step in levers))
             and not inputs.extensions)
 
 
-def run(inputs: EngineInputs, epochs: list[Epoch], noise: NoiseSource, state: State,
-        record: RecordState, series_rows: np.ndarray | None = None
-        ) -> tuple[State, RecordState]:
+def run(inputs: EngineInputs, epochs: list[Epoch], state: State, record: RecordState,
+        series_rows: np.ndarray | None = None) -> tuple[State, RecordState]:
     """The `epochs` (in order, covering the horizon) for a chunk of futures, one block of
     `BLOCK_FUTURES` at a time: the final state and record, as `model.simulate` would leave
     them (and `series_rows`, (series, weeks + 1, n) in `SERIES_NAMES`' order, filled after
@@ -161,9 +161,8 @@ def run(inputs: EngineInputs, epochs: list[Epoch], noise: NoiseSource, state: St
     if series_rows is None:
         series_rows = np.empty((0, 0, 0), dtype=np.float32)
     n = inputs.n_futures
-    draws = _draws(noise, inputs)
-    constants = [(first, last, _constants(inputs, plans, levers, n))
-                 for first, last, plans, levers in epochs]
+    constants = [(first, last, _constants(inputs, plans, levers, n), _draws(noise, inputs))
+                 for first, last, plans, levers, noise in epochs]
     carried = _pack_state(state)
     carried_record = _Record(*map(_writeable, (
         record.min_generating_capacity, record.min_backer_shell_stock,
@@ -173,12 +172,11 @@ def run(inputs: EngineInputs, epochs: list[Epoch], noise: NoiseSource, state: St
         stop = min(n, start + BLOCK_FUTURES)
         block, block_record = _futures_of(carried, start, stop), \
             _futures_of(carried_record, start, stop)
-        block_draws = draws._replace(index_hash=draws.index_hash[start:stop])
-        for first_week, last_week, chunk_constants in constants:
-            block, block_record = _run_weeks(first_week, last_week,
-                                             _futures_of(chunk_constants, start, stop),
-                                             block_draws, block, block_record, series_rows,
-                                             start)
+        for first_week, last_week, chunk_constants, draws in constants:
+            block, block_record = _run_weeks(
+                first_week, last_week, _futures_of(chunk_constants, start, stop),
+                draws._replace(index_hash=draws.index_hash[start:stop]), block, block_record,
+                series_rows, start)
         finals.append(block)
         final_records.append(block_record)
     final = _State(*(_joined(parts) for parts in zip(*finals, strict=True)))

@@ -262,8 +262,10 @@ def simulate(
     if observe is not None:
         observe(state)
     if compiled_kernels_enabled() and blocks.applies(
-            full_inputs, schedule.levers, plain_run=observe is None and history is None):
-        state, record = _in_blocks(active, schedule, series_rows)
+            full_inputs, schedule.levers, plain_run=observe is None):
+        state, record = _in_blocks(active, schedule, series_rows, branch_week,
+                                   active.noise if history is None
+                                   else NoiseSource(own_key, own_index))
         return _result(full_inputs, full_plans, state, record, series)
 
     for week in range(full_inputs.horizon_weeks):
@@ -492,20 +494,25 @@ def _result(inputs: EngineInputs, plans: Plans, state: State, record: RecordStat
     return EngineResult(outcomes=outcomes, series=series)
 
 
-def _in_blocks(group: Group, schedule: LeverSchedule, series_rows: np.ndarray | None
-               ) -> tuple[State, RecordState]:
-    """The whole horizon through the compiled loop (`blocks`), each stretch of weeks between
-    scheduled lever changes with its own plans: the final state and record of every future
-    (and `series_rows` filled after their first row)."""
+def _in_blocks(group: Group, schedule: LeverSchedule, series_rows: np.ndarray | None,
+               branch_week: int, own_noise: NoiseSource) -> tuple[State, RecordState]:
+    """The whole horizon through the compiled loop (`blocks`), in stretches of weeks: one
+    between scheduled lever changes, with its own plans, and a branched run's first weeks with
+    the parent futures' noise (`group.noise`; from `branch_week`, `own_noise`). The final state
+    and record of every future (and `series_rows` filled after their first row)."""
     horizon = group.inputs.horizon_weeks
-    starts = [week for week in schedule.weeks if week < horizon]
-    epochs = [(first, ([*starts[1:], horizon])[step],
-               group.plans if step == 0 else make_plans(
-                   group.inputs, schedule.levers[step], group.plans.calendar,
-                   schedule.posture_since[step]),
-               schedule.levers[step]) for step, first in enumerate(starts)]
-    return blocks.run(group.inputs, epochs, group.noise, group.state, group.record,
-                      series_rows)
+    starts = sorted({week for week in (*schedule.weeks, branch_week) if 0 <= week < horizon}
+                    | {0})
+    plans = {0: group.plans}
+    epochs = []
+    for first, last in zip(starts, [*starts[1:], horizon], strict=True):
+        step = schedule.in_force(first)
+        if step not in plans:
+            plans[step] = make_plans(group.inputs, schedule.levers[step], group.plans.calendar,
+                                     schedule.posture_since[step])
+        epochs.append((first, last, plans[step], schedule.levers[step],
+                       group.noise if first < branch_week else own_noise))
+    return blocks.run(group.inputs, epochs, group.state, group.record, series_rows)
 
 
 @jit
