@@ -1,10 +1,9 @@
 """The compiled weekly loop (`offramp.engine.blocks`) gives the Python loop's bits.
 
-`model.simulate` takes the compiled path for every run but those with extension mechanisms,
-an observer, or triggers in a policy whose levers change on scheduled weeks; the Python loop
-for those. Both must leave every outcome of every future the same to the bit,
-whatever the block size: each case below runs once each way, with blocks of 128 futures (three
-blocks, the last one partial) and with the default block size.
+`model.simulate` takes the compiled path for every run but those with extension mechanisms or
+an observer; the Python loop for those. Both must leave every outcome of every future the same
+to the bit, whatever the block size: each case below runs once each way, with blocks of 128
+futures (three blocks, the last one partial) and with the default block size.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import pytest
 from engine_testkit import scenario_without
 
 from offramp.engine import blocks, model, simulate
-from offramp.engine.inputs import History, LeverSchedule
+from offramp.engine.inputs import History
 from offramp.engine.noise import compiled_kernels_enabled
 from offramp.engine.policy import Trigger
 from offramp.experiments.build import build_inputs
@@ -99,10 +98,12 @@ def test_scenarios_without_a_part_give_the_same_bits_both_ways(
 
 
 def _trigger_outcomes(levers: object, inputs: object, compiled: bool,
-                      monkeypatch: pytest.MonkeyPatch) -> dict[str, np.ndarray]:
+                      monkeypatch: pytest.MonkeyPatch, history: History | None = None
+                      ) -> dict[str, np.ndarray]:
     monkeypatch.setattr(model.blocks, "applies",
                         APPLIES if compiled else (lambda *args, **kwargs: False))
-    return simulate(inputs, levers, 3, np.arange(FUTURES) + 500).outcomes  # type: ignore[arg-type]
+    return simulate(inputs, levers, 3, np.arange(FUTURES) + 500,  # type: ignore[arg-type]
+                    history=history).outcomes
 
 
 # Every variable a trigger may read, every operator, every duration and every lever, with
@@ -133,7 +134,7 @@ def test_triggers_give_the_same_bits_both_ways(
     monkeypatch.setattr(blocks, "BLOCK_FUTURES", 128)
     inputs, levers = build_inputs(scenario, sample_futures(scenario, FUTURES, seed=9), policy)
     adaptive = dataclasses.replace(levers, triggers=triggers)
-    assert APPLIES(inputs, (adaptive,), plain_run=True)
+    assert APPLIES(inputs, plain_run=True)
     compiled = _trigger_outcomes(adaptive, inputs, True, monkeypatch)
     _assert_same(compiled, _trigger_outcomes(adaptive, inputs, False, monkeypatch),
                  f"{policy} with {triggers}")
@@ -218,5 +219,22 @@ def test_branched_runs_give_the_same_bits_both_ways(
     assert compiled_run.series is not None and python_run.series is not None
     _assert_same(compiled_run.series, python_run.series, f"branch at week {week}: series")
     _assert_same(compiled_run.outcomes, python_run.outcomes, f"branch at week {week}")
-    assert APPLIES(inputs, LeverSchedule.of(arm).branch(negotiate, week).levers,
-                   plain_run=True)
+    assert APPLIES(inputs, plain_run=True)
+
+
+@pytest.mark.parametrize("parent, policy", [
+    ("arm-and-hold", "negotiate-at-peak-leverage"),  # triggers from the branch week
+    ("lift-if-escalated", "withdraw-if-untenable"),  # other triggers, started afresh
+    ("withdraw-if-untenable", "withdraw-if-untenable"),  # the same triggers, watched on
+])
+def test_branches_into_adaptive_policies_give_the_same_bits_both_ways(
+        parent: str, policy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = load_scenario("kursk-2024").scenario
+    monkeypatch.setattr(blocks, "BLOCK_FUTURES", 128)
+    futures = sample_futures(scenario, FUTURES, seed=12)
+    inputs, parent_levers = build_inputs(scenario, futures, parent)
+    _, levers = build_inputs(scenario, futures, policy)
+    history = History(20, parent_levers, 4, np.arange(FUTURES) + 50)
+    runs = [_trigger_outcomes(levers, inputs, compiled, monkeypatch, history)
+            for compiled in (True, False)]
+    _assert_same(runs[0], runs[1], f"{parent} then {policy}")

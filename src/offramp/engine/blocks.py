@@ -11,13 +11,12 @@ second time is the glue between them (which array goes where, the draws, the per
 and `tests/engine/test_blocks.py` holds the two paths to the same bits on every scenario and
 option this path takes.
 
-It takes every run but those with an extension mechanism (Python by design), an observer, or
-triggers in a policy whose levers change on scheduled weeks (`applies`); those run through
-`model.simulate`'s Python loop, the reference. Levers changed on scheduled weeks, and a
-branched run's switch from its parents' noise to its own, make one compiled call per stretch
-of weeks between them. Settled futures are not
-retired from the loop here (a block's settled futures are stepped like the others: the same
-numbers, see `model.Settled`).
+It takes every run but those with an extension mechanism (Python by design) or an observer
+(`applies`); those run through `model.simulate`'s Python loop, the reference. Levers changed
+on scheduled weeks, and a branched run's switch from its parents' noise to its own, make one
+compiled call per stretch of weeks between them. Settled futures are not retired from the
+loop here (a block's settled futures are stepped like the others: the same numbers, see
+`model.Settled`).
 """
 
 from __future__ import annotations
@@ -144,11 +143,10 @@ Epoch = tuple[int, int, Any, Levers, NoiseSource]
 stretch of weeks with one set of levers and one source of random numbers."""
 
 
-def applies(inputs: EngineInputs, levers: tuple[Levers, ...], plain_run: bool) -> bool:
-    """Whether a run can take the compiled path: `plain_run` (no observer), triggers only in
-    a policy whose levers never change, and no extension mechanisms."""
-    return (plain_run and not (len(levers) > 1 and any(step.triggers for step in levers))
-            and not inputs.extensions)
+def applies(inputs: EngineInputs, plain_run: bool) -> bool:
+    """Whether a run can take the compiled path: `plain_run` (no observer) and no extension
+    mechanisms."""
+    return plain_run and not inputs.extensions
 
 
 def run(inputs: EngineInputs, epochs: list[Epoch], state: State, record: RecordState,
@@ -161,8 +159,11 @@ def run(inputs: EngineInputs, epochs: list[Epoch], state: State, record: RecordS
     if series_rows is None:
         series_rows = np.empty((0, 0, 0), dtype=np.float32)
     n = inputs.n_futures
-    constants = [(first, last, _constants(inputs, plans, levers, n), _draws(noise, inputs))
-                 for first, last, plans, levers, noise in epochs]
+    # A stretch whose levers watch other triggers than the stretch before starts them afresh
+    # (as `model._watching` does: none has fired yet).
+    constants = [(first, last, _constants(inputs, plans, levers, n), _draws(noise, inputs),
+                  index > 0 and levers.triggers != epochs[index - 1][3].triggers)
+                 for index, (first, last, plans, levers, noise) in enumerate(epochs)]
     carried = _pack_state(state)
     carried_record = _Record(*map(_writeable, (
         record.min_generating_capacity, record.min_backer_shell_stock,
@@ -172,7 +173,9 @@ def run(inputs: EngineInputs, epochs: list[Epoch], state: State, record: RecordS
         stop = min(n, start + BLOCK_FUTURES)
         block, block_record = _futures_of(carried, start, stop), \
             _futures_of(carried_record, start, stop)
-        for first_week, last_week, chunk_constants, draws in constants:
+        for first_week, last_week, chunk_constants, draws, watching_anew in constants:
+            if watching_anew:
+                block = _watching(block, len(chunk_constants.triggers.variable))
             block, block_record = _run_weeks(
                 first_week, last_week, _futures_of(chunk_constants, start, stop),
                 draws._replace(index_hash=draws.index_hash[start:stop]), block, block_record,
@@ -182,6 +185,14 @@ def run(inputs: EngineInputs, epochs: list[Epoch], state: State, record: RecordS
     final = _State(*(_joined(parts) for parts in zip(*finals, strict=True)))
     final_record = RecordState(*(_joined(parts) for parts in zip(*final_records, strict=True)))
     return _unpack_state(final, state, inputs.horizon_weeks), final_record
+
+
+def _watching(block: Any, triggers: int) -> Any:
+    """The block's state with `triggers` triggers that have not fired (`policy.initial_state`)."""
+    n = block.status.shape[0]
+    return block._replace(fired=np.zeros((triggers, n), dtype=bool),
+                          weeks_left=np.zeros((triggers, n), dtype=FLOAT),
+                          withdraw_since=np.full(n, np.inf, dtype=FLOAT))
 
 
 def _futures_of(values: Any, start: int, stop: int) -> Any:

@@ -261,8 +261,7 @@ def simulate(
         else _start_series(full_inputs, state, a_share, salient_km2, series_rows)
     if observe is not None:
         observe(state)
-    if compiled_kernels_enabled() and blocks.applies(
-            full_inputs, schedule.levers, plain_run=observe is None):
+    if compiled_kernels_enabled() and blocks.applies(full_inputs, plain_run=observe is None):
         state, record = _in_blocks(active, schedule, series_rows, branch_week,
                                    active.noise if history is None
                                    else NoiseSource(own_key, own_index))
@@ -512,6 +511,8 @@ def _in_blocks(group: Group, schedule: LeverSchedule, series_rows: np.ndarray | 
                                      schedule.posture_since[step])
         epochs.append((first, last, plans[step], schedule.levers[step],
                        group.noise if first < branch_week else own_noise))
+    # (a stretch whose levers watch other triggers than the last starts them afresh, as
+    # `_watching` does: blocks.run compares each stretch's triggers with the one before)
     return blocks.run(group.inputs, epochs, group.state, group.record, series_rows)
 
 
