@@ -120,3 +120,15 @@ def test_our_latin_hypercube_is_scipys_bit_for_bit(n_futures, n_dims):
     theirs = qmc.LatinHypercube(d=n_dims, rng=np.random.default_rng(np.random.SeedSequence(5))
                                 ).random(n_futures)
     np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.MT19937])
+def test_the_latin_hypercube_is_scipys_whether_or_not_the_generator_can_skip_ahead(
+        bit_generator):
+    """PCG64 skips the uniforms and draws them a block at a time after the shuffles; MT19937
+    cannot skip ahead and draws them first: SciPy's numbers either way (3 blocks of futures)."""
+    from scipy.stats import qmc
+
+    ours = latin_hypercube(np.random.Generator(bit_generator(9)), 20_000, 4)
+    theirs = qmc.LatinHypercube(d=4, rng=np.random.Generator(bit_generator(9))).random(20_000)
+    np.testing.assert_array_equal(ours, theirs)

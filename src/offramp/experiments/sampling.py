@@ -77,15 +77,22 @@ def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int) -> np
     """SciPy's `qmc.LatinHypercube(d=n_dims, rng=rng).random(n_futures)`, the same numbers,
     computed with the dimensions first: row i of the result is (perm_i - u_i) / n per column.
 
-    SciPy's last step reads its permutations across a transposed array; here each dimension's
-    permutation is a contiguous row, the uniforms are subtracted a block of futures at a time
-    (each block's transpose stays in cache), and the result is returned as an F-ordered
-    (n_futures, n_dims) view, whose columns (what sampling reads) are contiguous. At
-    1,000,000 x 190: 12.7 CPU-s in SciPy's order, 5.2 here (before the shuffles of 32-bit
-    ranks). tests/experiments checks the bits against SciPy's.
+    SciPy draws all the uniforms, then a permutation per dimension, then subtracts. Here each
+    dimension's permutation is a contiguous row, and the uniforms, which are the stream's next
+    n x d draws (one 64-bit draw each, row after row), are skipped over first (`advance`) and
+    drawn afterwards a block of futures at a time, from the same positions of the stream, as
+    the block is subtracted: no (n, d) array of them (1.5 GB at 1,000,000 x 190, most of a
+    run's peak memory, and ~2 CPU-s of page faults for its fresh memory; a bit generator that
+    cannot skip ahead draws them first, as SciPy does). The result is an
+    F-ordered (n_futures, n_dims) view, whose columns (what sampling reads) are contiguous.
+    tests/experiments checks the bits against SciPy's.
     """
     rng = rng.spawn(1)[0]  # as SciPy's QMC engines do: a child generator of their own
-    uniforms = rng.uniform(size=(n_futures, n_dims))
+    uniforms_from = rng.bit_generator.state
+    skip = getattr(rng.bit_generator, "advance", None)  # PCG64 (default_rng's) and Philox
+    drawn_first = rng.uniform(size=(n_futures, n_dims)) if skip is None else None
+    if skip is not None:
+        skip(n_futures * n_dims)
     ranks = np.empty((n_dims, n_futures))
     # A permutation per dimension, in SciPy's order of draws. A shuffle's swaps depend only on
     # the length and the generator, so 32-bit ranks shuffle to the same order as floats, in
@@ -95,12 +102,18 @@ def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int) -> np
         order[:] = np.arange(1, n_futures + 1, dtype=order.dtype)
         rng.shuffle(order)
         row[:] = order
+    rng.bit_generator.state = uniforms_from  # (the child generator is not used after this)
+    uniforms = np.empty((min(_LHS_BLOCK, n_futures), n_dims))
     for start in range(0, n_futures, _LHS_BLOCK):
         block = ranks[:, start:start + _LHS_BLOCK]
-        block -= uniforms[start:start + _LHS_BLOCK].T
+        if drawn_first is None:
+            drawn = uniforms[:block.shape[1]]
+            rng.random(out=drawn)  # = rng.uniform(): 0 + 1 x the same draw
+        else:  # a bit generator that cannot skip ahead: drawn before the shuffles
+            drawn = drawn_first[start:start + _LHS_BLOCK]
+        block -= drawn.T
     ranks /= n_futures
     return ranks.T
-
 
 
 def _saltelli_unit_design(n_futures: int, n_dims: int, seed: int) -> np.ndarray:
