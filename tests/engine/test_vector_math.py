@@ -98,3 +98,22 @@ def test_cached_kernels_are_forgotten_when_vector_math_changes(tmp_path):
     source.write_text("two")
     assert vector_math.forget_stale_kernels(source, tmp_path, marker)
     assert not cached.exists()
+
+
+def test_the_compiled_loops_cache_is_forgotten_when_any_engine_file_changes(tmp_path):
+    """The compiled weekly loop has every mechanism's kernel compiled into its cache: a change
+    of any of the files deletes the loop's cached variants, and only them."""
+    sources = [tmp_path / "combat.py", tmp_path / "politics.py"]
+    for source in sources:
+        source.write_text("kernel")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    loop, kernel = cache / "blocks._run_weeks-900.py311.nbi", cache / "combat._step-296.nbi"
+    marker = cache / "blocks.sha256"
+    vector_math.forget_stale_kernels(sources, tmp_path, marker, kernels="blocks.*")
+    loop.write_text("compiled")
+    kernel.write_text("compiled")
+    assert not vector_math.forget_stale_kernels(sources, tmp_path, marker, kernels="blocks.*")
+    sources[1].write_text("another kernel")
+    assert vector_math.forget_stale_kernels(sources, tmp_path, marker, kernels="blocks.*")
+    assert not loop.exists() and kernel.exists()

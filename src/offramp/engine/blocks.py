@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,12 @@ from offramp.engine.outcomes import (
     _record_kernel,
 )
 from offramp.engine.state import SETTLED, WAR, State
-from offramp.engine.vector_math import F32, Array, full, jit
+from offramp.engine.vector_math import F32, Array, forget_stale_kernels, full, jit
+
+_ENGINE = Path(__file__).resolve().parent
+# The loop's cache holds every kernel it calls, compiled in: it goes when any engine file changes.
+forget_stale_kernels(sorted([*_ENGINE.glob("*.py"), *_ENGINE.glob("mechanisms/*.py")]),
+                     _ENGINE, _ENGINE / "__pycache__" / "blocks.sha256", kernels="blocks.*")
 
 BLOCK_FUTURES = 2048
 """Futures a block runs through all its weeks at once: small enough that a block's state and

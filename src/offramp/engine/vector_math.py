@@ -19,7 +19,7 @@ logs of zero densities anyway).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -32,26 +32,31 @@ from numba.extending import intrinsic
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
 
-def forget_stale_kernels(source: Path, package: Path, marker: Path) -> bool:
-    """Delete the cached kernels under `package` when `source` has changed since they were
-    compiled (its digest differs from the one `marker` holds); True if they were deleted.
+def forget_stale_kernels(sources: Path | Sequence[Path], package: Path, marker: Path,
+                         kernels: str = "*") -> bool:
+    """Delete the cached kernels under `package` whose names match `kernels` (a glob; all by
+    default) when a file of `sources` has changed since they were compiled (their digest
+    differs from the one `marker` holds); True if they were deleted.
 
     Numba keys a kernel's disk cache by the date and size of the kernel's own file, not by the
-    functions of this module compiled into it: after a change here (an edit, or a `git pull` in
-    an editable install) every cached kernel would silently keep the old exp and log. When the
-    digest differs, the `*.nbi`/`*.nbc` files go and the kernels compile again on first use. (A
+    functions of other files compiled into it: after a change of this module (an edit, or a
+    `git pull` in an editable install) every cached kernel would silently keep the old exp and
+    log, and the compiled weekly loop (`blocks`) every mechanism's old kernel. When the digest
+    differs, the `*.nbi`/`*.nbc` files go and the kernels compile again on first use. (A
     reinstall rewrites every file, so Numba's own dates already catch it.)"""
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for source in [sources] if isinstance(sources, Path) else sources:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
     try:
-        if marker.read_text() == digest:
+        if marker.read_text() == digest.hexdigest():
             return False
     except OSError:
         pass
-    for cached in package.rglob("__pycache__/*.nb[ic]"):
+    for cached in package.rglob(f"__pycache__/{kernels}.nb[ic]"):
         cached.unlink(missing_ok=True)
     try:
         marker.parent.mkdir(exist_ok=True)
-        marker.write_text(digest)
+        marker.write_text(digest.hexdigest())
     except OSError:  # a read-only install: Numba caches elsewhere, and upgrades rewrite files
         pass
     return True
