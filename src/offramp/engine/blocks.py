@@ -168,7 +168,7 @@ def run(inputs: EngineInputs, epochs: list[Epoch], state: State, record: RecordS
     # A stretch whose levers watch other triggers than the stretch before starts them afresh
     # (as `model._watching` does: none has fired yet).
     constants = [(first, last, _constants(inputs, plans, levers, n), _draws(noise, inputs),
-                  index > 0 and levers.triggers != epochs[index - 1][3].triggers)
+                  levers.triggers, index > 0 and levers.triggers != epochs[index - 1][3].triggers)
                  for index, (first, last, plans, levers, noise) in enumerate(epochs)]
     carried = _pack_state(state)
     carried_record = _Record(*map(_writeable, (
@@ -179,9 +179,9 @@ def run(inputs: EngineInputs, epochs: list[Epoch], state: State, record: RecordS
         stop = min(n, start + BLOCK_FUTURES)
         block, block_record = _futures_of(carried, start, stop), \
             _futures_of(carried_record, start, stop)
-        for first_week, last_week, chunk_constants, draws, watching_anew in constants:
+        for first_week, last_week, chunk_constants, draws, triggers, watching_anew in constants:
             if watching_anew:
-                block = _watching(block, len(chunk_constants.triggers.variable))
+                block = _watching(block, triggers)
             block, block_record = _run_weeks(
                 first_week, last_week, _futures_of(chunk_constants, start, stop),
                 draws._replace(index_hash=draws.index_hash[start:stop]), block, block_record,
@@ -193,12 +193,11 @@ def run(inputs: EngineInputs, epochs: list[Epoch], state: State, record: RecordS
     return _unpack_state(final, state, inputs.horizon_weeks), final_record
 
 
-def _watching(block: Any, triggers: int) -> Any:
-    """The block's state with `triggers` triggers that have not fired (`policy.initial_state`)."""
-    n = block.status.shape[0]
-    return block._replace(fired=np.zeros((triggers, n), dtype=bool),
-                          weeks_left=np.zeros((triggers, n), dtype=FLOAT),
-                          withdraw_since=np.full(n, np.inf, dtype=FLOAT))
+def _watching(block: Any, triggers: tuple[policy.Trigger, ...]) -> Any:
+    """The block's state with `triggers` that have not fired yet."""
+    fresh = policy.initial_state(triggers, block.status.shape[0])
+    return block._replace(fired=fresh.fired, weeks_left=fresh.weeks_left,
+                          withdraw_since=fresh.withdraw_since)
 
 
 def _futures_of(values: Any, start: int, stop: int) -> Any:
@@ -229,6 +228,7 @@ def _pack_state(state: State) -> Any:
     s = state
     n = s.status.shape[0]
     rung_shock = s.escalation.rung_shock
+    triggers = s.triggers or policy.initial_state((), n)
     return _State(*map(_writeable, (
         s.status, s.calendar.challenger_won, s.industry.backer_production_per_month,
         s.industry.backer_shell_stock, s.industry.backer_high_end_stock, s.industry.shell_stock,
@@ -250,9 +250,7 @@ def _pack_state(state: State) -> Any:
         s.bargaining.refused_over_soil, s.bargaining.talks_open_weeks,
         s.bargaining.deadlock_weeks, s.bargaining.issue_concessions, s.rivals.readiness,
         s.rivals.opened, s.rivals.open_week, s.rivals.two_front_war,
-        *((np.zeros((0, n), dtype=bool), np.zeros((0, n), dtype=FLOAT),
-           np.full(n, np.inf, dtype=FLOAT)) if s.triggers is None
-          else (s.triggers.fired, s.triggers.weeks_left, s.triggers.withdraw_since)),
+        triggers.fired, triggers.weeks_left, triggers.withdraw_since,
         np.zeros((0, n), dtype=bool) if s.opponent_follows is None else s.opponent_follows)))
 
 
@@ -298,20 +296,6 @@ def _unpack_state(s: Any, start: State, weeks: int) -> State:
     )
 
 
-def _rows(values: np.ndarray | float, shape: tuple[int, ...], dtype: type | None = FLOAT
-          ) -> np.ndarray:
-    """`full`, as each mechanism's `step` broadcasts the argument, done once per run."""
-    return _writeable(full(values, shape, dtype))
-
-
-def _strength_rungs(lad: Any, plan: Any, effect: str) -> tuple[np.ndarray, np.ndarray]:
-    """(rungs, positions) of `ladder.effect_strength` for one effect (empty: strength 0)."""
-    rungs = [rung for rung, rung_effect in enumerate(lad.effects) if rung_effect == effect] \
-        if plan.pursued else []
-    positions = [-1 if rung == plan.ceasefire_rung else plan.position[rung] for rung in rungs]
-    return np.array(rungs, dtype=np.intp), np.array(positions, dtype=np.intp)
-
-
 def _constants(inputs: EngineInputs, plans: Any, levers: Levers, n: int) -> Any:
     b, bk, rv, th = inputs.belligerents, inputs.backers, inputs.rivals, inputs.theaters
     cal, esc, lad, rules = inputs.calendar, inputs.escalation, inputs.ladder, inputs.bargaining
@@ -323,91 +307,91 @@ def _constants(inputs: EngineInputs, plans: Any, levers: Levers, n: int) -> Any:
     for week, active in enumerate(plans.calendar.active_seasons[:weeks]):
         season_on[week, list(active)] = True
     calendar_constants = _Calendar(
-        season_on, _rows(cal.season_advance_multiplier, (len(cal.season_names), n)),
+        season_on, full(cal.season_advance_multiplier, (len(cal.season_names), n)),
         np.array(plans.calendar.election_week, dtype=np.int64).reshape(e_count),
         np.array(plans.calendar.takes_office_week, dtype=np.int64).reshape(e_count),
-        _rows(cal.challenger_wins, (e_count, n)),
+        full(cal.challenger_wins, (e_count, n)),
         np.asarray(cal.election_actor_backer, dtype=np.int64).reshape(e_count),
-        _rows(cal.aid_multiplier_if_challenger, (e_count, n)),
-        _rows(cal.talks_push_if_challenger, (e_count, n)))
+        full(cal.aid_multiplier_if_challenger, (e_count, n)),
+        full(cal.talks_push_if_challenger, (e_count, n)))
     ap, ip, fp = plans.aid, plans.industry, plans.forces
     aid_constants = _Aid(
-        _rows(bk.initial_support, rows_k), _rows(ap.lever, rows_k),
-        _rows(ap.rival_backer, (k_count, r_count)), _rows(rv.aid_priority_share, (r_count, n)),
-        _rows(bk.share_of_production_sent, rows_k), _rows(ap.shell_floor, rows_k),
-        _rows(bk.stock_drawdown_weeks, rows_k), _rows(ap.high_end_floor, rows_k),
-        _rows(bk.high_end_sent_per_month, rows_k), _rows(ap.recipient, (2, k_count)))
+        full(bk.initial_support, rows_k), full(ap.lever, rows_k),
+        full(ap.rival_backer, (k_count, r_count)), full(rv.aid_priority_share, (r_count, n)),
+        full(bk.share_of_production_sent, rows_k), full(ap.shell_floor, rows_k),
+        full(bk.stock_drawdown_weeks, rows_k), full(ap.high_end_floor, rows_k),
+        full(bk.high_end_sent_per_month, rows_k), full(ap.recipient, (2, k_count)))
     industry_constants = _Industry(
-        _rows(ip.target_per_month, rows_k), _rows(ip.ramp_per_week, rows_k),
-        _rows(ip.high_end_production_per_week, rows_k),
-        _rows(ip.rival_backer, (k_count, r_count)), _rows(ip.rival_use_per_week, (r_count, n)),
-        _rows(ip.belligerent_supply_per_week, pair))
+        full(ip.target_per_month, rows_k), full(ip.ramp_per_week, rows_k),
+        full(ip.high_end_production_per_week, rows_k),
+        full(ip.rival_backer, (k_count, r_count)), full(ip.rival_use_per_week, (r_count, n)),
+        full(ip.belligerent_supply_per_week, pair))
     forces_constants = _Forces(
-        _rows(b.mobilization_per_week, pair), _rows(b.initial_support, pair),
-        _rows(fp.graduation_per_week, pair), _writeable(fp.on_enemy_soil[:, :, 0]),
-        bool(fp.withdraw), _rows(fp.withdrawal_per_week, theater),
-        _rows(th.reinforcement_weight, (2, j_count, n)),
-        _rows(inputs.forces.salient_hold_reinforcement, (n,)), _writeable(fp.on_b_soil[:, 0]),
-        bool(fp.hold and fp.on_b_soil.any()), _rows(inputs.forces.deploy_share_per_week, (n,)),
+        full(b.mobilization_per_week, pair), full(b.initial_support, pair),
+        full(fp.graduation_per_week, pair), _writeable(fp.on_enemy_soil[:, :, 0]),
+        bool(fp.withdraw), full(fp.withdrawal_per_week, theater),
+        full(th.reinforcement_weight, (2, j_count, n)),
+        full(inputs.forces.salient_hold_reinforcement, (n,)), _writeable(fp.on_b_soil[:, 0]),
+        bool(fp.hold and fp.on_b_soil.any()), full(inputs.forces.deploy_share_per_week, (n,)),
         None if fp.opens_after is None else np.asarray(fp.opens_after, dtype=np.intp),
-        None if fp.opens_after is None else _rows(fp.opens_below_km2, theater))
+        None if fp.opens_after is None else full(fp.opens_below_km2, theater))
     lp = plans.ladder
     strength_constants = _Strengths(
-        _writeable(lad.strength), *(_strength_rungs(lad, lp, effect) for effect in (
+        _writeable(lad.strength), *(ladder.effect_rungs(lad, lp, effect) for effect in (
             "disengagement", "no_incursions", "deep_strike_ban", "energy_strike_ban",
             "shipping")))
     cr, cp = inputs.combat, plans.combat
     rout = cr.rout
     combat_constants = _Combat(
-        _rows(b.shells_needed_per_soldier_week, pair), _rows(b.combat_quality, pair),
-        _rows(b.fire_elasticity, pair), _rows(cp.log_scale, theater),
-        _rows(cp.log_attacker_multiplier, (n,)), bool(cp.floor_logs),
+        full(b.shells_needed_per_soldier_week, pair), full(b.combat_quality, pair),
+        full(b.fire_elasticity, pair), full(cp.log_scale, theater),
+        full(cp.log_attacker_multiplier, (n,)), bool(cp.floor_logs),
         None if cp.fixed_attacker is None else _writeable(cp.fixed_attacker[:, :, 0]),
         None if cp.has_fixed_attacker is None else _writeable(cp.has_fixed_attacker[:, 0]),
-        _rows(cr.firer_exponent, (n,)), _rows(cr.target_exponent, (n,)),
-        _rows(cr.noise_sd, (n,)),
-        _rows(0.0 if rout is None else rout.power_ratio, (n,)),
-        _rows(0.0 if rout is None else rout.chance_per_week, (n,)),
-        _rows(0.0 if rout is None else rout.captured_share, (n,)),
-        _rows(cr.killed_share, (n,)), _rows(cr.wounded_return_share, (n,)),
-        None if rout is None else _rows(rout.pursuit_multiplier, (n,)),
+        full(cr.firer_exponent, (n,)), full(cr.target_exponent, (n,)),
+        full(cr.noise_sd, (n,)),
+        full(0.0 if rout is None else rout.power_ratio, (n,)),
+        full(0.0 if rout is None else rout.chance_per_week, (n,)),
+        full(0.0 if rout is None else rout.captured_share, (n,)),
+        full(cr.killed_share, (n,)), full(cr.wounded_return_share, (n,)),
+        None if rout is None else full(rout.pursuit_multiplier, (n,)),
         None if cp.occupier is None else _writeable(cp.occupier[:, :, 0]),
-        None if cp.occupier is None else _rows(cp.strain_per_km2, theater),
+        None if cp.occupier is None else full(cp.strain_per_km2, theater),
         _writeable(plans.salient_theaters), bool(lp.pursued))
     tp = plans.territory
     territory_constants = _Territory(
-        np.asarray(tp.soil_index, dtype=np.int64), _rows(tp.advance_scale, theater),
-        _rows(inputs.territory.breakthrough_ratio, (n,)),
-        _rows(inputs.territory.advance_steepness, (n,)),
-        _rows(th.contested_area_km2, theater), _rows(th.initial_enemy_held_km2, theater),
+        np.asarray(tp.soil_index, dtype=np.int64), full(tp.advance_scale, theater),
+        full(inputs.territory.breakthrough_ratio, (n,)),
+        full(inputs.territory.advance_steepness, (n,)),
+        full(th.contested_area_km2, theater), full(th.initial_enemy_held_km2, theater),
         _writeable(np.asarray(tp.on_a_soil)), _writeable(np.asarray(tp.on_b_soil)),
-        _rows(inputs.forces.withdrawal_weeks, (n,)), bool(tp.withdraw),
-        int(tp.withdraw_from_week), _rows(b.national_area_km2[SIDE_A], (n,)),
-        _rows(b.initial_territory_share[SIDE_A], (n,)))
+        full(inputs.forces.withdrawal_weeks, (n,)), bool(tp.withdraw),
+        int(tp.withdraw_from_week), full(b.national_area_km2[SIDE_A], (n,)),
+        full(b.initial_territory_share[SIDE_A], (n,)))
     st = inputs.strikes
-    strikes_constants = _Strikes(_rows(st.damage_per_week, (n,)), _rows(st.repair_per_week, (n,)),
-                                 _rows(st.escalation_damage_multiplier, (n,)))
+    strikes_constants = _Strikes(full(st.damage_per_week, (n,)), full(st.repair_per_week, (n,)),
+                                 full(st.escalation_damage_multiplier, (n,)))
     politics_constants = _Politics(
-        _rows(b.support_persistence, pair), _rows(b.support_noise_sd, pair),
-        _rows(b.weariness_per_log_casualties, pair), _rows(b.casualty_scale, pair),
-        _rows(b.generating_capacity_share[SIDE_A], (n,)),
-        _rows(b.weariness_per_energy_loss[SIDE_A], (n,)),
-        _rows(bk.support_drift_per_week, rows_k), _rows(bk.support_noise_sd, rows_k),
-        _rows(esc.support_shock, rows_k))
+        full(b.support_persistence, pair), full(b.support_noise_sd, pair),
+        full(b.weariness_per_log_casualties, pair), full(b.casualty_scale, pair),
+        full(b.generating_capacity_share[SIDE_A], (n,)),
+        full(b.weariness_per_energy_loss[SIDE_A], (n,)),
+        full(bk.support_drift_per_week, rows_k), full(bk.support_noise_sd, rows_k),
+        full(esc.support_shock, rows_k))
     rungs = esc.rungs
     rung_count = 0 if rungs is None else rungs.count
 
     def rung_rows(values: np.ndarray | None) -> np.ndarray:  # no rung: the loop runs over none
         return np.empty((0, n), dtype=FLOAT) if values is None or not rung_count \
-            else _rows(values, (rung_count, n))
+            else full(values, (rung_count, n))
 
     lift = bool(levers.lift_restrictions)
     escalation_constants = _Escalation(
-        _rows(esc.base_hazard_per_week, (n,)),
-        _rows(esc.lifted_restrictions_hazard_per_week, (n,)),
-        _rows(esc.pre_talks_multiplier, (n,)), _rows(esc.strike_surge_weeks, (n,)),
-        _rows(esc.talks_close_probability, (n,)), _rows(lift, (n,), None), lift,
-        _rows(esc.lifted_restrictions_effectiveness, (n,)),
+        full(esc.base_hazard_per_week, (n,)),
+        full(esc.lifted_restrictions_hazard_per_week, (n,)),
+        full(esc.pre_talks_multiplier, (n,)), full(esc.strike_surge_weeks, (n,)),
+        full(esc.talks_close_probability, (n,)), full(lift, (n,), None), lift,
+        full(esc.lifted_restrictions_effectiveness, (n,)),
         rung_rows(None if rungs is None else rungs.hazard_per_week),
         rung_rows(None if rungs is None else rungs.lifted_restrictions_multiplier),
         rung_rows(None if rungs is None else rungs.support_shock),
@@ -420,47 +404,47 @@ def _constants(inputs: EngineInputs, plans: Any, levers: Levers, n: int) -> Any:
     ladder_constants = _Ladder(
         bool(lp.pursued), _writeable(lp.violation_cdf), _writeable(lp.ordinary_adoption),
         _writeable(lp.top_by_level), c, int(lp.ordinary_below_ceasefire),
-        _rows(rules.ceasefire_relapse_per_week, (n,)),
-        _rows(lad.relapse_reduction_per_rung, (n,)),
-        _rows(lad.violation_per_week[c], (n,)) if lad.count else np.zeros(n, dtype=FLOAT),
-        _rows(lad.adoption_per_week[c], (n,)) if lad.count else np.zeros(n, dtype=FLOAT),
+        full(rules.ceasefire_relapse_per_week, (n,)),
+        full(lad.relapse_reduction_per_rung, (n,)),
+        full(lad.violation_per_week[c], (n,)) if lad.count else np.zeros(n, dtype=FLOAT),
+        full(lad.adoption_per_week[c], (n,)) if lad.count else np.zeros(n, dtype=FLOAT),
         None if ripeness is None else _writeable(ripeness),
         None if ripeness is None or lad.ripe_below_line_movement is None
-        else _rows(lad.ripe_below_line_movement[c], (n,)),
-        _rows(lad.pressure_effect, (n,)), _rows(b.initial_support, pair),
-        _rows(b.national_area_km2[SIDE_A], (n,)))
+        else full(lad.ripe_below_line_movement[c], (n,)),
+        full(lad.pressure_effect, (n,)), full(b.initial_support, pair),
+        full(b.national_area_km2[SIDE_A], (n,)))
     bp, issues = plans.bargaining, rules.issues
     issue_count = 0 if issues is None else issues.count
 
     def issue_rows(values: np.ndarray | None) -> np.ndarray | None:  # B5b's, None without
         return None if values is None or issues is None or bp.issue_ceiling_a is None \
-            else _rows(values, (issue_count, n))
+            else full(values, (issue_count, n))
 
     def issue_field(name: str) -> np.ndarray | None:
         return None if issues is None else issue_rows(getattr(issues, name))
 
     bargaining_constants = _Bargaining(
-        _rows(rules.observation_noise, (n,)), _rows(b.belief_receptivity, pair),
-        _rows(bp.observation_variance, (n,)), _rows(rules.trend_volatility, (n,)),
-        _rows(bp.salient_fog_scale, (n,)), _rows(rules.planning_horizon_weeks, (n,)),
-        _rows(b.initial_support, pair), _rows(bp.cost_over_horizon, pair),
-        bool(bp.chip_is_current), _rows(bp.max_e, (n,)), _rows(bp.chip_premium, (n,)),
+        full(rules.observation_noise, (n,)), full(b.belief_receptivity, pair),
+        full(bp.observation_variance, (n,)), full(rules.trend_volatility, (n,)),
+        full(bp.salient_fog_scale, (n,)), full(rules.planning_horizon_weeks, (n,)),
+        full(b.initial_support, pair), full(bp.cost_over_horizon, pair),
+        bool(bp.chip_is_current), full(bp.max_e, (n,)), full(bp.chip_premium, (n,)),
         None if bp.a_salient is None else _writeable(bp.a_salient[:, 0]),
-        _rows(b.national_area_km2[SIDE_A], (n,)), _rows(b.home_soil_premium[SIDE_A], (n,)),
-        _rows(b.audience_cost, pair), _rows(bp.commitment_premium, pair), _rows(bp.floor, pair),
+        full(b.national_area_km2[SIDE_A], (n,)), full(b.home_soil_premium[SIDE_A], (n,)),
+        full(b.audience_cost, pair), full(bp.commitment_premium, pair), full(bp.floor, pair),
         issue_rows(bp.issue_ceiling_a), issue_field("softening_a"), issue_field("softening_b"),
         issue_field("demand_b"), issue_field("value_to_a"), issue_field("value_to_b"),
-        float(bp.talks_initiative), _rows(rules.talks_open_per_week, (n,)),
-        _rows(rules.offers_from_b_per_week, (n,)), _rows(rules.talks_close_per_week, (n,)),
-        _rows(rules.settle_per_week, (n,)), _rows(rules.bargaining_power_a, (n,)),
-        _rows(rules.line_focality, (n,)), _writeable(np.asarray(tp.on_b_soil)))
+        float(bp.talks_initiative), full(rules.talks_open_per_week, (n,)),
+        full(rules.offers_from_b_per_week, (n,)), full(rules.talks_close_per_week, (n,)),
+        full(rules.settle_per_week, (n,)), full(rules.bargaining_power_a, (n,)),
+        full(rules.line_focality, (n,)), _writeable(np.asarray(tp.on_b_soil)))
     rivals_constants = _Rivals(
-        _rows(rv.base_hazard_per_week, (r_count, n)), _rows(rv.readiness, (r_count, n)),
-        _rows(rv.readiness_growth_per_year, (r_count, n)),
-        _rows(rv.readiness_effect, (r_count, n)), _rows(rv.depletion_effect, (r_count, n)),
-        _rows(rv.distraction_effect, (r_count, n)),
+        full(rv.base_hazard_per_week, (r_count, n)), full(rv.readiness, (r_count, n)),
+        full(rv.readiness_growth_per_year, (r_count, n)),
+        full(rv.readiness_effect, (r_count, n)), full(rv.depletion_effect, (r_count, n)),
+        full(rv.distraction_effect, (r_count, n)),
         np.asarray(rv.of_backer, dtype=np.intp).reshape(r_count),
-        _rows(bk.high_end_stock, rows_k))
+        full(bk.high_end_stock, rows_k))
     return _Constants(calendar_constants, aid_constants, industry_constants, forces_constants,
                       strength_constants, combat_constants, territory_constants,
                       strikes_constants, politics_constants, escalation_constants,
@@ -491,8 +475,8 @@ def _opponent_constants(inputs: EngineInputs, n: int) -> Any:
                  dtype=np.int64),
         np.array([_OPERATORS[op] for _, _, op, _ in conditions], dtype=np.int64),
         np.array([FLOAT(value) for _, _, _, value in conditions], dtype=np.float64),
-        _rows(rules.escalation_multiplier, shape), _rows(rules.offers_multiplier, shape),
-        _rows(rules.ladder_adoption_multiplier, shape), _rows(rules.offensive_multiplier, shape))
+        full(rules.escalation_multiplier, shape), full(rules.offers_multiplier, shape),
+        full(rules.ladder_adoption_multiplier, shape), full(rules.offensive_multiplier, shape))
 
 
 _OPERATORS = {op: code for code, op in enumerate(policy.OPERATORS)}
@@ -567,6 +551,45 @@ def _uniforms(index_hash: Array, bases: Array, count: int) -> Array:
 def _normals(index_hash: Array, bases: Array, table: Array, count: int) -> Array:
     out = np.empty((count, index_hash.shape[0]), dtype=np.float32)
     return _noise_kernels.normals_kernel(index_hash, bases, table, out)
+
+
+@jit
+def _war_flags(status: Array, at_war: Array, not_settled: Array) -> None:
+    """1.0 where the war is on (else 0.0), and where it has not been settled."""
+    for i in range(status.shape[0]):
+        at_war[i] = F32(status[i] == WAR)
+        not_settled[i] = F32(status[i] != SETTLED)
+
+
+@jit
+def _damp(at_war: Array, disengagement: Array | None, no_incursions: Array | None,
+          salient: Array, pursued: bool, damp: Array) -> None:
+    """(J, n) the share of the fighting that goes on in each theater: none out of war, less
+    in disengagement zones, none in salients where no incursions are agreed. Strengths that
+    are None are nil (no rung of that kind): the same bits as multiplying by 1."""
+    for j in range(damp.shape[0]):
+        for i in range(damp.shape[1]):
+            if pursued:
+                disengaged = F32(0.0) if disengagement is None else disengagement[i]
+                barred = F32(0.0) if no_incursions is None else no_incursions[i]
+                damp[j, i] = (at_war[i] * (F32(1.0) - disengaged)) \
+                    * (F32(1.0) - barred * salient[j])
+            else:  # no rung can be in force
+                damp[j, i] = at_war[i]
+
+
+@jit
+def _hand_back(status_before: Array, status: Array, on_b_soil: Array, held: Array) -> bool:
+    """Empty a's salients (the theaters on b's soil) where the war was settled this week;
+    whether any was."""
+    settled_any = False
+    for i in range(status.shape[0]):
+        if status[i] == SETTLED and status_before[i] != SETTLED:
+            settled_any = True
+            for j in range(held.shape[0]):
+                if on_b_soil[j]:
+                    held[j, i] = F32(0.0)
+    return settled_any
 
 
 # Helpers whose result is None or an array as one of their arguments is: Numba decides such
@@ -884,6 +907,18 @@ def _state_rows(series: Array, offset: int, row: int, s: Any, a_share: Array,
 
 
 @jit
+def _shares(t: Any, held: Array) -> tuple[Array, Array, Array]:
+    """`territory.shares`: (a's territory share, e, salient km2) with `held` as enemy soil."""
+    n = held.shape[1]
+    a_share = np.empty(n, dtype=np.float32)
+    e = np.empty(n, dtype=np.float32)
+    salient_km2 = np.empty(n, dtype=np.float32)
+    territory._shares_kernel(t.area_a, t.initial_share_a, held, t.initial_held, t.on_a_soil,
+                             t.on_b_soil, a_share, e, salient_km2)
+    return a_share, e, salient_km2
+
+
+@jit
 def _or_policy(overridden: Array, policy_value: float) -> Array:
     """`LeverOverrides.value`: the trigger's value where one set it, else the policy's."""
     out = np.empty(overridden.shape[0], dtype=np.float32)
@@ -907,9 +942,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any, 
     for week in range(first_week, last_week):
         at_war = np.empty(n, dtype=np.float32)
         not_settled = np.empty(n, dtype=np.float32)
-        for i in range(n):
-            at_war[i] = F32(s.status[i] == WAR)
-            not_settled[i] = F32(s.status[i] != SETTLED)
+        _war_flags(s.status, at_war, not_settled)
 
         # the policy's triggers: signposts read on last week's state, levers set per future
         ce, ct, ctr = c.escalation, c.territory, c.triggers
@@ -918,12 +951,9 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any, 
         lift, lift_now, aid_multiplier = ce.lift, ce.policy_lifted, c.aid.multiplier
         sought = np.full(n, F32(seeking), dtype=np.float32)
         aid_lever = np.full(n, F32(ctr.policy_aid), dtype=np.float32)
-        shown_share = np.empty(n, dtype=np.float32)
-        shown_salient = np.empty(n, dtype=np.float32)
+        shown_share = shown_salient = np.empty(0, dtype=np.float32)  # read by none
         if ctr.variable.shape[0] or s.opponent_follows.shape[0]:
-            territory._shares_kernel(ct.area_a, ct.initial_share_a, s.held, ct.initial_held,
-                                     ct.on_a_soil, ct.on_b_soil, shown_share,
-                                     np.empty(n, dtype=np.float32), shown_salient)
+            shown_share, _, shown_salient = _shares(ct, s.held)
         if ctr.variable.shape[0]:
             fired, weeks_left, withdraw_since, lift_set, aid_set, seek_set = _trigger_week(
                 ctr, week, s, shown_share, shown_salient, c.main_backer)
@@ -1033,13 +1063,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any, 
         rear_ban = _strength(cs.strength, cs.deep_strike_ban, s.level, s.ceasefire)
         cc = c.combat
         damp = np.empty((j_count, n), dtype=np.float32)
-        for j in range(j_count):
-            for i in range(n):
-                if cc.pursued:
-                    damp[j, i] = (at_war[i] * (F32(1.0) - disengagement[i])) \
-                        * (F32(1.0) - no_incursions[i] * cc.salient[j])
-                else:
-                    damp[j, i] = at_war[i]
+        _damp(at_war, disengagement, no_incursions, cc.salient, cc.pursued, damp)
         logistics_hit = _logistics_hit(lift, lift_now, ce.effectiveness, rear_ban, s.reimposed)
         z = _normals(d.index_hash, d.combat[week], d.normal_table, 2 * j_count)
         rout_draw = _rout_draws(cc.pursuit, d.index_hash, d.rout[week], 2 * j_count)
@@ -1089,11 +1113,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any, 
             power, ct.soil_index, ct.advance_scale, advance_multiplier, damp,
             ct.breakthrough_ratio, ct.steepness, s.held, ct.contested, ct.initial_held,
             ct.on_b_soil, weeks_withdrawing, ct.withdrawal_weeks, held)
-        a_share = np.empty(n, dtype=np.float32)
-        e_share = np.empty(n, dtype=np.float32)
-        salient_km2 = np.empty(n, dtype=np.float32)
-        territory._shares_kernel(ct.area_a, ct.initial_share_a, held, ct.initial_held,
-                                 ct.on_a_soil, ct.on_b_soil, a_share, e_share, salient_km2)
+        a_share, e_share, salient_km2 = _shares(ct, held)
 
         # strikes
         surge = np.empty(n, dtype=np.bool_)
@@ -1222,11 +1242,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any, 
             talks_ever_opened, refused_over_soil, talks_open_weeks, deadlock_out, terms,
             settlement_week, traded_km2, concessions_out, new_status)
         # a settlement hands b's soil back: a's salients are emptied
-        for i in range(n):
-            if new_status[i] == SETTLED and s.status[i] != SETTLED:
-                for j in range(j_count):
-                    if cb.on_b_soil[j]:
-                        held[j, i] = F32(0.0)
+        _hand_back(s.status, new_status, cb.on_b_soil, held)
 
         # rivals
         readiness, opened = s.readiness, s.opened
@@ -1278,11 +1294,7 @@ def _run_weeks(first_week: int, last_week: int, c: Any, d: Any, s: Any, r: Any, 
             withdraw_since, s.opponent_follows)
         if series.shape[0]:  # the shares after a settlement's hand-back (new arrays: the
             # state keeps this week's shares before it, as the Python loop's does)
-            shown_share = np.empty(n, dtype=np.float32)
-            shown_salient = np.empty(n, dtype=np.float32)
-            territory._shares_kernel(ct.area_a, ct.initial_share_a, held, ct.initial_held,
-                                     ct.on_a_soil, ct.on_b_soil, shown_share,
-                                     np.empty(n, dtype=np.float32), shown_salient)
+            shown_share, _, shown_salient = _shares(ct, held)
             _state_rows(series, offset, week + 1, s, shown_share, shown_salient, c.main_backer)
     return s, r
 

@@ -30,6 +30,7 @@ from typing import TypeVar
 import numpy as np
 
 from offramp.engine import blocks, extensions, policy
+from offramp.engine.blocks import _damp, _hand_back, _war_flags
 from offramp.engine.inputs import (
     FLOAT,
     SIDE_A,
@@ -77,7 +78,6 @@ from offramp.engine.state import (
     concat_futures,
     take_futures,
 )
-from offramp.engine.vector_math import F32, Array, jit
 
 RETIRE_EVERY_WEEKS = 8
 RETIRE_MIN_SHARE = 0.25
@@ -518,45 +518,6 @@ def _in_blocks(group: Group, schedule: LeverSchedule, series_rows: np.ndarray | 
     # (a stretch whose levers watch other triggers than the last starts them afresh, as
     # `_watching` does: blocks.run compares each stretch's triggers with the one before)
     return blocks.run(group.inputs, epochs, group.state, group.record, series_rows)
-
-
-@jit
-def _war_flags(status: Array, at_war: Array, not_settled: Array) -> None:
-    """1.0 where the war is on (else 0.0), and where it has not been settled."""
-    for i in range(status.shape[0]):
-        at_war[i] = F32(status[i] == WAR)
-        not_settled[i] = F32(status[i] != SETTLED)
-
-
-@jit
-def _damp(at_war: Array, disengagement: Array | None, no_incursions: Array | None,
-          salient: Array, pursued: bool, damp: Array) -> None:
-    """(J, n) the share of the fighting that goes on in each theater: none out of war, less
-    in disengagement zones, none in salients where no incursions are agreed. Strengths that
-    are None are nil (no rung of that kind): the same bits as multiplying by 1."""
-    for j in range(damp.shape[0]):
-        for i in range(damp.shape[1]):
-            if pursued:
-                disengaged = F32(0.0) if disengagement is None else disengagement[i]
-                barred = F32(0.0) if no_incursions is None else no_incursions[i]
-                damp[j, i] = (at_war[i] * (F32(1.0) - disengaged)) \
-                    * (F32(1.0) - barred * salient[j])
-            else:  # no rung can be in force
-                damp[j, i] = at_war[i]
-
-
-@jit
-def _hand_back(status_before: Array, status: Array, on_b_soil: Array, held: Array) -> bool:
-    """Empty a's salients (the theaters on b's soil) where the war was settled this week;
-    whether any was."""
-    settled_any = False
-    for i in range(status.shape[0]):
-        if status[i] == SETTLED and status_before[i] != SETTLED:
-            settled_any = True
-            for j in range(held.shape[0]):
-                if on_b_soil[j]:
-                    held[j, i] = F32(0.0)
-    return settled_any
 
 
 def _array_or_none(strength: np.ndarray | float) -> np.ndarray | None:

@@ -74,12 +74,20 @@ _LHS_BLOCK = 8192
 """Futures per block of the Latin hypercube's last step (a block's transpose stays in cache)."""
 
 
-def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int,
-                    rows: Sequence[np.ndarray] | None = None) -> np.ndarray:
+def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int) -> np.ndarray:
     """SciPy's `qmc.LatinHypercube(d=n_dims, rng=rng).random(n_futures)`, the same numbers,
-    computed with the dimensions first: row i of the result is (perm_i - u_i) / n per column.
-    `rows`: n_dims (n_futures,) float arrays to write each dimension into (the result is then
-    a view of them only if they are the rows of one array; `sample_futures` reads the rows).
+    computed with the dimensions first (`_fill_latin_hypercube`), as an F-ordered (n_futures,
+    n_dims) view whose columns (what sampling reads) are contiguous. tests/experiments checks
+    the bits against SciPy's."""
+    ranks = np.empty((n_dims, n_futures))
+    _fill_latin_hypercube(rng, n_futures, list(ranks))
+    return ranks.T
+
+
+def _fill_latin_hypercube(rng: np.random.Generator, n_futures: int,
+                          rows: Sequence[np.ndarray]) -> None:
+    """`latin_hypercube` written into `rows`, one (n_futures,) float array per dimension:
+    row i of a dimension is (perm_i - u_i) / n.
 
     SciPy draws all the uniforms, then a permutation per dimension, then subtracts. Here each
     dimension's permutation is a contiguous row, and the uniforms, which are the stream's next
@@ -87,18 +95,15 @@ def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int,
     drawn afterwards a block of futures at a time, from the same positions of the stream, as
     the block is subtracted: no (n, d) array of them (1.5 GB at 1,000,000 x 190, most of a
     run's peak memory, and ~2 CPU-s of page faults for its fresh memory; a bit generator that
-    cannot skip ahead draws them first, as SciPy does). The result is an
-    F-ordered (n_futures, n_dims) view, whose columns (what sampling reads) are contiguous.
-    tests/experiments checks the bits against SciPy's.
+    cannot skip ahead draws them first, as SciPy does).
     """
+    n_dims = len(rows)
     rng = rng.spawn(1)[0]  # as SciPy's QMC engines do: a child generator of their own
     uniforms_from = rng.bit_generator.state
     skip = getattr(rng.bit_generator, "advance", None)  # PCG64 (default_rng's) and Philox
     drawn_first = rng.uniform(size=(n_futures, n_dims)) if skip is None else None
     if skip is not None:
         skip(n_futures * n_dims)
-    ranks = np.empty((n_dims if rows is None else 0, n_futures))
-    rows = list(ranks) if rows is None else rows
     # A permutation per dimension, in SciPy's order of draws. A shuffle's swaps depend only on
     # the length and the generator, so 32-bit ranks shuffle to the same order as floats, in
     # half the memory they jump across (250,000 x 190: 1.8 -> 1.1 CPU-s for the whole design).
@@ -107,20 +112,20 @@ def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int,
         order[:] = np.arange(1, n_futures + 1, dtype=order.dtype)
         rng.shuffle(order)
         row[:] = order
-    rng.bit_generator.state = uniforms_from  # (the child generator is not used after this)
-    uniforms = np.empty((min(_LHS_BLOCK, n_futures), n_dims))
+    if drawn_first is None:  # back to the uniforms (the child generator is not used after)
+        rng.bit_generator.state = uniforms_from
+        uniforms = np.empty((min(_LHS_BLOCK, n_futures), n_dims))
     for start in range(0, n_futures, _LHS_BLOCK):
         stop = min(n_futures, start + _LHS_BLOCK)
         if drawn_first is None:
             drawn = uniforms[:stop - start]
             rng.random(out=drawn)  # = rng.uniform(): 0 + 1 x the same draw
-        else:  # a bit generator that cannot skip ahead: drawn before the shuffles
+        else:
             drawn = drawn_first[start:stop]
         for dimension, row in enumerate(rows):
             row[start:stop] -= drawn[:, dimension]
     for row in rows:
         row /= n_futures
-    return ranks.T
 
 
 def _saltelli_unit_design(n_futures: int, n_dims: int, seed: int) -> np.ndarray:
@@ -180,8 +185,8 @@ def sample_futures(scenario, n_futures: int, seed: int, sampler: Sampler = "lhs"
         # through its inverse CDF in place: no second (n, d) array (1.5 GB at 1,000,000)
         values = np.empty((len(params), n_futures))
         rows = [row for row, path in zip(values, params, strict=True) if path in column_of]
-        latin_hypercube(np.random.default_rng(np.random.SeedSequence(seed)), n_futures,
-                        len(uncertain), rows)
+        _fill_latin_hypercube(np.random.default_rng(np.random.SeedSequence(seed)), n_futures,
+                              rows)
         design = None
     else:
         design = uniform_design(n_futures, len(uncertain), seed, sampler)

@@ -118,20 +118,26 @@ def initial_state(ladder: LadderRules, ladder_plan: LadderPlan) -> LadderState:
                        highest_rung=zeros, line_movement=np.zeros(n, dtype=FLOAT))
 
 
+def effect_rungs(ladder: LadderRules, ladder_plan: LadderPlan, effect: str
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(rungs, positions): the rungs of one kind of measure and each one's ordinary position
+    (-1: the ceasefire rung, in force where `ceasefire` is); none if the ladder is not pursued."""
+    rungs = [rung for rung, rung_effect in enumerate(ladder.effects) if rung_effect == effect] \
+        if ladder_plan.pursued else []
+    positions = [-1 if rung == ladder_plan.ceasefire_rung else ladder_plan.position[rung]
+                 for rung in rungs]
+    return np.array(rungs, dtype=np.intp), np.array(positions, dtype=np.intp)
+
+
 def effect_strength(ladder: LadderRules, ladder_plan: LadderPlan, state: LadderState, effect: str
                     ) -> np.ndarray | float:
     """Strength in force of one kind of measure ((n,) in [0, 1], or 0.0 if never adopted)."""
-    if not ladder_plan.pursued:
+    rungs, positions = effect_rungs(ladder, ladder_plan, effect)
+    if not rungs.shape[0]:
         return 0.0
-    rungs = [rung for rung, rung_effect in enumerate(ladder.effects) if rung_effect == effect]
-    if not rungs:
-        return 0.0
-    # each rung's ordinary position (-1: the ceasefire rung, in force where `ceasefire` is)
-    positions = np.array([-1 if rung == ladder_plan.ceasefire_rung
-                          else ladder_plan.position[rung] for rung in rungs], dtype=np.intp)
     total = np.empty(state.level.shape[0], dtype=FLOAT)
-    _effect_strength_kernel(ladder.strength, np.array(rungs, dtype=np.intp), positions,
-                            state.level, state.ceasefire, total)
+    _effect_strength_kernel(ladder.strength, rungs, positions, state.level, state.ceasefire,
+                            total)
     return total
 
 
