@@ -8,7 +8,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -70,7 +70,7 @@ def _encodings(schema: pa.Schema) -> dict[str, Any]:
             "use_byte_stream_split": [f"{name}.list.element" for name in float_lists]}
 
 
-Compression = Literal["zstd", "lz4"]
+Compression = Literal["zstd", "lz4", "none"]
 QUICK: Compression = "lz4"
 """For a run's futures and outcomes (and the outcome chunks): written and read in about half
 zstd's CPU. Sampled values are random floats that zstd shrank by only 7% (250,000 futures x 190
@@ -80,11 +80,12 @@ with zstd (1,000,000 rows: 39 against 58 MB), but the analyses read them again a
 folder anyway. Series stay zstd: they are the largest files and shrink most."""
 
 
-def write_parquet(path: Path, table: pa.Table, compression: Compression = "zstd") -> str:
+def write_parquet(path: Path, table: pa.Table,
+                  compression: Compression | dict[str, Compression] = "zstd") -> str:
     """Write a table as Parquet, atomically; return the file's sha256 (zstd by default: the
-    smaller file; `QUICK` says when lz4 is worth more)."""
+    smaller file; `QUICK` says when lz4 is worth more; a dict: each column's)."""
     return _replace_atomically(path, lambda tmp: pq.write_table(
-        table, tmp, compression=compression, **_encodings(table.schema)))
+        table, tmp, compression=cast(Any, compression), **_encodings(table.schema)))
 
 
 def concat_parquet(path: Path, parts: list[Path], compression: Compression = "zstd") -> str:

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from offramp.errors import EnvironmentFault, UserError
 from offramp.store.atomic import (
     QUICK,
+    Compression,
     concat_parquet,
     file_digest,
     write_json,
@@ -107,7 +108,7 @@ class RunStore:
             "status": "running",
             "chunks": {str(i): "pending" for i in range(len(manifest["chunk_bounds"]))},
         }
-        checksums = {FUTURES: write_parquet(root / FUTURES, _futures_table(futures), QUICK)}
+        checksums = {FUTURES: _write_futures(root / FUTURES, futures)}
         if lineage is not None:
             checksums[LINEAGE] = write_parquet(root / LINEAGE, _table(lineage))
         manifest[CHECKSUMS] = checksums
@@ -247,9 +248,7 @@ class RunStore:
             if name == LINEAGE or futures is None:
                 raise DamagedRun(f"{self.root / name}: {damaged[name]}; the run folder cannot "
                                  "be repaired: start a new run (or put an intact copy back)")
-            self._record(self.root / FUTURES,
-                         write_parquet(self.root / FUTURES, _futures_table(futures()),
-                                                       QUICK))
+            self._record(self.root / FUTURES, _write_futures(self.root / FUTURES, futures()))
             notes.append(f"{FUTURES} was {damaged[name]}; drawn again from the run's settings")
         joined = [name for name in damaged
                   if name in ("outcomes.parquet", LEGACY_SERIES) or name.startswith(SERIES + "/")]
@@ -494,6 +493,23 @@ def _readable(path: Path) -> bool:
     except (OSError, pa.ArrowException):
         return False
     return True
+
+
+def _write_futures(path: Path, futures: pd.DataFrame) -> str:
+    """Write the futures table (`write_parquet`): the sampled parameters uncompressed, the
+    fixed ones and the future numbers lz4. Sampled values are random floats that lz4 does not
+    shrink: compressing them cost a third of the write for nothing (250,000 futures x 190
+    parameters: 0.63 -> 0.41 CPU-s, 304 -> 303 MB)."""
+    table = _futures_table(futures)
+    compression: dict[str, Compression] = {
+        name: "none" if pa.types.is_floating(column.type) and _varies(column) else QUICK
+        for name, column in zip(table.column_names, table.columns, strict=True)}
+    return write_parquet(path, table, compression)
+
+
+def _varies(column: pa.ChunkedArray[Any]) -> bool:
+    bounds = pc.min_max(column)
+    return bool(bounds["min"] != bounds["max"])
 
 
 def _futures_table(futures: pd.DataFrame) -> pa.Table:
