@@ -25,7 +25,6 @@ import pandas as pd
 
 from offramp.analysis.compare import paired_wins, summary_table
 from offramp.analysis.weekly import WeeklyBands
-from offramp.experiments import DEFAULT_CHUNK_SIZE
 from offramp.experiments.executors import make_executor
 from offramp.experiments.manifest import RunManifest
 from offramp.experiments.runner import (
@@ -319,7 +318,7 @@ def run(
     dask: str | None = None,
     series: bool = False,
     out: str | Path | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     overrides: Sequence[str] = (),
     requirements: Sequence[str] = DEFAULT_REQUIREMENTS,
     progress: bool = True,

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from offramp.cli.app import SetOption, app, console, err_console
 from offramp.errors import UserError
-from offramp.experiments import DEFAULT_CHUNK_SIZE
+from offramp.experiments import DEFAULT_CHUNK_SIZE, SERIES_CHUNK_SIZE
 
 if TYPE_CHECKING:
     from offramp.experiments.sampling import Sampler
@@ -61,8 +61,10 @@ def run(
         bool, typer.Option(help="Also store weekly series (for fan charts).")
     ] = False,
     chunk_size: Annotated[
-        int, typer.Option(help="Futures per chunk (a run setting).")
-    ] = DEFAULT_CHUNK_SIZE,
+        int | None, typer.Option(help=f"Futures per chunk (a run setting; default "
+                                      f"{DEFAULT_CHUNK_SIZE:,}, with --series "
+                                      f"{SERIES_CHUNK_SIZE:,}).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/NAME-TIME).")] = None,
     resume: Annotated[
         Path | None, typer.Option(help="Finish an interrupted run in this folder.")

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from offramp.engine import OUTCOME_NAMES
 from offramp.engine.vector_math import jit
 from offramp.errors import UserError
-from offramp.experiments import DEFAULT_CHUNK_SIZE
+from offramp.experiments import default_chunk_size
 from offramp.experiments.executors import Executor, ProcessExecutor, SerialExecutor
 from offramp.experiments.manifest import (
     RunManifest,
@@ -62,11 +62,16 @@ class RunSettings:
     n_futures: int = 10_000
     sampler: str = "lhs"
     seed: int = 0
-    chunk_size: int = DEFAULT_CHUNK_SIZE
+    chunk_size: int | None = None  # None: `default_chunk_size(series)` (`futures_per_chunk`)
     series: bool = False
     # Read by the analysis (satisficing, where each policy fails), never by the simulation:
     # they are stored in the manifest and do not change the outcomes.
     requirements: tuple[str, ...] = DEFAULT_REQUIREMENTS
+
+    @property
+    def futures_per_chunk(self) -> int:
+        """The chunk size given, or the default for a run with or without series."""
+        return default_chunk_size(self.series) if self.chunk_size is None else self.chunk_size
 
 
 @dataclass(frozen=True)
@@ -199,8 +204,8 @@ def check_settings(settings: RunSettings, loaded: LoadedScenario) -> tuple[str, 
         raise UserError(f"--futures must be at least 1, found {settings.n_futures}")
     if settings.n_futures > 100_000_000:
         raise UserError(f"--futures {settings.n_futures:,} is more than this tool is built for")
-    if settings.chunk_size < 1:
-        raise UserError(f"--chunk-size must be at least 1, found {settings.chunk_size}")
+    if settings.futures_per_chunk < 1:
+        raise UserError(f"--chunk-size must be at least 1, found {settings.futures_per_chunk}")
     if not 0 <= settings.seed < 2**63:
         raise UserError(f"--seed must be a whole number from 0 to 2**63 - 1, found {settings.seed}")
     if settings.sampler not in SAMPLERS:
@@ -256,13 +261,12 @@ def memory_estimate(settings: RunSettings, scenario: Scenario, workers: int = 1,
     """The peak memory a run's settings imply (see the constants above)."""
     columns = len(scenario_parameters(scenario)) + 1
     futures = settings.n_futures * columns * 8 * DRAW_PEAK_FACTOR
-    chunk = min(settings.chunk_size, settings.n_futures)
+    chunk = min(settings.futures_per_chunk, settings.n_futures)
     per_chunk = chunk * ENGINE_BYTES_PER_FUTURE
     if settings.series:
         weeks = scenario.scenario.horizon_weeks + 1
         count = policies or len(settings.policies or scenario.default_policies)
-        per_chunk += min(settings.chunk_size, settings.n_futures) * count * weeks \
-            * SERIES_BYTES_PER_ROW
+        per_chunk += chunk * count * weeks * SERIES_BYTES_PER_ROW
     return MemoryEstimate(futures / GIB, max(1, workers) * per_chunk / GIB)
 
 
@@ -292,7 +296,7 @@ def check_memory(settings: RunSettings, scenario: Scenario, workers: int = 1) ->
             hints.insert(0, "no --series")
         if workers > 1:
             hints.append("fewer --workers")
-        if settings.chunk_size > 4096:
+        if settings.futures_per_chunk > 4096:
             hints.append("a smaller --chunk-size")
         raise UserError(
             f"this run would need about {need.total_gib:,.1f} GiB of memory (drawing the futures "
@@ -353,7 +357,8 @@ def start_run(
         future_weeks = settings.n_futures * len(policies) * loaded.scenario.scenario.horizon_weeks
         if isinstance(executor, ProcessExecutor) and not _in_process(
                 executor, future_weeks,
-                len(chunk_bounds(settings.n_futures, settings.chunk_size, executor.workers))):
+                len(chunk_bounds(settings.n_futures, settings.futures_per_chunk,
+                                 executor.workers))):
             executor.start()  # its workers' fork server loads offramp while this samples
         sampler = cast(Sampler, settings.sampler)  # one of SAMPLERS: `check_settings` said so
         futures = sample_futures(loaded.scenario, settings.n_futures, settings.seed, sampler)
@@ -379,8 +384,8 @@ def start_run(
         **design_manifest(settings, loaded.scenario, n_futures),
         "seed": settings.seed,
         "n_futures": n_futures,
-        "chunk_size": settings.chunk_size,
-        "chunk_bounds": chunk_bounds(n_futures, settings.chunk_size,
+        "chunk_size": settings.futures_per_chunk,
+        "chunk_bounds": chunk_bounds(n_futures, settings.futures_per_chunk,
                                      1 if executor is None else executor.workers),
         "series": settings.series,
         "requirements": list(settings.requirements),
