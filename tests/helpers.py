@@ -191,7 +191,7 @@ def interrupted_copy(run_root: Path, root: Path, pending: tuple[int, ...]) -> No
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from offramp.store.atomic import file_digest
+    from offramp.store.atomic import file_digest, write_arrow
 
     shutil.copytree(run_root, root)
     manifest = json.loads((root / "manifest.json").read_text())
@@ -200,8 +200,8 @@ def interrupted_copy(run_root: Path, root: Path, pending: tuple[int, ...]) -> No
     for index, (first, stop) in enumerate(manifest["chunk_bounds"]):
         if index not in pending:
             rows = table[(table["future"] >= first) & (table["future"] < stop)]
-            name = f"chunks/outcomes-{index:05d}.parquet"
-            pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), root / name)
+            name = f"chunks/outcomes-{index:05d}.arrow"
+            write_arrow(root / name, pa.Table.from_pandas(rows, preserve_index=False))
             manifest.setdefault("checksums", {})[name] = file_digest(root / name)
     (root / "outcomes.parquet").unlink()
     manifest.get("checksums", {}).pop("outcomes.parquet", None)

@@ -19,10 +19,10 @@ import pytest
 from helpers import interrupted_copy
 from offramp.experiments.runner import resume_run
 from offramp.store import RunStore, atomic
-from offramp.store.atomic import concat_parquet, write_json, write_parquet, write_text
+from offramp.store.atomic import join_to_parquet, write_arrow, write_json, write_parquet, write_text
 
 CHUNK = 1  # the chunk the simulated crash hits
-CHUNK_NAME = f"outcomes-{CHUNK:05d}.parquet"
+CHUNK_NAME = f"outcomes-{CHUNK:05d}.arrow"
 
 
 class SimulatedCrash(Exception):
@@ -119,15 +119,15 @@ def test_a_kill_between_write_and_rename_leaves_the_old_file(tmp_path, monkeypat
     assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]
 
 
-def test_a_concatenation_failing_on_a_part_leaves_the_old_file(tmp_path):
-    good = tmp_path / "part-0.parquet"
-    pq.write_table(_table(), good)
-    missing = tmp_path / "part-1.parquet"  # never written: reading it fails mid-way
+def test_a_join_failing_on_a_part_leaves_the_old_file(tmp_path):
+    good = tmp_path / "part-0.arrow"
+    write_arrow(good, _table())
+    missing = tmp_path / "part-1.arrow"  # never written: reading it fails mid-way
     path = tmp_path / "outcomes.parquet"
     old = _parquet_bytes(_table(3))
     path.write_bytes(old)
     with pytest.raises(OSError):
-        concat_parquet(path, [good, missing])
+        join_to_parquet(path, [good, missing])
     assert path.read_bytes() == old
     assert not _leftovers(tmp_path)
 
@@ -168,19 +168,32 @@ def _install_fault(monkeypatch, where: str) -> list[str]:
     after the data is written but before the rename. Returns the targets that were hit."""
     hits: list[str] = []
     if where == "inside the write":
-        real_write_table = pq.write_table
+        real_new_file = pa.ipc.new_file
 
-        def torn_write_table(table, target, **kwargs):
-            if CHUNK_NAME not in Path(target).name:
-                return real_write_table(table, target, **kwargs)
+        def torn_new_file(sink, schema, **kwargs):
+            target = Path(sink)
+            if CHUNK_NAME not in target.name:
+                return real_new_file(sink, schema, **kwargs)
             hits.append(str(target))
-            buffer = io.BytesIO()
-            real_write_table(table, buffer, **kwargs)
-            data = buffer.getvalue()
-            Path(target).write_bytes(data[: len(data) // 2])
-            raise SimulatedCrash(f"killed while writing {target}")
 
-        monkeypatch.setattr(pq, "write_table", torn_write_table)
+            class TornWriter:  # writes half of the file, then the process dies
+                def __enter__(self):
+                    return self
+
+                def __exit__(self, *exc):
+                    return False
+
+                def write_table(self, table):
+                    buffer = pa.BufferOutputStream()
+                    with real_new_file(buffer, schema) as whole:
+                        whole.write_table(table)
+                    data = buffer.getvalue().to_pybytes()
+                    target.write_bytes(data[: len(data) // 2])
+                    raise SimulatedCrash(f"killed while writing {target}")
+
+            return TornWriter()
+
+        monkeypatch.setattr(pa.ipc, "new_file", torn_new_file)
     else:
         real_replace = os.replace
 
@@ -200,7 +213,7 @@ def test_a_chunk_torn_by_a_crash_is_not_done_and_resume_redoes_it(
 ):
     root = tmp_path / "crashed"
     _as_if_killed_during_chunk(reference_run, root)
-    others = {i: (root / "chunks" / f"outcomes-{i:05d}.parquet").read_bytes() for i in (0, 2)}
+    others = {i: (root / "chunks" / f"outcomes-{i:05d}.arrow").read_bytes() for i in (0, 2)}
     assert RunStore.open(root).missing_chunks() == [CHUNK]
 
     hits = _install_fault(monkeypatch, where)
@@ -218,7 +231,7 @@ def test_a_chunk_torn_by_a_crash_is_not_done_and_resume_redoes_it(
     assert not (root / "outcomes.parquet").exists()
     assert not _leftovers(root), "temporary files left behind"
     for i, data in others.items():
-        assert (root / "chunks" / f"outcomes-{i:05d}.parquet").read_bytes() == data
+        assert (root / "chunks" / f"outcomes-{i:05d}.arrow").read_bytes() == data
 
     progress: list[int] = []
     resumed = resume_run(root, on_progress=progress.append)
@@ -234,7 +247,7 @@ def test_a_temporary_left_by_a_sigkill_does_not_count_as_the_chunk(reference_run
     # SIGKILL skips the `finally` that removes the temporary file: a half-written one stays.
     root = tmp_path / "killed"
     _as_if_killed_during_chunk(reference_run, root)
-    data = (root / "chunks" / f"outcomes-{CHUNK - 1:05d}.parquet").read_bytes()
+    data = (root / "chunks" / f"outcomes-{CHUNK - 1:05d}.arrow").read_bytes()
     stale = root / "chunks" / f".{CHUNK_NAME}.k1ll3d.tmp"
     stale.write_bytes(data[: len(data) // 2])
     store = RunStore.open(root)

@@ -35,16 +35,16 @@ def test_a_damaged_chunk_runs_again_and_the_outcomes_are_an_uninterrupted_runs(
         kursk_run, tmp_path, damage):
     root = tmp_path / "run"
     interrupted_copy(kursk_run.root, root, pending=(2,))
-    chunk = root / "chunks" / "outcomes-00001.parquet"
+    chunk = root / "chunks" / "outcomes-00001.arrow"
     if damage == "flipped":
         _flip_a_byte(chunk)
     elif damage == "another chunk's":  # readable, but rows that belong elsewhere
-        shutil.copy(root / "chunks" / "outcomes-00000.parquet", chunk)
+        shutil.copy(root / "chunks" / "outcomes-00000.arrow", chunk)
     else:
         chunk.write_bytes(chunk.read_bytes()[:50] if damage == "truncated" else b"")
-    (root / "chunks" / ".outcomes-00002.parquet.x.tmp").write_bytes(b"half")
+    (root / "chunks" / ".outcomes-00002.arrow.x.tmp").write_bytes(b"half")
     doctor = run_cli("doctor", root)
-    assert doctor.returncode == 1 and "chunks/outcomes-00001.parquet" in doctor.stdout
+    assert doctor.returncode == 1 and "chunks/outcomes-00001.arrow" in doctor.stdout
     assert "offramp run --resume" in doctor.stdout
     notes, progress = [], []
     store = resume_run(root, on_progress=progress.append, on_repair=notes.append)

@@ -88,14 +88,34 @@ def write_parquet(path: Path, table: pa.Table,
         table, tmp, compression=cast(Any, compression), **_encodings(table.schema)))
 
 
-def concat_parquet(path: Path, parts: list[Path], compression: Compression = "zstd") -> str:
-    """Stream several parquet files of one schema into one, a part at a time (bounded memory)."""
+def write_arrow(path: Path, table: pa.Table) -> str:
+    """Write a table as an Arrow IPC file, atomically; return the file's sha256. No encoding or
+    compression: for a chunk's outcomes, which live only until the run's chunks are joined into
+    Parquet (`join_to_parquet`); as Parquet they were encoded twice (a chunk of 65,536 futures
+    x 4 policies: ~90 ms to write as Parquet, ~10 as Arrow)."""
+
+    def write(tmp: Path) -> None:
+        with pa.ipc.new_file(str(tmp), table.schema) as writer:
+            writer.write_table(table)
+
+    return _replace_atomically(path, write)
+
+
+def read_arrow(path: Path) -> pa.Table:
+    """An Arrow IPC file's table (memory-mapped: read without a copy)."""
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
+def join_to_parquet(path: Path, parts: list[Path], compression: Compression = "zstd") -> str:
+    """Stream several Arrow IPC files of one schema into one Parquet file, a part at a time
+    (bounded memory); atomically, returning its sha256."""
 
     def write(tmp: Path) -> None:
         writer = None
         try:
             for part in parts:
-                table = pq.read_table(part)
+                table = read_arrow(part)
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema, compression=compression,
                                               **_encodings(table.schema))

@@ -6,8 +6,8 @@ runs/<name>/
                        package versions, status of every chunk
   futures.parquet      the sampled design: one row per future (key `future`), one column per
                        parameter
-  chunks/              outcomes-00000.parquet, ... (one per chunk; removed once the run is
-                       complete: the joined file below holds the same rows)
+  chunks/              outcomes-00000.arrow, ... (one per chunk, Arrow IPC files; removed
+                       once the run is complete: the joined file below holds the same rows)
   outcomes.parquet     one row per future x policy (written when every chunk is done)
   series/              weekly series, when asked for: part-00000.parquet, ... one per chunk,
                        written once and never joined; one row per future x policy, each series
@@ -41,8 +41,10 @@ from offramp.errors import EnvironmentFault, UserError
 from offramp.store.atomic import (
     QUICK,
     Compression,
-    concat_parquet,
     file_digest,
+    join_to_parquet,
+    read_arrow,
+    write_arrow,
     write_json,
     write_parquet,
 )
@@ -139,7 +141,7 @@ class RunStore:
     # --- chunks --------------------------------------------------------------------------
 
     def chunk_path(self, kind: str, index: int) -> Path:
-        return self.root / "chunks" / f"{kind}-{index:05d}.parquet"
+        return self.root / "chunks" / f"{kind}-{index:05d}.arrow"
 
     def series_part(self, index: int) -> Path:
         """Chunk `index`'s weekly series: written in place once, never joined or copied."""
@@ -165,7 +167,7 @@ class RunStore:
             self.series_part(index).parent.mkdir(exist_ok=True)
             self._record(self.series_part(index), write_parquet(self.series_part(index), table))
         self._record(self.chunk_path("outcomes", index),
-                     write_parquet(self.chunk_path("outcomes", index), _table(outcomes), QUICK))
+                     write_arrow(self.chunk_path("outcomes", index), _table(outcomes)))
         self.manifest["chunks"][str(index)] = "done"
         self._save_manifest()
 
@@ -185,7 +187,7 @@ class RunStore:
             raise StoreError(f"{self.root}: chunks {missing[:5]} are not done; resume the run")
         parts = [self.chunk_path("outcomes", i) for i in range(len(self.manifest["chunk_bounds"]))]
         self._record(self.root / "outcomes.parquet",
-                     concat_parquet(self.root / "outcomes.parquet", parts, QUICK))
+                     join_to_parquet(self.root / "outcomes.parquet", parts, QUICK))
         checksums = self.manifest.get(CHECKSUMS, {})
         self.manifest[CHECKSUMS] = {name: digest for name, digest in checksums.items()
                                     if not name.startswith("chunks/")}
@@ -225,7 +227,7 @@ class RunStore:
                 if file_digest(path) != checksums[name]:
                     found.append(FileProblem(name, "damaged: its bytes are not those written"))
             elif not _readable(path):
-                found.append(FileProblem(name, "damaged: not a readable Parquet file"))
+                found.append(FileProblem(name, "damaged: not a readable file"))
         return found
 
     def _leftovers(self) -> list[Path]:
@@ -489,7 +491,10 @@ class FileProblem:
 
 def _readable(path: Path) -> bool:
     try:
-        pq.read_metadata(path)
+        if path.suffix == ".arrow":
+            read_arrow(path)
+        else:
+            pq.read_metadata(path)
     except (OSError, pa.ArrowException):
         return False
     return True
