@@ -14,12 +14,12 @@ N = futures // (2D + 2) base samples and N·(2D + 2) futures (`saltelli_size`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from offramp.engine.vector_math import jit
 from offramp.errors import UserError
 from offramp.scenario.walk import scenario_parameters
 
@@ -70,8 +70,9 @@ def uniform_design(n_futures: int, n_dims: int, seed: int, sampler: Sampler) -> 
     raise UserError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
 
 
-_LHS_BLOCK = 8192
-"""Futures per block of the Latin hypercube's last step (a block's transpose stays in cache)."""
+_LHS_BLOCK = 2048
+"""Futures per block of the Latin hypercube's last step (a block of uniforms, 2,048 x 158
+dimensions: 2.6 MB, stays in cache)."""
 
 
 def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int) -> np.ndarray:
@@ -80,14 +81,14 @@ def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int) -> np
     n_dims) view whose columns (what sampling reads) are contiguous. tests/experiments checks
     the bits against SciPy's."""
     ranks = np.empty((n_dims, n_futures))
-    _fill_latin_hypercube(rng, n_futures, list(ranks))
+    _fill_latin_hypercube(rng, n_futures, ranks, np.arange(n_dims))
     return ranks.T
 
 
-def _fill_latin_hypercube(rng: np.random.Generator, n_futures: int,
-                          rows: Sequence[np.ndarray]) -> None:
-    """`latin_hypercube` written into `rows`, one (n_futures,) float array per dimension:
-    row i of a dimension is (perm_i - u_i) / n.
+def _fill_latin_hypercube(rng: np.random.Generator, n_futures: int, values: np.ndarray,
+                          rows: np.ndarray) -> None:
+    """`latin_hypercube` written into `values[rows]`, the (n_futures,) rows of a C-ordered
+    array, one per dimension in order: row i of a dimension is (perm_i - u_i) / n.
 
     SciPy draws all the uniforms, then a permutation per dimension, then subtracts. Here each
     dimension's permutation is a contiguous row, and the uniforms, which are the stream's next
@@ -111,7 +112,7 @@ def _fill_latin_hypercube(rng: np.random.Generator, n_futures: int,
     for row in rows:
         order[:] = np.arange(1, n_futures + 1, dtype=order.dtype)
         rng.shuffle(order)
-        row[:] = order
+        values[row] = order
     if drawn_first is None:  # back to the uniforms (the child generator is not used after)
         rng.bit_generator.state = uniforms_from
         uniforms = np.empty((min(_LHS_BLOCK, n_futures), n_dims))
@@ -122,10 +123,22 @@ def _fill_latin_hypercube(rng: np.random.Generator, n_futures: int,
             rng.random(out=drawn)  # = rng.uniform(): 0 + 1 x the same draw
         else:
             drawn = drawn_first[start:stop]
-        for dimension, row in enumerate(rows):
-            row[start:stop] -= drawn[:, dimension]
+        _subtract_uniforms(values, rows, drawn, start)
     for row in rows:
-        row /= n_futures
+        values[row] /= n_futures
+
+
+@jit
+def _subtract_uniforms(values: np.ndarray, rows: np.ndarray, drawn: np.ndarray,
+                       start: int) -> None:
+    """values[rows[d], start + i] -= drawn[i, d]: a block of uniforms (futures x dimensions,
+    as drawn) taken from the dimensions' rows, a future at a time, reading along the block's
+    rows (NumPy, a dimension at a time, read the block's columns through a buffered copy of
+    each: 0.56 against 0.28 CPU-s at 1,000,000 futures x 158 dimensions, besides the 0.47 of
+    drawing the uniforms)."""
+    for i in range(drawn.shape[0]):
+        for d in range(drawn.shape[1]):
+            values[rows[d], start + i] -= drawn[i, d]
 
 
 def _saltelli_unit_design(n_futures: int, n_dims: int, seed: int) -> np.ndarray:
@@ -184,9 +197,9 @@ def sample_futures(scenario, n_futures: int, seed: int, sampler: Sampler = "lhs"
         # the design written straight into the uncertain parameters' rows, then each mapped
         # through its inverse CDF in place: no second (n, d) array (1.5 GB at 1,000,000)
         values = np.empty((len(params), n_futures))
-        rows = [row for row, path in zip(values, params, strict=True) if path in column_of]
+        rows = np.array([row for row, path in enumerate(params) if path in column_of])
         _fill_latin_hypercube(np.random.default_rng(np.random.SeedSequence(seed)), n_futures,
-                              rows)
+                              values, rows)
         design = None
     else:
         design = uniform_design(n_futures, len(uncertain), seed, sampler)
