@@ -132,3 +132,29 @@ def test_the_latin_hypercube_is_scipys_whether_or_not_the_generator_can_skip_ahe
     ours = latin_hypercube(np.random.Generator(bit_generator(9)), 20_000, 4)
     theirs = qmc.LatinHypercube(d=4, rng=np.random.Generator(bit_generator(9))).random(20_000)
     np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("raw_draws", [1, 7, 1_000])
+def test_the_compiled_shuffle_is_numpys_across_refills_of_its_draws(monkeypatch, raw_draws):
+    """The compiled shuffle reads PCG64's 32-bit draws from batches of 64-bit ones: batches
+    that run out in the middle of a shuffle, and an odd number of halves used by one shuffle
+    (the other half carried to the next), give NumPy's permutations, hence SciPy's design."""
+    from scipy.stats import qmc
+
+    from offramp.experiments import sampling
+
+    monkeypatch.setattr(sampling, "_RAW_DRAWS", raw_draws)
+    ours = latin_hypercube(np.random.default_rng(np.random.SeedSequence(11)), 2_001, 5)
+    theirs = qmc.LatinHypercube(d=5, rng=np.random.default_rng(np.random.SeedSequence(11))
+                                ).random(2_001)
+    np.testing.assert_array_equal(ours, theirs)
+    generator = np.random.default_rng(3)
+    shuffle = sampling._compiled_shuffle(generator)
+    assert shuffle is not None
+    mine = [np.arange(n, dtype=np.int32) for n in (2, 3, 1_000)]
+    numpys = [order.copy() for order in mine]
+    reference = np.random.default_rng(3)
+    for order, expected in zip(mine, numpys, strict=True):
+        shuffle(order)
+        reference.shuffle(expected)
+        np.testing.assert_array_equal(order, expected)

@@ -14,6 +14,7 @@ N = futures // (2D + 2) base samples and N·(2D + 2) futures (`saltelli_size`).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -109,9 +110,10 @@ def _fill_latin_hypercube(rng: np.random.Generator, n_futures: int, values: np.n
     # the length and the generator, so 32-bit ranks shuffle to the same order as floats, in
     # half the memory they jump across (250,000 x 190: 1.8 -> 1.1 CPU-s for the whole design).
     order = np.empty(n_futures, dtype=np.int32 if n_futures < 2**31 else np.int64)
+    shuffle = _compiled_shuffle(rng) if n_futures < 2**31 else None
     for row in rows:
         order[:] = np.arange(1, n_futures + 1, dtype=order.dtype)
-        rng.shuffle(order)
+        (rng.shuffle if shuffle is None else shuffle)(order)
         values[row] = order
     if drawn_first is None:  # back to the uniforms (the child generator is not used after)
         rng.bit_generator.state = uniforms_from
@@ -126,6 +128,62 @@ def _fill_latin_hypercube(rng: np.random.Generator, n_futures: int, values: np.n
         _subtract_uniforms(values, rows, drawn, start)
     for row in rows:
         values[row] /= n_futures
+
+
+_RAW_DRAWS = 1 << 20
+"""64-bit draws taken from the generator at a time by `_compiled_shuffle` (8 MB)."""
+
+
+def _compiled_shuffle(rng: np.random.Generator) -> Callable[[np.ndarray], None] | None:
+    """`rng.shuffle` for 1-D arrays shorter than 2**31, the same swaps, compiled
+    (`_shuffle_from`): for a PCG64 generator whose 32-bit buffer is empty (as `advance` and
+    `spawn` leave it), else None. NumPy draws each swap's index by masked rejection on 32-bit
+    draws, which PCG64 makes from its 64-bit outputs, low half first, then high: the outputs
+    taken in bulk (`random_raw`) and read as 32-bit halves are that sequence, carried from one
+    shuffle to the next. The generator is left further on than NumPy's would be (a batch is
+    drawn ahead), so it must not be drawn from afterwards (`_fill_latin_hypercube` goes back to
+    a saved state). 1,000,000 ranks: 15.8 against 22.1 ms (the same order, tested against
+    SciPy's design)."""
+    bits = rng.bit_generator
+    if type(bits) is not np.random.PCG64 or bits.state["has_uint32"]:
+        return None
+    halves = np.empty(0, dtype=np.uint32)
+    used = 0
+
+    def shuffle(order: np.ndarray) -> None:
+        nonlocal halves, used
+        last = len(order) - 1
+        while last >= 1:
+            if used >= len(halves):
+                halves, used = bits.random_raw(_RAW_DRAWS).view(np.uint32), 0
+            used, last = _shuffle_from(order, halves, used, last)
+
+    return shuffle
+
+
+@jit
+def _shuffle_from(order: np.ndarray, halves: np.ndarray, used: int,
+                  last: int) -> tuple[int, int]:
+    """NumPy's Fisher-Yates (`Generator.shuffle`: i from `last` down to 1, swapped with
+    j = `random_interval(i)`: the smallest all-ones mask >= i, 32-bit draws under it until one
+    is <= i) on draws taken from `halves` from `used`. Returns (draws used, the i to go on
+    from: 0 when done, else where the draws ran out)."""
+    i = last
+    while i >= 1:
+        mask = np.uint64(i)
+        for shift in (1, 2, 4, 8, 16):
+            mask |= mask >> np.uint64(shift)
+        while True:
+            if used >= halves.shape[0]:
+                return used, i
+            value = np.uint64(halves[used]) & mask
+            used += 1
+            if value <= np.uint64(i):
+                break
+        j = np.int64(value)
+        order[i], order[j] = order[j], order[i]
+        i -= 1
+    return used, 0
 
 
 @jit
