@@ -72,9 +72,10 @@ def _encodings(schema: pa.Schema) -> dict[str, Any]:
 
 Compression = Literal["zstd", "lz4", "none"]
 QUICK: Compression = "lz4"
-"""For a run's futures and outcomes (and the outcome chunks): written and read in about half
-zstd's CPU. Sampled values are random floats that zstd shrank by only 7% (250,000 futures x 190
-parameters: 0.85 -> 0.46 CPU-s to write, 0.46 -> 0.19 to read); outcomes are a third smaller
+"""For a run's outcomes and the futures table's fixed columns (its sampled ones are written
+uncompressed: `run_store._write_futures`): written and read in about half zstd's CPU. Sampled
+values are random floats that zstd shrank by only 7% (250,000 futures x 190 parameters: 0.85 ->
+0.46 CPU-s to write, 0.46 -> 0.19 to read); outcomes are a third smaller
 with zstd (1,000,000 rows: 39 against 58 MB), but the analyses read them again and again
 (0.46 -> 0.28 CPU-s a read, 0.75 -> 0.41 to write) and the futures table is most of a run
 folder anyway. Series stay zstd: they are the largest files and shrink most."""
