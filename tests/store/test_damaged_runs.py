@@ -75,3 +75,33 @@ def test_an_untouched_interrupted_run_still_resumes(kursk_run, tmp_path):
     root = tmp_path / "run"
     interrupted_copy(kursk_run.root, root, pending=(1,))
     assert run_cli("run", "--resume", root, "--no-report").returncode == 0
+
+
+def test_digests_of_older_runs_still_catch_a_changed_byte(kursk_run, tmp_path):
+    """Runs made before digests were XXH3 recorded bare sha256s: they are still checked as
+    such (an intact folder has no problems; one byte changed in place is found), and new
+    digests catch the same change."""
+    import hashlib
+    import json
+
+    from offramp.store import RunStore
+    from offramp.store.atomic import DIGEST_PREFIX
+
+    root = tmp_path / "run"
+    shutil.copytree(kursk_run.root, root)
+    manifest_path = root / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert all(digest.startswith(DIGEST_PREFIX) for digest in manifest["checksums"].values())
+    older = tmp_path / "older"
+    shutil.copytree(root, older)
+    manifest["checksums"] = {name: hashlib.sha256((older / name).read_bytes()).hexdigest()
+                             for name in manifest["checksums"]}
+    (older / "manifest.json").write_text(json.dumps(manifest))
+    for folder in (root, older):
+        assert RunStore.open(folder).problems() == []
+        futures = folder / "futures.parquet"
+        data = bytearray(futures.read_bytes())
+        data[len(data) // 2] ^= 1
+        futures.write_bytes(bytes(data))
+        assert [(p.name, p.what.split(":")[0]) for p in RunStore.open(folder).problems()] == [
+            ("futures.parquet", "damaged")]

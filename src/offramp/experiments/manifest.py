@@ -84,8 +84,9 @@ class RunManifest(BaseModel):
         "checked on resume; None in runs made before it was recorded.")
     # The store's bookkeeping (offramp.store.run_store).
     checksums: dict[str, str] = Field(
-        default_factory=dict, description="sha256 of every file written, by relative path "
-        "(checked on resume and by `offramp doctor`); empty in runs made before it was kept.")
+        default_factory=dict, description="digest of every file written (XXH3-128; a bare "
+        "sha256 in older runs), by relative path (checked on resume and by `offramp doctor`); "
+        "empty in runs made before it was kept.")
     format_version: int
     status: Literal["running", "complete"]
     chunks: dict[str, Literal["pending", "done"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import tempfile
 from collections.abc import Callable
@@ -12,16 +13,37 @@ from typing import Any, Literal, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import xxhash
+
+DIGEST_PREFIX = "xxh3_128:"
+"""What starts a digest written now: XXH3's 128-bit hash of the file's bytes (hex). A digest is
+a check that a file holds the bytes written, against damage, not a signature: XXH3 reads at
+memory speed (the futures table of 1,000,000 futures, 1.2 GB: 0.86 CPU-s for sha256, ~0.1
+through a memory map). A digest without a prefix is a sha256, written by older versions, and is
+still checked as one (`digest_matches`)."""
 
 
 def file_digest(path: Path) -> str:
-    """sha256 of a file's bytes (hex)."""
+    """The digest of a file's bytes: DIGEST_PREFIX and XXH3-128 (hex)."""
     with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        if os.fstat(handle.fileno()).st_size == 0:
+            return DIGEST_PREFIX + xxhash.xxh3_128_hexdigest(b"")
+        with (mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
+              memoryview(mapped) as view):
+            return DIGEST_PREFIX + xxhash.xxh3_128_hexdigest(view)
+
+
+def digest_matches(path: Path, recorded: str) -> bool:
+    """Whether a file's bytes are the ones `recorded` (a `file_digest`, or an older version's
+    bare sha256) describes."""
+    if recorded.startswith(DIGEST_PREFIX):
+        return file_digest(path) == recorded
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest() == recorded
 
 
 def _replace_atomically(path: Path, write: Callable[[Path], object]) -> str:
-    """Write through a temporary file, then rename; return the sha256 of what was written."""
+    """Write through a temporary file, then rename; return the digest of what was written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
@@ -83,14 +105,14 @@ folder anyway. Series stay zstd: they are the largest files and shrink most."""
 
 def write_parquet(path: Path, table: pa.Table,
                   compression: Compression | dict[str, Compression] = "zstd") -> str:
-    """Write a table as Parquet, atomically; return the file's sha256 (zstd by default: the
+    """Write a table as Parquet, atomically; return the file's digest (zstd by default: the
     smaller file; `QUICK` says when lz4 is worth more; a dict: each column's)."""
     return _replace_atomically(path, lambda tmp: pq.write_table(
         table, tmp, compression=cast(Any, compression), **_encodings(table.schema)))
 
 
 def write_arrow(path: Path, table: pa.Table) -> str:
-    """Write a table as an Arrow IPC file, atomically; return the file's sha256. No encoding or
+    """Write a table as an Arrow IPC file, atomically; return the file's digest. No encoding or
     compression: for a chunk's outcomes, which live only until the run's chunks are joined into
     Parquet (`join_to_parquet`); as Parquet they were encoded twice (a chunk of 65,536 futures
     x 4 policies: ~90 ms to write as Parquet, ~10 as Arrow)."""
@@ -110,7 +132,7 @@ def read_arrow(path: Path) -> pa.Table:
 
 def join_to_parquet(path: Path, parts: list[Path], compression: Compression = "zstd") -> str:
     """Stream several Arrow IPC files of one schema into one Parquet file, a part at a time
-    (bounded memory); atomically, returning its sha256."""
+    (bounded memory); atomically, returning its digest."""
 
     def write(tmp: Path) -> None:
         writer = None
