@@ -5,13 +5,11 @@
 
 Runs `offramp run kursk-2024 --futures N --workers 1 --no-report` in a child process whose
 stages are timed by the process's CPU clock (user + system, `getrusage`) on entry and exit:
-imports, sampling the futures (drawing each part of the design, `futures_in_parts`), writing
-the futures table (the run store's creation, less the sampling it drives), reading each chunk's
-futures back from it, the engine (`run_policies`: every policy on every chunk), the chunks'
-outcome tables, writing them, joining them, and the policy table printed at the end
-(`compare_policies`); "other" is the rest. A dozen calls a chunk are timed, so the timing
-costs nothing measurable (a profiler cost ~10-30% here, most of it on Python-heavy stages, and
-system time on its clock reads).
+imports, sampling the futures, writing the futures table (the run store's creation), the
+engine (`run_policies`: every policy on every chunk), the chunks' outcome tables, writing them,
+joining them, and the policy table printed at the end (`compare_policies`); "other" is the
+rest. A dozen calls a chunk are timed, so the timing costs nothing measurable (a profiler
+cost ~10-30% here, most of it on Python-heavy stages, and system time on its clock reads).
 `--repeat` runs the command several times, one after the other (the machine is shared: a
 stage's spread between runs is its noise). Not a test.
 """
@@ -52,25 +50,8 @@ def timed(owner, name, stage):
             spent[stage] += cpu() - began
     setattr(owner, name, wrapper)
 
-def timed_parts(owner, name, stage):
-    function = getattr(owner, name)
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        parts = function(*args, **kwargs)
-        while True:
-            began = cpu()
-            try:
-                part = next(parts)
-            except StopIteration:
-                return
-            finally:
-                spent[stage] += cpu() - began
-            yield part
-    setattr(owner, name, wrapper)
-
-timed_parts(runner, "futures_in_parts", "sampling")
+timed(runner, "sample_futures", "sampling")
 timed(run_store.RunStore, "create", "futures table")
-timed(run_store.RunStore, "read_futures", "reading futures")
 timed(simulate, "run_policies", "engine")
 timed(runner, "run_chunk", "outcome tables")
 timed(run_store.RunStore, "save_chunk", "writing chunks")
@@ -85,7 +66,6 @@ except SystemExit:
     pass
 total = cpu() - start
 spent["outcome tables"] -= spent["engine"]  # run_chunk calls run_policies
-spent["futures table"] -= spent["sampling"]  # the run folder's creation draws the parts
 spent["other"] = total - sum(spent.values())
 spent["total"] = total
 print(" | ".join(f"{stage} {seconds:.1f}" for stage, seconds in spent.items()),

@@ -9,9 +9,7 @@ import pytest
 
 from offramp.experiments.runner import RunSettings, start_run
 from offramp.experiments.sampling import (
-    _LatinHypercube,
     design_size,
-    futures_in_parts,
     latin_hypercube,
     saltelli_design,
     saltelli_size,
@@ -160,30 +158,3 @@ def test_the_compiled_shuffle_is_numpys_across_refills_of_its_draws(monkeypatch,
         shuffle(order)
         reference.shuffle(expected)
         np.testing.assert_array_equal(order, expected)
-
-
-@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.MT19937])
-def test_the_latin_hypercube_filled_in_stretches_is_scipys(bit_generator):
-    """A run's design is made a part at a time: stretches that end inside a block of uniforms
-    and cross blocks give SciPy's numbers, whether or not the generator can skip ahead."""
-    from scipy.stats import qmc
-
-    n_futures, n_dims = 5_000, 3
-    design = _LatinHypercube(np.random.Generator(bit_generator(4)), n_futures, n_dims)
-    ours = np.empty((n_dims, n_futures))
-    for start, stop in [(0, 700), (700, 2_900), (2_900, 2_901), (2_901, n_futures)]:
-        part = np.empty((n_dims + 1, stop - start))  # a row of another parameter kept out
-        design.fill(part, np.array([0, 2, 3]), start, stop)
-        ours[:, start:stop] = part[[0, 2, 3]]
-    theirs = qmc.LatinHypercube(d=n_dims, rng=np.random.Generator(bit_generator(4))
-                                ).random(n_futures)
-    np.testing.assert_array_equal(ours.T, theirs)
-
-
-@pytest.mark.parametrize("sampler", ["lhs", "mc", "saltelli"])
-@pytest.mark.parametrize("part_futures", [1_000, 2_049])
-def test_futures_in_parts_are_the_futures_sampled_whole(kursk, sampler, part_futures):
-    whole = sample_futures(kursk, 3_000, 7, sampler)
-    parts = list(futures_in_parts(kursk, 3_000, 7, sampler, part_futures))
-    assert [len(part) for part in parts[:-1]] == [part_futures] * (len(parts) - 1)
-    pd.testing.assert_frame_equal(pd.concat(parts), whole, check_exact=True)

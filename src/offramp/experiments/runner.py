@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -37,12 +37,10 @@ from offramp.experiments.manifest import (
     policy_details,
 )
 from offramp.experiments.sampling import (
-    DESIGN_PART_FUTURES,
     SAMPLERS,
     Sampler,
-    design_size,
-    futures_in_parts,
     saltelli_size,
+    sample_futures,
     uncertain_parameters,
 )
 from offramp.experiments.simulate import Branch
@@ -240,23 +238,19 @@ class MemoryEstimate:
     """What a run will hold in memory at its peak, roughly (GiB)."""
 
     futures_gib: float  # drawing the design and mapping it through the distributions
-    chunks_gib: float  # every worker's chunk: its futures, engine state and, with --series, series
+    chunks_gib: float  # every worker's chunk: engine state and, with --series, its series
 
     @property
     def total_gib(self) -> float:
         return self.futures_gib + self.chunks_gib
 
 
-# Measured on kursk-2024 (2026-12-07): drawing 1,000,000 futures of 190 columns whole peaked at
-# 4.0 GiB, 2.8 times the 1.4 GiB table (the design and the inverse-CDF temporaries beside it); a
-# chunk of 16,384 futures took 87 MiB in the engine per policy (5.3 KB a future), and with
-# series, four policies, 1.25 GiB in its worker (195 bytes per long-format row: the engine's
-# weekly arrays, then the Arrow table built from them column by column), before the parent
-# writes it. A Latin hypercube is drawn a part at a time (`futures_in_parts`): only its ranks
-# (4 bytes a future and uncertain parameter) and one part are held; the other samplers make
-# their whole design of uniforms first.
+# Measured on kursk-2024 (2026-12-07): drawing 1,000,000 futures of 190 columns peaked at 4.0 GiB,
+# 2.8 times the 1.4 GiB table (the design and the inverse-CDF temporaries beside it); a chunk of
+# 16,384 futures took 87 MiB in the engine per policy (5.3 KB a future), and with series, four
+# policies, 1.25 GiB in its worker (195 bytes per long-format row: the engine's weekly arrays,
+# then the Arrow table built from them column by column), before the parent writes it.
 DRAW_PEAK_FACTOR = 3.0
-RANK_BYTES = 4
 SERIES_BYTES_PER_ROW = 250.0
 ENGINE_BYTES_PER_FUTURE = 8_000.0
 GIB = 2.0**30
@@ -266,14 +260,9 @@ def memory_estimate(settings: RunSettings, scenario: Scenario, workers: int = 1,
                     policies: int | None = None) -> MemoryEstimate:
     """The peak memory a run's settings imply (see the constants above)."""
     columns = len(scenario_parameters(scenario)) + 1
-    uncertain = len(uncertain_parameters(scenario))
-    if settings.sampler == "lhs":
-        futures = settings.n_futures * uncertain * RANK_BYTES \
-            + min(DESIGN_PART_FUTURES, settings.n_futures) * columns * 8 * DRAW_PEAK_FACTOR
-    else:
-        futures = settings.n_futures * columns * 8 * DRAW_PEAK_FACTOR
+    futures = settings.n_futures * columns * 8 * DRAW_PEAK_FACTOR
     chunk = min(settings.futures_per_chunk, settings.n_futures)
-    per_chunk = chunk * (ENGINE_BYTES_PER_FUTURE + columns * 8)
+    per_chunk = chunk * ENGINE_BYTES_PER_FUTURE
     if settings.series:
         weeks = scenario.scenario.horizon_weeks + 1
         count = policies or len(settings.policies or scenario.default_policies)
@@ -372,11 +361,7 @@ def start_run(
                                  executor.workers))):
             executor.start()  # its workers' fork server loads offramp while this samples
         sampler = cast(Sampler, settings.sampler)  # one of SAMPLERS: `check_settings` said so
-        # drawn a part at a time as the run folder's futures table is written: a run never holds
-        # the whole table (`futures_in_parts`); its chunks read their futures back from it
-        n_futures = design_size(loaded.scenario, settings.n_futures, sampler)
-        futures: pd.DataFrame | Iterator[pd.DataFrame] = futures_in_parts(
-            loaded.scenario, settings.n_futures, settings.seed, sampler, DESIGN_PART_FUTURES)
+        futures = sample_futures(loaded.scenario, settings.n_futures, settings.seed, sampler)
     else:
         settings = dataclasses.replace(settings, sampler="lhs", n_futures=len(branch.futures))
         policies = check_settings(settings, loaded)
@@ -384,7 +369,7 @@ def start_run(
         futures = branch.futures
         parents = np.asarray(branch.history.parents, dtype=np.int64)
         lineage = pd.DataFrame({"future": np.arange(len(parents)), "parent_future": parents})
-        n_futures = len(branch.futures)
+    n_futures = len(futures)  # a Saltelli design rounds the number of futures down
     manifest = {
         "scenario": loaded.scenario.scenario.name,
         "scenario_source": loaded.source,
@@ -414,10 +399,9 @@ def start_run(
                               "parent_seed": branch.history.seed,
                               "parents_sha256": parents_digest}
     manifest["run_hash"] = run_hash(manifest)
-    store = RunStore.create(out_dir, manifest, futures if branch is None
-                            else branch.futures.reset_index(drop=True), lineage)
+    store = RunStore.create(out_dir, manifest, futures.reset_index(drop=True), lineage)
     RunManifest.of(store)  # what was written reads back as a manifest
-    execute(store, loaded.scenario, executor, on_progress)
+    execute(store, loaded.scenario, executor, on_progress, futures)
     return store
 
 
@@ -454,17 +438,17 @@ def resume_run(
         )
     scenario = manifest.scenario_model()
 
-    def design() -> Iterator[pd.DataFrame]:  # the futures, drawn again as the run drew them
+    def design() -> pd.DataFrame:  # the futures, drawn again as the run drew them
         if manifest.branch is not None:
             raise DamagedRun(f"{store.root / 'futures.parquet'}: damaged, and a branched run's "
                              "futures cannot be drawn again: start the branch again")
-        return futures_in_parts(scenario, manifest.n_futures, manifest.seed,
-                                cast(Sampler, manifest.sampler), DESIGN_PART_FUTURES)
+        return sample_futures(scenario, manifest.n_futures, manifest.seed,
+                              cast(Sampler, manifest.sampler))
 
     for note in store.repair(design):
         if on_repair is not None:
             on_repair(note)
-    execute(store, scenario, executor, on_progress)
+    execute(store, scenario, executor, on_progress, store.read_futures())
     return store
 
 
@@ -526,10 +510,10 @@ def execute(
     scenario: Scenario,
     executor: Executor | None,
     on_progress: Callable[[int], None] | None,
+    futures: pd.DataFrame,
 ) -> None:
     """Run the chunks not yet done, writing each as it arrives, then join them (in this process
-    when local workers would not pay for their start: `PROCESSES_FROM_FUTURE_WEEKS`). Each
-    chunk's futures are read from the run folder's table as its task is made."""
+    when local workers would not pay for their start: `PROCESSES_FROM_FUTURE_WEEKS`)."""
     manifest = RunManifest.of(store)
     bounds = manifest.chunk_bounds
     missing = store.missing_chunks()
@@ -542,8 +526,7 @@ def execute(
         ChunkTask(
             index=i,
             scenario=scenario,
-            futures=store.read_futures(split_blocks=True, futures=bounds[i]
-                                       ).reset_index(drop=True),
+            futures=futures.iloc[bounds[i][0] : bounds[i][1]].reset_index(drop=True),
             first_future=bounds[i][0],
             policies=tuple(manifest.policies),
             seed=manifest.seed,

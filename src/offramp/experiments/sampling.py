@@ -2,9 +2,7 @@
 Saltelli.
 
 The design is made once per run over all futures (it is a global design: a Latin hypercube of
-10,000 rows is not ten of 1,000), and stored a part at a time as it is made (`futures_in_parts`:
-a Latin hypercube holds only its permutations between parts); each chunk of the run reads its
-futures back from the stored table. Uniform numbers in [0, 1) come
+10,000 rows is not ten of 1,000), then stored; chunks slice it. Uniform numbers in [0, 1) come
 from SciPy's samplers (SALib's for Saltelli) and are mapped through each parameter's inverse CDF.
 
 The Saltelli design exists for Sobol indices (`offramp sensitivity --method sobol`): its rows come
@@ -16,7 +14,7 @@ N = futures // (2D + 2) base samples and N·(2D + 2) futures (`saltelli_size`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -80,68 +78,56 @@ dimensions: 2.6 MB, stays in cache)."""
 
 def latin_hypercube(rng: np.random.Generator, n_futures: int, n_dims: int) -> np.ndarray:
     """SciPy's `qmc.LatinHypercube(d=n_dims, rng=rng).random(n_futures)`, the same numbers,
-    computed with the dimensions first (`_LatinHypercube`), as an F-ordered (n_futures, n_dims)
-    view whose columns (what sampling reads) are contiguous. tests/experiments checks the bits
-    against SciPy's."""
+    computed with the dimensions first (`_fill_latin_hypercube`), as an F-ordered (n_futures,
+    n_dims) view whose columns (what sampling reads) are contiguous. tests/experiments checks
+    the bits against SciPy's."""
     ranks = np.empty((n_dims, n_futures))
-    _LatinHypercube(rng, n_futures, n_dims).fill(ranks, np.arange(n_dims), 0, n_futures)
+    _fill_latin_hypercube(rng, n_futures, ranks, np.arange(n_dims))
     return ranks.T
 
 
-class _LatinHypercube:
-    """`latin_hypercube`'s design, written a stretch of futures at a time (`fill`): row i of a
-    dimension is (perm_i - u_i) / n.
+def _fill_latin_hypercube(rng: np.random.Generator, n_futures: int, values: np.ndarray,
+                          rows: np.ndarray) -> None:
+    """`latin_hypercube` written into `values[rows]`, the (n_futures,) rows of a C-ordered
+    array, one per dimension in order: row i of a dimension is (perm_i - u_i) / n.
 
-    SciPy draws all the uniforms, then a permutation per dimension, then subtracts. Here the
-    uniforms, which are the stream's next n x d draws (one 64-bit draw each, future after
-    future), are skipped over first (`advance`), the permutations drawn and kept (32-bit ranks:
-    4 bytes a future and dimension, the only thing held for the whole design), and the uniforms
-    drawn afterwards from the same positions of the stream, as each stretch of futures is
-    filled. So a run's design is made in parts of a few MB, never as one (n, d) table of floats
-    (1.5 GB at 1,000,000 x 190). A bit generator that cannot skip ahead draws the uniforms
-    first, as SciPy does.
+    SciPy draws all the uniforms, then a permutation per dimension, then subtracts. Here each
+    dimension's permutation is a contiguous row, and the uniforms, which are the stream's next
+    n x d draws (one 64-bit draw each, row after row), are skipped over first (`advance`) and
+    drawn afterwards a block of futures at a time, from the same positions of the stream, as
+    the block is subtracted: no (n, d) array of them (1.5 GB at 1,000,000 x 190, most of a
+    run's peak memory, and ~2 CPU-s of page faults for its fresh memory; a bit generator that
+    cannot skip ahead draws them first, as SciPy does).
     """
-
-    def __init__(self, rng: np.random.Generator, n_futures: int, n_dims: int) -> None:
-        rng = rng.spawn(1)[0]  # as SciPy's QMC engines do: a child generator of their own
-        uniforms_from = rng.bit_generator.state
-        skip = getattr(rng.bit_generator, "advance", None)  # PCG64 (default_rng's) and Philox
-        self._drawn_first = rng.uniform(size=(n_futures, n_dims)) if skip is None else None
-        if skip is not None:
-            skip(n_futures * n_dims)
-        # A permutation per dimension, in SciPy's order of draws. A shuffle's swaps depend only
-        # on the length and the generator, so 32-bit ranks shuffle to the same order as floats,
-        # in half the memory they jump across (250,000 x 190: 1.8 -> 1.1 CPU-s for the design).
-        self._ranks = np.empty((n_dims, n_futures),
-                               dtype=np.int32 if n_futures < 2**31 else np.int64)
-        shuffle = _compiled_shuffle(rng) if n_futures < 2**31 else None
-        for ranks in self._ranks:
-            ranks[:] = np.arange(1, n_futures + 1, dtype=ranks.dtype)
-            (rng.shuffle if shuffle is None else shuffle)(ranks)
-        if self._drawn_first is None:  # back to the uniforms (the generator is not used after)
-            rng.bit_generator.state = uniforms_from
-        self._rng, self._n_futures, self._filled = rng, n_futures, 0
-
-    def fill(self, values: np.ndarray, rows: np.ndarray, start: int, stop: int) -> None:
-        """Futures start..stop of the design into `values[rows]` (a C-ordered array whose rows
-        take one dimension each, in order, from column 0): stretches in order, from 0."""
-        if start != self._filled:
-            raise ValueError(f"the design is filled in order: futures from {self._filled}, "
-                             f"not {start}")
-        for row, ranks in zip(rows, self._ranks, strict=True):
-            values[row, :stop - start] = ranks[start:stop]
-        uniforms = np.empty((min(_LHS_BLOCK, stop - start), len(rows)))
-        for first in range(start, stop, _LHS_BLOCK):
-            last = min(stop, first + _LHS_BLOCK)
-            if self._drawn_first is None:
-                drawn = uniforms[:last - first]
-                self._rng.random(out=drawn)  # = rng.uniform(): 0 + 1 x the same draw
-            else:
-                drawn = self._drawn_first[first:last]
-            _subtract_uniforms(values, rows, drawn, first - start)
-        for row in rows:
-            values[row, :stop - start] /= self._n_futures
-        self._filled = stop
+    n_dims = len(rows)
+    rng = rng.spawn(1)[0]  # as SciPy's QMC engines do: a child generator of their own
+    uniforms_from = rng.bit_generator.state
+    skip = getattr(rng.bit_generator, "advance", None)  # PCG64 (default_rng's) and Philox
+    drawn_first = rng.uniform(size=(n_futures, n_dims)) if skip is None else None
+    if skip is not None:
+        skip(n_futures * n_dims)
+    # A permutation per dimension, in SciPy's order of draws. A shuffle's swaps depend only on
+    # the length and the generator, so 32-bit ranks shuffle to the same order as floats, in
+    # half the memory they jump across (250,000 x 190: 1.8 -> 1.1 CPU-s for the whole design).
+    order = np.empty(n_futures, dtype=np.int32 if n_futures < 2**31 else np.int64)
+    shuffle = _compiled_shuffle(rng) if n_futures < 2**31 else None
+    for row in rows:
+        order[:] = np.arange(1, n_futures + 1, dtype=order.dtype)
+        (rng.shuffle if shuffle is None else shuffle)(order)
+        values[row] = order
+    if drawn_first is None:  # back to the uniforms (the child generator is not used after)
+        rng.bit_generator.state = uniforms_from
+        uniforms = np.empty((min(_LHS_BLOCK, n_futures), n_dims))
+    for start in range(0, n_futures, _LHS_BLOCK):
+        stop = min(n_futures, start + _LHS_BLOCK)
+        if drawn_first is None:
+            drawn = uniforms[:stop - start]
+            rng.random(out=drawn)  # = rng.uniform(): 0 + 1 x the same draw
+        else:
+            drawn = drawn_first[start:stop]
+        _subtract_uniforms(values, rows, drawn, start)
+    for row in rows:
+        values[row] /= n_futures
 
 
 _RAW_DRAWS = 1 << 20
@@ -155,7 +141,7 @@ def _compiled_shuffle(rng: np.random.Generator) -> Callable[[np.ndarray], None] 
     draws, which PCG64 makes from its 64-bit outputs, low half first, then high: the outputs
     taken in bulk (`random_raw`) and read as 32-bit halves are that sequence, carried from one
     shuffle to the next. The generator is left further on than NumPy's would be (a batch is
-    drawn ahead), so it must not be drawn from afterwards (`_LatinHypercube` goes back to
+    drawn ahead), so it must not be drawn from afterwards (`_fill_latin_hypercube` goes back to
     a saved state). 1,000,000 ranks: 15.8 against 22.1 ms (the same order, tested against
     SciPy's design)."""
     bits = rng.bit_generator
@@ -260,55 +246,30 @@ def sample_futures(scenario, n_futures: int, seed: int, sampler: Sampler = "lhs"
     The uncertain parameters fill the design's columns in the scenario's order (the order of
     `scenario_parameters`), which is what a Sobol analysis of a Saltelli run relies on.
     """
-    return next(futures_in_parts(scenario, n_futures, seed, sampler))
-
-
-DESIGN_PART_FUTURES = 16_384
-"""Futures a part of a run's design holds (`futures_in_parts`): 25 MB at 190 parameters, under
-the size above which the C allocator maps fresh memory from the system for each array (32 MB):
-so one part's memory serves the next (fresh memory cost ~2.5-3.4 CPU-s a GB on the machine
-measured, see benchmarks/README.md)."""
-
-
-def futures_in_parts(scenario, n_futures: int, seed: int, sampler: Sampler = "lhs",
-                     part_futures: int | None = None) -> Iterator[pd.DataFrame]:
-    """`sample_futures`' table, `part_futures` futures at a time (None: all in one), in order;
-    each part indexed by its futures' numbers. The same numbers whatever the parts (tested).
-
-    A Latin hypercube keeps only its permutations between parts (4 bytes a future and
-    uncertain parameter), so a run's futures are written to its folder without the whole table
-    in memory; the other samplers make their whole (n, d) design of uniforms first.
-    """
     params = scenario_parameters(scenario)
     uncertain = [path for path, p in params.items() if p.is_uncertain]
     column_of = {path: i for i, path in enumerate(uncertain)}
-    rows = np.array([row for row, path in enumerate(params) if path in column_of], dtype=np.int64)
+    # One row per parameter, filled in place: the frame's single block is this array (a frame
+    # built from a dict of columns copied them all into one: 1.5 GB and ~2 CPU-s at 1,000,000)
     if sampler == "lhs" and uncertain and n_futures >= 1:
-        lhs = _LatinHypercube(np.random.default_rng(np.random.SeedSequence(seed)), n_futures,
-                              len(uncertain))
-        design, total = None, n_futures
+        # the design written straight into the uncertain parameters' rows, then each mapped
+        # through its inverse CDF in place: no second (n, d) array (1.5 GB at 1,000,000)
+        values = np.empty((len(params), n_futures))
+        rows = np.array([row for row, path in enumerate(params) if path in column_of])
+        _fill_latin_hypercube(np.random.default_rng(np.random.SeedSequence(seed)), n_futures,
+                              values, rows)
+        design = None
     else:
-        lhs, design = None, uniform_design(n_futures, len(uncertain), seed, sampler)
-        total = len(design)  # Saltelli: other than n_futures rows
-    step = max(1, total if part_futures is None else part_futures)
-    for start in range(0, total, step):
-        stop = min(total, start + step)
-        # One row per parameter, filled in place: the frame's single block is this array (a
-        # frame built from a dict of columns copied them all into one); the design written
-        # straight into the uncertain parameters' rows, then each mapped through its inverse
-        # CDF in place.
-        values = np.empty((len(params), stop - start))
-        if lhs is not None:
-            lhs.fill(values, rows, start, stop)
-        for row, (path, param) in zip(values, params.items(), strict=True):
-            if path in column_of:
-                row[:] = param.ppf(row if design is None
-                                   else design[start:stop, column_of[path]])
-            else:
-                row[:] = param.ppf(np.zeros(1))[0]
-        frame = pd.DataFrame(values.T, columns=list(params), copy=False,
-                             index=pd.RangeIndex(start, stop, name="future"))
-        yield frame
+        design = uniform_design(n_futures, len(uncertain), seed, sampler)
+        values = np.empty((len(params), len(design)))  # Saltelli: other than n_futures rows
+    for row, (path, param) in zip(values, params.items(), strict=True):
+        if path in column_of:
+            row[:] = param.ppf(row if design is None else design[:, column_of[path]])
+        else:
+            row[:] = param.ppf(np.zeros(1))[0]
+    frame = pd.DataFrame(values.T, columns=list(params), copy=False)
+    frame.index.name = "future"
+    return frame
 
 
 def design_size(scenario, n_futures: int, sampler: Sampler) -> int:

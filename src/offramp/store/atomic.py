@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -133,20 +133,17 @@ def read_arrow(path: Path) -> pa.Table:
         return pa.ipc.open_file(source).read_all()
 
 
-def write_parquet_parts(path: Path, tables: Iterable[pa.Table],
-                        compression: Compression | Callable[[pa.Table], dict[str, Compression]]
-                        = "zstd") -> str:
-    """Write tables of one schema, one after another, as one Parquet file (each a row group, or
-    several if it is large), holding one at a time; atomically, returning its digest.
-    `compression`: for every column, or a function of the first table giving each column's."""
+def join_to_parquet(path: Path, parts: list[Path], compression: Compression = "zstd") -> str:
+    """Stream several Arrow IPC files of one schema into one Parquet file, a part at a time
+    (bounded memory); atomically, returning its digest."""
 
     def write(tmp: Path) -> None:
         writer = None
         try:
-            for table in tables:
+            for part in parts:
+                table = read_arrow(part)
                 if writer is None:
-                    chosen = compression(table) if callable(compression) else compression
-                    writer = pq.ParquetWriter(tmp, table.schema, compression=cast(Any, chosen),
+                    writer = pq.ParquetWriter(tmp, table.schema, compression=compression,
                                               **_encodings(table.schema))
                 writer.write_table(table)
         finally:
@@ -154,9 +151,3 @@ def write_parquet_parts(path: Path, tables: Iterable[pa.Table],
                 writer.close()
 
     return _replace_atomically(path, write)
-
-
-def join_to_parquet(path: Path, parts: list[Path], compression: Compression = "zstd") -> str:
-    """Stream several Arrow IPC files of one schema into one Parquet file, a part at a time
-    (bounded memory); atomically, returning its digest."""
-    return write_parquet_parts(path, (read_arrow(part) for part in parts), compression)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,6 @@ from offramp.store.atomic import (
     write_arrow,
     write_json,
     write_parquet,
-    write_parquet_parts,
 )
 
 MANIFEST = "manifest.json"
@@ -84,12 +83,10 @@ class RunStore:
     # --- creating and opening ------------------------------------------------------------
 
     @classmethod
-    def create(cls, root: Path, manifest: dict[str, Any],
-               futures: pd.DataFrame | Iterable[pd.DataFrame],
+    def create(cls, root: Path, manifest: dict[str, Any], futures: pd.DataFrame,
                lineage: pd.DataFrame | None = None) -> RunStore:
-        """A new run folder with its futures (a table, or its parts in order, written as they
-        come), and, for a branched run, each future's parent in `lineage`; its manifest written
-        last."""
+        """A new run folder with its futures (and, for a branched run, each future's parent in
+        `lineage`), its manifest written last."""
         root = Path(root)
         if _never_started(root):
             # a run killed while it wrote its futures, before its manifest: nothing was run,
@@ -238,8 +235,7 @@ class RunStore:
         return sorted([*self.root.glob("*.tmp"), *self.root.glob("chunks/*.tmp"),
                        *self.root.glob("results/*.tmp")])
 
-    def repair(self, futures: Callable[[], pd.DataFrame | Iterable[pd.DataFrame]] | None = None
-               ) -> list[str]:
+    def repair(self, futures: Callable[[], pd.DataFrame] | None = None) -> list[str]:
         """Make the folder resumable, saying what was done: leftover temporary files removed;
         a damaged or missing chunk's files removed (the chunk runs again); a complete run whose
         joined outcomes or series are damaged reopened (every chunk runs again); a damaged
@@ -287,16 +283,11 @@ class RunStore:
     def is_complete(self) -> bool:
         return self.manifest.get("status") == "complete"
 
-    def read_futures(self, split_blocks: bool = False, futures: tuple[int, int] | None = None
-                     ) -> pd.DataFrame:
-        """The futures table; `futures` (start, stop): only those futures, read from the row
-        groups that hold them. `split_blocks` gives every column its own block, taken from the
+    def read_futures(self, split_blocks: bool = False) -> pd.DataFrame:
+        """The futures table. `split_blocks` gives every column its own block, taken from the
         Parquet buffers without a copy: much quicker for a wide table, and selecting columns
         (the analysis's uncertain parameters) then copies nothing either."""
-        rows = None if futures is None else \
-            (pc.field("future") >= futures[0]) & (pc.field("future") < futures[1])
-        return _read_parquet(self.root / "futures.parquet", filters=rows).to_pandas(
-            split_blocks=split_blocks)
+        return _read_parquet(self.root / "futures.parquet").to_pandas(split_blocks=split_blocks)
 
     def read_outcomes(self, futures: np.ndarray | None = None) -> pd.DataFrame:
         """The run's outcomes; `futures`: only these futures' rows (read by a Parquet filter,
@@ -510,25 +501,16 @@ def _readable(path: Path) -> bool:
     return True
 
 
-def _write_futures(path: Path, futures: pd.DataFrame | Iterable[pd.DataFrame]) -> str:
-    """Write the futures table, a part at a time (`write_parquet_parts`: each part a row group):
-    the sampled parameters uncompressed, the fixed ones and the future numbers lz4. Sampled
-    values are random floats that lz4 does not shrink: compressing them cost a third of the
-    write for nothing (250,000 futures x 190 parameters: 0.63 -> 0.41 CPU-s, 304 -> 303 MB)."""
-    parts = [futures] if isinstance(futures, pd.DataFrame) else futures
-    schema: list[pa.Schema] = []  # the first part's, for every part
-
-    def tables() -> Iterator[pa.Table]:
-        for part in parts:
-            table = _futures_table(part, *schema)
-            schema[:] = [table.schema]
-            yield table
-
-    def compression(first: pa.Table) -> dict[str, Compression]:
-        return {name: "none" if pa.types.is_floating(column.type) and _varies(column) else QUICK
-                for name, column in zip(first.column_names, first.columns, strict=True)}
-
-    return write_parquet_parts(path, tables(), compression)
+def _write_futures(path: Path, futures: pd.DataFrame) -> str:
+    """Write the futures table (`write_parquet`): the sampled parameters uncompressed, the
+    fixed ones and the future numbers lz4. Sampled values are random floats that lz4 does not
+    shrink: compressing them cost a third of the write for nothing (250,000 futures x 190
+    parameters: 0.63 -> 0.41 CPU-s, 304 -> 303 MB)."""
+    table = _futures_table(futures)
+    compression: dict[str, Compression] = {
+        name: "none" if pa.types.is_floating(column.type) and _varies(column) else QUICK
+        for name, column in zip(table.column_names, table.columns, strict=True)}
+    return write_parquet(path, table, compression)
 
 
 def _varies(column: pa.ChunkedArray[Any]) -> bool:
@@ -536,16 +518,14 @@ def _varies(column: pa.ChunkedArray[Any]) -> bool:
     return bool(bounds["min"] != bounds["max"])
 
 
-def _futures_table(futures: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
+def _futures_table(futures: pd.DataFrame) -> pa.Table:
     """The futures as Arrow, each column a view of the frame's (no copy: `from_pandas` copied
-    the whole table, 0.55 CPU-s at 1,000,000 futures), with `from_pandas`' schema and metadata
-    (or `schema`, a first part's).
+    the whole table, 0.55 CPU-s at 1,000,000 futures), with `from_pandas`' schema and metadata.
 
     The index (global future numbers) is stored as the `future` column, so that SQL can join
     futures to outcomes on it; reading restores it as the index."""
     named = futures.rename_axis("future")
-    if schema is None:
-        schema = pa.Schema.from_pandas(named, preserve_index=True)
+    schema = pa.Schema.from_pandas(named, preserve_index=True)
     columns = {name: pa.array(named.index.to_numpy() if name == "future"
                               else named[name].to_numpy(), type=schema.field(name).type)
                for name in schema.names}
